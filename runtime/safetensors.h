@@ -1,0 +1,27 @@
+// safetensors reading and writing: bounds-checked against the file size,
+// header size limited, written atomically (temporary file, then rename).
+#pragma once
+
+#include "ir/error.h"
+#include "runtime/tensor.h"
+
+#include <string>
+
+namespace gradc::runtime {
+
+/// Largest JSON header accepted (100 MiB, as the reference implementation).
+inline constexpr uint64_t kMaxSafetensorsHeader = 100ull << 20;
+
+/// Reads every tensor of a safetensors file. F32 and I32 are read as they
+/// are, I64 is converted to I32 (values outside int32 are an error); any
+/// other dtype, a truncated file, offsets outside the data section,
+/// overlapping or gapped data, or a malformed header is an Error naming the
+/// file and the tensor.
+Expected<TensorMap> readSafetensors(const std::string &path);
+
+/// Writes `tensors` (sorted by name, 8-byte aligned header) to a temporary
+/// file beside `path` and renames it over `path`, so a failure never leaves
+/// a partial file.
+Status writeSafetensors(const std::string &path, const TensorMap &tensors);
+
+} // namespace gradc::runtime
