@@ -1,0 +1,48 @@
+// Node copying between functions.
+#include "ir/clone.h"
+
+namespace gradc::ir {
+namespace {
+
+/// Copies node `n` of `from` into `into`, mapping operands through `map`.
+void copyNode(Function &into, const Function &from, const Node &n, std::vector<ValueId> &map) {
+  std::vector<ValueId> ops;
+  for (ValueId o : n.operands) {
+    GRADC_CHECK(map[size_t(o)] != kNoValue, "operand of a copied node was not copied");
+    ops.push_back(map[size_t(o)]);
+  }
+  map[size_t(n.result)] = into.addNode(n.op, std::move(ops), n.attrs, from.value(n.result).name);
+}
+
+} // namespace
+
+std::vector<ValueId> inlineFunction(Function &into, const Function &callee,
+                                    const std::vector<ValueId> &args) {
+  GRADC_CHECK(args.size() == callee.args().size(), "inlined call with the wrong argument count");
+  std::vector<ValueId> map(callee.values().size(), kNoValue);
+  for (size_t i = 0; i < args.size(); ++i)
+    map[size_t(callee.args()[i].value)] = args[i];
+  for (const Node &n : callee.nodes())
+    copyNode(into, callee, n, map);
+  std::vector<ValueId> results;
+  for (const Result &r : callee.results())
+    results.push_back(map[size_t(r.value)]);
+  return results;
+}
+
+Function filterNodes(const Function &f, const std::vector<bool> &keep) {
+  Function out(f.name());
+  std::vector<ValueId> map(f.values().size(), kNoValue);
+  for (const Arg &a : f.args())
+    map[size_t(a.value)] = out.addArg(a.name, a.role, f.type(a.value));
+  for (size_t i = 0; i < f.nodes().size(); ++i)
+    if (keep[i])
+      copyNode(out, f, f.nodes()[i], map);
+  for (const Result &r : f.results()) {
+    GRADC_CHECK(map[size_t(r.value)] != kNoValue, "result of a dropped node: " + r.name);
+    out.addResult(r.name, r.role, map[size_t(r.value)], r.updates);
+  }
+  return out;
+}
+
+} // namespace gradc::ir

@@ -1,0 +1,46 @@
+// The backend-independent argument check and the interpreter executor.
+#include "runtime/executor.h"
+
+#include "runtime/interpreter.h"
+
+namespace gradc::runtime {
+
+Status checkArgs(const ir::Function &f, const TensorMap &args) {
+  for (const ir::Arg &a : f.args()) {
+    auto it = args.find(a.name);
+    if (it == args.end())
+      return Error(f.name() + ": missing " + ir::argRoleName(a.role) + " tensor '" + a.name + "'");
+    const ir::TensorType &want = f.type(a.value);
+    if (it->second.type != want)
+      return Error(f.name() + ": tensor '" + a.name + "' must be " + want.str() + ", got " +
+                   it->second.type.str());
+  }
+  return Status::ok();
+}
+
+namespace {
+
+class InterpreterExecutor : public Executor {
+public:
+  explicit InterpreterExecutor(ir::Module m) : module_(std::move(m)) {}
+
+  Expected<TensorMap> call(const std::string &fn, const TensorMap &args) override {
+    const ir::Function *f = module_.find(fn);
+    if (!f)
+      return Error("model '" + module_.name + "' has no function '" + fn + "'");
+    GRADC_TRY_STATUS(checkArgs(*f, args));
+    return evaluate(*f, args);
+  }
+  const ir::Module &module() const override { return module_; }
+
+private:
+  ir::Module module_;
+};
+
+} // namespace
+
+std::unique_ptr<Executor> makeInterpreterExecutor(ir::Module m) {
+  return std::make_unique<InterpreterExecutor>(std::move(m));
+}
+
+} // namespace gradc::runtime

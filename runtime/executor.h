@@ -1,0 +1,33 @@
+// One interface over the backends that run a compiled model: the reference
+// interpreter and the LLVM JIT. The CLI and tests are written against it.
+#pragma once
+
+#include "ir/error.h"
+#include "ir/function.h"
+#include "runtime/tensor.h"
+
+#include <memory>
+#include <string>
+
+namespace gradc::runtime {
+
+/// Runs the functions of one ir::Module. Arguments are passed by argument
+/// name (inputs, params, "grad.<param>", state names, "lr"), results come
+/// back by result name; updates (new params and state) are results too.
+class Executor {
+public:
+  virtual ~Executor() = default;
+  /// Calls function `fn`. A missing argument or one of the wrong type is an
+  /// Error naming it.
+  virtual Expected<TensorMap> call(const std::string &fn, const TensorMap &args) = 0;
+  virtual const ir::Module &module() const = 0;
+};
+
+/// The interpreter backend (double precision, results rounded to f32).
+std::unique_ptr<Executor> makeInterpreterExecutor(ir::Module m);
+
+/// Checks `args` against the arguments of `f`: present, right dtype and
+/// shape. Extra entries are ignored. Shared by every backend.
+Status checkArgs(const ir::Function &f, const TensorMap &args);
+
+} // namespace gradc::runtime

@@ -1,0 +1,92 @@
+// Command-line parsing.
+#include "tools/cli_args.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace gradc::tools {
+
+std::string Args::get(const std::string &f, const std::string &def) const {
+  auto it = flags.find(f);
+  return it == flags.end() ? def : it->second.back();
+}
+
+const std::vector<std::string> &Args::all(const std::string &f) const {
+  static const std::vector<std::string> none;
+  auto it = flags.find(f);
+  return it == flags.end() ? none : it->second;
+}
+
+Expected<Args> parseArgs(const std::string &command, int argc, char **argv, int first,
+                         const std::vector<FlagSpec> &specs) {
+  Args args;
+  for (int i = first; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() < 2 || a.compare(0, 2, "--") != 0 || a == "--") {
+      args.positional.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    bool inline_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      inline_value = true;
+    }
+    const FlagSpec *spec = nullptr;
+    for (const FlagSpec &s : specs)
+      if (s.name == name)
+        spec = &s;
+    if (!spec) {
+      std::string known;
+      for (const FlagSpec &s : specs)
+        known += (known.empty() ? "--" : ", --") + s.name;
+      return Error("gradc " + command + ": unknown option '--" + name + "' (expected one of " +
+                   known + ")");
+    }
+    if (spec->takes_value && !inline_value) {
+      if (i + 1 >= argc)
+        return Error("gradc " + command + ": option '--" + name + "' needs a value");
+      value = argv[++i];
+    } else if (!spec->takes_value && inline_value) {
+      return Error("gradc " + command + ": option '--" + name + "' takes no value");
+    }
+    if (!spec->repeatable && args.has(name))
+      return Error("gradc " + command + ": option '--" + name + "' is given twice");
+    args.flags[name].push_back(value);
+  }
+  return args;
+}
+
+Expected<int64_t> parseCount(const std::string &flag, const std::string &text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    return Error("--" + flag + ": expected a non-negative integer, got '" + text + "'");
+  return int64_t(std::stoll(text));
+}
+
+Expected<double> parseNumber(const std::string &flag, const std::string &text) {
+  char *end = nullptr;
+  errno = 0;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno != 0 || !std::isfinite(v))
+    return Error("--" + flag + ": expected a number, got '" + text + "'");
+  return v;
+}
+
+Expected<std::map<std::string, int64_t>> parseDims(const std::vector<std::string> &items) {
+  std::map<std::string, int64_t> dims;
+  for (const std::string &it : items) {
+    auto eq = it.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Error("--dim: expected NAME=VALUE, got '" + it + "'");
+    GRADC_TRY(v, parseCount("dim " + it.substr(0, eq), it.substr(eq + 1)));
+    if (v < 1)
+      return Error("--dim " + it.substr(0, eq) + ": expected a positive integer, got '" +
+                   it.substr(eq + 1) + "'");
+    dims[it.substr(0, eq)] = v;
+  }
+  return dims;
+}
+
+} // namespace gradc::tools

@@ -1,0 +1,113 @@
+// gradc run: one model, one batch, exact numbers (spec/cli.md).
+#include "runtime/init.h"
+#include "runtime/safetensors.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
+#include "tools/model_io.h"
+
+namespace gradc::tools {
+namespace {
+
+struct RunOptions {
+  std::string model, feed, out, weights, backend;
+  uint64_t seed = 0;
+  int64_t steps = 0;
+  frontend::DimOverrides dims;
+};
+
+Expected<RunOptions> parseRunOptions(int argc, char **argv) {
+  GRADC_TRY(args, parseArgs("run", argc, argv, 2,
+                            {{"feed", true}, {"out", true}, {"weights", true}, {"seed", true},
+                             {"steps", true}, {"dim", true, true}, {"backend", true}}));
+  RunOptions o;
+  if (args.positional.size() != 1)
+    return Error("gradc run: expected one MODEL.json, got " +
+                 std::to_string(args.positional.size()) +
+                 " (usage: gradc run MODEL.json --feed FEED.safetensors --out OUT.safetensors)");
+  o.model = args.positional[0];
+  if (!args.has("feed") || !args.has("out"))
+    return Error(std::string("gradc run: --") + (args.has("feed") ? "out" : "feed") +
+                 " is required");
+  if (args.has("weights") && args.has("seed"))
+    return Error("gradc run: give --weights or --seed, not both");
+  o.feed = args.get("feed");
+  o.out = args.get("out");
+  o.weights = args.get("weights");
+  o.backend = args.get("backend", "jit");
+  GRADC_TRY(seed, parseCount("seed", args.get("seed", "0")));
+  GRADC_TRY(steps, parseCount("steps", args.get("steps", "0")));
+  GRADC_TRY(dims, parseDims(args.all("dim")));
+  o.seed = uint64_t(seed);
+  o.steps = steps;
+  o.dims = dims;
+  if (o.steps > 1000000)
+    return Error("--steps: at most 1000000, got " + std::to_string(o.steps));
+  return o;
+}
+
+/// Merges tensor maps (later entries do not overwrite earlier ones).
+runtime::TensorMap merged(std::initializer_list<const runtime::TensorMap *> maps) {
+  runtime::TensorMap all;
+  for (const runtime::TensorMap *m : maps)
+    all.insert(m->begin(), m->end());
+  return all;
+}
+
+Expected<runtime::TensorMap> run(const RunOptions &o) {
+  GRADC_TRY(module, compileModel(o.model, o.dims, o.steps > 0));
+  runtime::TensorMap params;
+  if (!o.weights.empty()) {
+    GRADC_TRY(w, loadWeights(module, o.weights));
+    params = std::move(w);
+  } else {
+    params = runtime::initParams(module, o.seed);
+  }
+  GRADC_TRY(feed, loadFeed(module, o.feed));
+  runtime::TensorMap state = runtime::initState(module);
+  double lr = module.optimizer.lr;
+  GRADC_TRY(exec, makeExecutor(std::move(module), o.backend));
+  const ir::Module &m = exec->module();
+
+  runtime::TensorMap out;
+  GRADC_TRY(fwd, exec->call("forward", merged({&feed, &params})));
+  for (auto &[name, t] : fwd)
+    out[name] = t;
+  if (o.steps == 0)
+    return out;
+
+  GRADC_TRY(bwd, exec->call("backward", merged({&feed, &params})));
+  for (auto &[name, t] : bwd)
+    if (name.rfind("grad.", 0) == 0)
+      out[name] = t;
+  runtime::Tensor losses = runtime::Tensor::zeros(ir::f32({o.steps}));
+  runtime::TensorMap scalars{{"lr", runtime::Tensor::scalar(float(lr))}};
+  for (int64_t i = 0; i < o.steps; ++i) {
+    GRADC_TRY(res, exec->call("train_step", merged({&feed, &params, &state, &scalars})));
+    losses.f32[size_t(i)] = res.at("loss").f32[0];
+    for (const ir::ParamInfo &p : m.params)
+      params[p.name] = res.at(p.name);
+    for (const ir::StateInfo &s : m.states)
+      state[s.name] = res.at(s.name);
+  }
+  for (const ir::ParamInfo &p : m.params)
+    out["param." + p.name] = params[p.name];
+  out["losses"] = losses;
+  return out;
+}
+
+} // namespace
+
+int cmdRun(int argc, char **argv) {
+  auto opts = parseRunOptions(argc, argv);
+  if (!opts)
+    return fail(opts.error().message());
+  auto out = run(*opts);
+  if (!out)
+    return fail(out.error().message());
+  Status s = runtime::writeSafetensors(opts->out, *out);
+  if (!s)
+    return fail(s.error().message());
+  return 0;
+}
+
+} // namespace gradc::tools

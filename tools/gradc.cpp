@@ -1,0 +1,54 @@
+// gradc: the command-line front door (spec/cli.md). Dispatches to the
+// sub-commands in cmd_*.cpp.
+#include "tools/commands.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace gradc::tools {
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "gradc: error: %s\n", message.c_str());
+  return 1;
+}
+
+} // namespace gradc::tools
+
+namespace {
+
+const char *kUsage =
+    "gradc - a static computation-graph compiler for neural networks\n"
+    "\n"
+    "usage: gradc COMMAND [ARGS]\n"
+    "\n"
+    "  run MODEL.json --feed F.safetensors --out O.safetensors\n"
+    "      [--weights W.safetensors | --seed S] [--steps N] [--dim NAME=V]... [--backend jit|interp]\n"
+    "      run forward once and, with --steps N, N training steps; write the results\n"
+    "  dump MODEL.json --stage parsed|grad|optimizer|train|all [--format text|dot] [--dim NAME=V]\n"
+    "      print the IR after a stage\n"
+    "  compare EXPECTED.safetensors ACTUAL.safetensors [--rtol R] [--atol A]\n"
+    "      compare two tensor files element by element\n"
+    "  inspect FILE.safetensors [--limit N]\n"
+    "      list the tensors in a file with a few values and statistics\n";
+
+} // namespace
+
+int main(int argc, char **argv) {
+  using namespace gradc::tools;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 1 : 0;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "run")
+    return cmdRun(argc, argv);
+  if (cmd == "dump")
+    return cmdDump(argc, argv);
+  if (cmd == "compare")
+    return cmdCompare(argc, argv);
+  if (cmd == "inspect")
+    return cmdInspect(argc, argv);
+  return fail("unknown command '" + cmd + "' (expected run, dump, compare or inspect; see gradc --help)");
+}

@@ -1,0 +1,100 @@
+// Model compilation and checked tensor loading for the CLI.
+#include "tools/model_io.h"
+
+#include "passes/pipeline.h"
+#include "runtime/safetensors.h"
+
+namespace gradc::tools {
+
+Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
+                                  bool training) {
+  GRADC_TRY(m, frontend::loadModel(path, dims));
+  if (training && !m.has_loss)
+    return Error(path + ": /loss: training needs a loss, and the model has none");
+  if (training) {
+    Status s = passes::buildTrainingFunctions(m);
+    if (!s)
+      return s.error().withPrefix(path + ": ");
+  }
+  return m;
+}
+
+namespace {
+
+/// Checks `got` holds exactly the tensors in `want` (name → type).
+Status checkTensorSet(const std::string &path, const char *what,
+                      const std::vector<std::pair<std::string, ir::TensorType>> &want,
+                      const runtime::TensorMap &got) {
+  for (const auto &[name, type] : want) {
+    auto it = got.find(name);
+    if (it == got.end())
+      return Error(path + ": missing " + what + " tensor '" + name + "' (expected " + type.str() +
+                   ")");
+    if (it->second.type != type)
+      return Error(path + ": " + what + " tensor '" + name + "': expected " + type.str() +
+                   ", got " + it->second.type.str());
+  }
+  for (const auto &[name, t] : got) {
+    bool known = false;
+    for (const auto &w : want)
+      known = known || w.first == name;
+    if (!known) {
+      std::string list;
+      for (const auto &w : want)
+        list += (list.empty() ? "" : ", ") + w.first;
+      return Error(path + ": unexpected " + what + " tensor '" + name + "' (the model has " +
+                   list + ")");
+    }
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path) {
+  GRADC_TRY(w, runtime::readSafetensors(path));
+  std::vector<std::pair<std::string, ir::TensorType>> want;
+  for (const ir::ParamInfo &p : m.params)
+    want.push_back({p.name, p.type});
+  GRADC_TRY_STATUS(checkTensorSet(path, "weight", want, w));
+  return w;
+}
+
+Status checkLabels(const ir::Module &m, const runtime::TensorMap &feed, const std::string &where) {
+  if (m.class_input.empty())
+    return Status::ok();
+  auto it = feed.find(m.class_input);
+  if (it == feed.end())
+    return Status::ok();
+  const std::vector<int32_t> &labels = it->second.i32;
+  for (size_t i = 0; i < labels.size(); ++i)
+    if (labels[i] < 0 || labels[i] >= m.num_classes)
+      return Error(where + ": tensor '" + m.class_input + "': element " + std::to_string(i) +
+                   " is " + std::to_string(labels[i]) + ", expected a class index in [0, " +
+                   std::to_string(m.num_classes) + ")");
+  return Status::ok();
+}
+
+Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &path) {
+  GRADC_TRY(feed, runtime::readSafetensors(path));
+  const ir::Function *fwd = m.find("forward");
+  GRADC_CHECK(fwd != nullptr, "module without forward");
+  std::vector<std::pair<std::string, ir::TensorType>> want;
+  for (const ir::Arg &a : fwd->args())
+    if (a.role == ir::ArgRole::Input)
+      want.push_back({a.name, fwd->type(a.value)});
+  GRADC_TRY_STATUS(checkTensorSet(path, "feed", want, feed));
+  GRADC_TRY_STATUS(checkLabels(m, feed, path));
+  return feed;
+}
+
+Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m,
+                                                          const std::string &backend) {
+  if (backend == "interp")
+    return runtime::makeInterpreterExecutor(std::move(m));
+  if (backend == "jit" || backend.empty())
+    return runtime::makeInterpreterExecutor(std::move(m)); // JIT_HOOK
+  return Error("--backend: expected 'jit' or 'interp', got '" + backend + "'");
+}
+
+} // namespace gradc::tools

@@ -1,0 +1,36 @@
+// What every model-running sub-command shares: compiling a model file to a
+// Module, and reading weights and feeds checked against it.
+#pragma once
+
+#include "frontend/model_json.h"
+#include "ir/function.h"
+#include "runtime/executor.h"
+#include "runtime/tensor.h"
+
+#include <memory>
+#include <string>
+
+namespace gradc::tools {
+
+/// Parses `path` and, when `training`, builds backward, optimizer_step and
+/// train_step (an error if the model has no loss).
+Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
+                                  bool training);
+
+/// Reads parameters by PyTorch name. A missing, extra or wrongly shaped
+/// tensor is an error naming the file and the tensor.
+Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path);
+
+/// Reads one tensor per model input, named as the input. Also checks class
+/// indices for a cross-entropy target lie in [0, classes).
+Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &path);
+
+/// Checks class indices of the cross-entropy target in `feed`; `where`
+/// names the source in the message.
+Status checkLabels(const ir::Module &m, const runtime::TensorMap &feed, const std::string &where);
+
+/// The backend named by --backend: "jit" (default) or "interp".
+Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m,
+                                                          const std::string &backend);
+
+} // namespace gradc::tools

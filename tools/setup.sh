@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gradc needs to build and test, and only those still missing.
+# Idempotent and non-interactive; run as root. Usage: bash tools/setup.sh [--goldens]
+#   --goldens  also python3-torch and python3-numpy, needed only by tests/e2e/make_goldens.sh.
+set -euo pipefail
+
+packages=(cmake ninja-build g++ llvm-19-dev llvm-19-tools libboost-graph-dev nlohmann-json3-dev
+          libgtest-dev libbenchmark-dev zlib1g-dev)
+for arg in "$@"; do
+  case "$arg" in
+    --goldens) packages+=(python3-torch python3-numpy) ;;
+    -h | --help) sed -n '2,4p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown argument '$arg' (expected --goldens)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
+  if [[ "$status" != "installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup.sh: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+echo "setup.sh: installing ${missing[*]}"
+sudo=()
+if [[ "$(id -u)" -ne 0 ]]; then
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+  else
+    echo "setup.sh: not root; run as root, or: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  "${missing[@]}" </dev/null
+echo "setup.sh: done"
