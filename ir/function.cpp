@@ -55,8 +55,7 @@ Expected<ValueId> Function::tryAddNode(OpKind op, std::vector<ValueId> operands,
   return v;
 }
 
-ValueId Function::addNode(OpKind op, std::vector<ValueId> operands, Attrs attrs,
-                          std::string name) {
+ValueId Function::addNode(OpKind op, std::vector<ValueId> operands, Attrs attrs, std::string name) {
   auto v = tryAddNode(op, std::move(operands), std::move(attrs), std::move(name));
   GRADC_CHECK(bool(v), v ? "" : v.error().message());
   return *v;

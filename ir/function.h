@@ -28,7 +28,7 @@ const char *resultRoleName(ResultRole r);
 
 struct Value {
   TensorType type;
-  std::string name; ///< user name ("fc1", "fc1.weight"); may be empty
+  std::string name;  ///< user name ("fc1", "fc1.weight"); may be empty
   int32_t node = -1; ///< defining node index, or -1 for an argument
   int32_t arg = -1;  ///< argument index, or -1 for a node result
 };

@@ -122,10 +122,12 @@ std::string printDot(const Function &f, const std::string &module_name) {
   auto id = [&](ValueId v) { return "v" + std::to_string(v); };
   for (const Arg &a : f.args())
     out << "  " << id(a.value) << " [shape=ellipse, label=\"" << dotEscape(names[size_t(a.value)])
-        << "\\n" << f.type(a.value).str() << " " << argRoleName(a.role) << "\"];\n";
+        << "\\n"
+        << f.type(a.value).str() << " " << argRoleName(a.role) << "\"];\n";
   for (const Node &n : f.nodes()) {
     out << "  " << id(n.result) << " [shape=box, label=\"" << dotEscape(names[size_t(n.result)])
-        << " = " << opName(n.op) << "\\n" << f.type(n.result).str() << "\"];\n";
+        << " = " << opName(n.op) << "\\n"
+        << f.type(n.result).str() << "\"];\n";
     for (ValueId o : n.operands)
       out << "  " << id(o) << " -> " << id(n.result) << ";\n";
   }

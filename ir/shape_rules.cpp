@@ -9,7 +9,9 @@ namespace {
 
 using Types = std::vector<TensorType>;
 
-Error err(OpKind op, const std::string &what) { return Error(std::string(opName(op)) + ": " + what); }
+Error err(OpKind op, const std::string &what) {
+  return Error(std::string(opName(op)) + ": " + what);
+}
 
 Status needF32(OpKind op, const TensorType &t, const char *which) {
   if (t.dtype != DType::F32)
@@ -19,8 +21,8 @@ Status needF32(OpKind op, const TensorType &t, const char *which) {
 
 Status needRank(OpKind op, const TensorType &t, int64_t rank, const char *which) {
   if (t.rank() != rank)
-    return err(op, std::string(which) + " must have rank " + std::to_string(rank) + ", got " +
-                       t.str());
+    return err(op,
+               std::string(which) + " must have rank " + std::to_string(rank) + ", got " + t.str());
   return Status::ok();
 }
 
@@ -89,8 +91,8 @@ Expected<TensorType> inferReshape(const Types &t, const Attrs &a) {
   const Shape &out = a.ints("shape");
   auto n = checkedNumElements(out);
   if (!n || *n != t[0].numElements())
-    return err(op, "cannot reshape " + t[0].str() + " to " + shapeStr(out) +
-                       ": element counts differ");
+    return err(op,
+               "cannot reshape " + t[0].str() + " to " + shapeStr(out) + ": element counts differ");
   return TensorType{t[0].dtype, out};
 }
 
@@ -176,8 +178,8 @@ Expected<TensorType> inferConvGradWeight(const Types &t, const Attrs &a) {
   const auto &k = a.ints("kernel");
   GRADC_TRY(hw, windowOut(op, {t[0].shape[2], t[0].shape[3]}, k, a, a.ints("dilation")));
   if (t[1].shape[0] != t[0].shape[0] || t[1].shape[2] != hw[0] || t[1].shape[3] != hw[1])
-    return err(op, "dy " + t[1].str() + " does not match the forward output of input " +
-                       t[0].str());
+    return err(op,
+               "dy " + t[1].str() + " does not match the forward output of input " + t[0].str());
   return checkedType(op, DType::F32, {t[1].shape[1], t[0].shape[1], k[0], k[1]});
 }
 

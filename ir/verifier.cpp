@@ -23,10 +23,10 @@ Status verify(const Function &f) {
     defined[size_t(a.value)] = true;
   for (size_t i = 0; i < f.nodes().size(); ++i) {
     const Node &n = f.nodes()[i];
-    std::string where = f.name() + ": node " + std::to_string(i) + " (" +
-                        (n.result >= 0 && size_t(n.result) < names.size() ? names[size_t(n.result)]
-                                                                           : "?") +
-                        " = " + opName(n.op) + ")";
+    std::string where =
+        f.name() + ": node " + std::to_string(i) + " (" +
+        (n.result >= 0 && size_t(n.result) < names.size() ? names[size_t(n.result)] : "?") + " = " +
+        opName(n.op) + ")";
     if (n.result < 0 || size_t(n.result) >= f.values().size() ||
         f.value(n.result).node != int32_t(i))
       return Error(where + ": result is not bound to this node");

@@ -29,14 +29,12 @@ private:
 };
 
 ValueId zerosLike(ir::Function &f, ValueId v) {
-  return f.addNode(ir::OpKind::Constant, {},
-                   {{"value", 0.0}, {"shape", f.type(v).shape}});
+  return f.addNode(ir::OpKind::Constant, {}, {{"value", 0.0}, {"shape", f.type(v).shape}});
 }
 
 } // namespace
 
-Expected<ir::Function> differentiate(const ir::Function &forward,
-                                     const std::vector<int32_t> &wrt) {
+Expected<ir::Function> differentiate(const ir::Function &forward, const std::vector<int32_t> &wrt) {
   int32_t loss_index = forward.findResult("loss");
   if (loss_index < 0)
     return Error("the model has no loss, so it cannot be differentiated");
@@ -59,7 +57,8 @@ Expected<ir::Function> differentiate(const ir::Function &forward,
         active[size_t(bwd.nodes()[i].result)] = true;
 
   Adjoints adj(bwd);
-  adj.accumulate(loss, bwd.addNode(ir::OpKind::Constant, {}, {{"value", 1.0}, {"shape", ir::Shape{}}}));
+  adj.accumulate(loss,
+                 bwd.addNode(ir::OpKind::Constant, {}, {{"value", 1.0}, {"shape", ir::Shape{}}}));
   for (size_t i = forward_nodes; i-- > 0;) {
     ir::Node node = bwd.nodes()[i];
     ValueId dy = adj.get(node.result);

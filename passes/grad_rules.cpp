@@ -26,9 +26,7 @@ void gradExp(GradContext &c) { c.setDx(0, c.mul(c.dy(), c.y())); }
 // d/dx ln x = 1/x
 void gradLog(GradContext &c) { c.setDx(0, c.op(OpKind::Div, {c.dy(), c.x(0)})); }
 // d/dx sqrt x = 1/(2y); taken as 0 where y = 0 (RMSE at a perfect fit)
-void gradSqrt(GradContext &c) {
-  c.setDx(0, c.op(OpKind::SafeDiv, {c.affine(c.dy(), 0.5), c.y()}));
-}
+void gradSqrt(GradContext &c) { c.setDx(0, c.op(OpKind::SafeDiv, {c.affine(c.dy(), 0.5), c.y()})); }
 // d/dx |x| = sign x (0 at 0, as PyTorch)
 void gradAbs(GradContext &c) { c.setDx(0, c.mul(c.dy(), c.op(OpKind::Sign, {c.x(0)}))); }
 // sign and step are piecewise constant: zero gradient
@@ -48,13 +46,9 @@ void gradSigmoid(GradContext &c) {
   c.setDx(0, c.mul(c.dy(), c.mul(c.y(), c.affine(c.y(), -1, 1))));
 }
 // d/dx tanh x = 1 - y^2
-void gradTanh(GradContext &c) {
-  c.setDx(0, c.mul(c.dy(), c.affine(c.mul(c.y(), c.y()), -1, 1)));
-}
+void gradTanh(GradContext &c) { c.setDx(0, c.mul(c.dy(), c.affine(c.mul(c.y(), c.y()), -1, 1))); }
 // d/dx softplus x = sigmoid x
-void gradSoftplus(GradContext &c) {
-  c.setDx(0, c.mul(c.dy(), c.op(OpKind::Sigmoid, {c.x(0)})));
-}
+void gradSoftplus(GradContext &c) { c.setDx(0, c.mul(c.dy(), c.op(OpKind::Sigmoid, {c.x(0)}))); }
 // d/dx (s x + t) = s
 void gradAffine(GradContext &c) { c.setDx(0, c.affine(c.dy(), c.attrs().f("scale"))); }
 // d/da (a + b) = 1, d/db = 1
@@ -114,8 +108,7 @@ void gradReduceSum(GradContext &c) {
   for (int64_t d = 0; d < c.type(c.x(0)).rank(); ++d)
     if (std::find(axes.begin(), axes.end(), d) == axes.end())
       dims.push_back(d);
-  c.setDx(0, c.op(OpKind::Broadcast, {c.dy()},
-                  {{"shape", c.type(c.x(0)).shape}, {"dims", dims}}));
+  c.setDx(0, c.op(OpKind::Broadcast, {c.dy()}, {{"shape", c.type(c.x(0)).shape}, {"dims", dims}}));
 }
 // reshape moves no data: dx is dy in x's shape
 void gradReshape(GradContext &c) {
@@ -160,8 +153,7 @@ void gradMaxPool(GradContext &c) {
 // avgpool2d: each window's dy spread evenly over its kh*kw cells
 void gradAvgPool(GradContext &c) {
   c.setDx(0, c.op(OpKind::AvgPool2dGrad, {c.dy()},
-                  withInputSize(windowAttrs(c, {"kernel", "stride", "padding"}),
-                                c.type(c.x(0)))));
+                  withInputSize(windowAttrs(c, {"kernel", "stride", "padding"}), c.type(c.x(0)))));
 }
 
 } // namespace

@@ -57,8 +57,8 @@ void buildSgd(ir::Module &m, ir::Function &f, Slots &s) {
   std::vector<ValueId> bufs;
   ValueId step = ir::kNoValue;
   for (size_t i = 0; i < s.params.size() && o.momentum != 0; ++i)
-    bufs.push_back(addState(m, f, f.value(s.params[i]).name + ".momentum_buffer",
-                            f.type(s.params[i])));
+    bufs.push_back(
+        addState(m, f, f.value(s.params[i]).name + ".momentum_buffer", f.type(s.params[i])));
   // torch starts the buffer as a copy of g; with dampening that differs from
   // (1 - dampening) g, so the first step is told apart by a counter.
   bool counted = o.momentum != 0 && o.dampening != 0;
@@ -71,7 +71,7 @@ void buildSgd(ir::Module &m, ir::Function &f, Slots &s) {
     if (o.weight_decay != 0)
       g = b.bin(OpKind::Add, g, b.affine(p, o.weight_decay));
     if (o.momentum != 0) {
-      ValueId scaled = counted ? b.bin(OpKind::Mul, g, b.splat(gcoef, g))
+      ValueId scaled = counted            ? b.bin(OpKind::Mul, g, b.splat(gcoef, g))
                        : o.dampening != 0 ? b.affine(g, 1 - o.dampening)
                                           : g;
       ValueId buf = b.bin(OpKind::Add, b.affine(bufs[i], o.momentum), scaled);

@@ -31,9 +31,31 @@ public:
     GRADC_TRY_STATUS(checkArgs(*f, args));
     return evaluate(*f, args);
   }
+  Expected<std::unique_ptr<BoundCall>> bind(const std::string &fn, const TensorMap &args) override {
+    const ir::Function *f = module_.find(fn);
+    if (!f)
+      return Error("model '" + module_.name + "' has no function '" + fn + "'");
+    GRADC_TRY_STATUS(checkArgs(*f, args));
+    return std::unique_ptr<BoundCall>(std::make_unique<InterpreterCall>(*f, args));
+  }
   const ir::Module &module() const override { return module_; }
 
 private:
+  /// Re-evaluates with the same arguments; updates are not fed back.
+  class InterpreterCall : public BoundCall {
+  public:
+    InterpreterCall(const ir::Function &f, TensorMap args) : f_(f), args_(std::move(args)) {}
+    float run() override {
+      TensorMap out = evaluate(f_, args_);
+      auto it = out.find("loss");
+      return it == out.end() ? 0.0f : it->second.f32[0];
+    }
+
+  private:
+    const ir::Function &f_;
+    TensorMap args_;
+  };
+
   ir::Module module_;
 };
 

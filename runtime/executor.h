@@ -11,6 +11,16 @@
 
 namespace gradc::runtime {
 
+/// One function call with its arguments packed once, for calling again and
+/// again (benchmarks, training loops). In-place updates accumulate across
+/// calls, as they would in the caller's own buffers.
+class BoundCall {
+public:
+  virtual ~BoundCall() = default;
+  /// Runs the function; returns the loss (0 without one).
+  virtual float run() = 0;
+};
+
 /// Runs the functions of one ir::Module. Arguments are passed by argument
 /// name (inputs, params, "grad.<param>", state names, "lr"), results come
 /// back by result name; updates (new params and state) are results too.
@@ -20,6 +30,9 @@ public:
   /// Calls function `fn`. A missing argument or one of the wrong type is an
   /// Error naming it.
   virtual Expected<TensorMap> call(const std::string &fn, const TensorMap &args) = 0;
+  /// Packs `args` for repeated calls of `fn`; the same checks as call().
+  virtual Expected<std::unique_ptr<BoundCall>> bind(const std::string &fn,
+                                                    const TensorMap &args) = 0;
   virtual const ir::Module &module() const = 0;
 };
 

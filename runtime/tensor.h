@@ -22,7 +22,9 @@ struct Tensor {
   static Tensor scalar(float v);
   int64_t numElements() const { return type.numElements(); }
   /// Element i as a double, whatever the dtype.
-  double at(int64_t i) const { return type.dtype == ir::DType::F32 ? f32[size_t(i)] : i32[size_t(i)]; }
+  double at(int64_t i) const {
+    return type.dtype == ir::DType::F32 ? f32[size_t(i)] : i32[size_t(i)];
+  }
 };
 
 /// Tensors by name, sorted (the order safetensors files are written in).

@@ -11,8 +11,8 @@
 namespace gradc::tools {
 
 struct FlagSpec {
-  std::string name;     ///< without the leading "--"
-  bool takes_value;     ///< --name VALUE (or --name=VALUE)
+  std::string name; ///< without the leading "--"
+  bool takes_value; ///< --name VALUE (or --name=VALUE)
   bool repeatable = false;
 };
 

@@ -1,6 +1,6 @@
 // gradc dump: the IR after a named stage, as text or dot.
+#include "codegen/target.h"
 #include "ir/printer.h"
-#include "passes/pipeline.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/model_io.h"
@@ -13,17 +13,19 @@ namespace {
 struct Stage {
   const char *name;
   const char *function; ///< the function printed; empty for the whole module
-  bool training;
-  const char *help;
+  bool training;        ///< needs the training functions (when the model has a loss)
+  bool native;          ///< printed from LLVM, not from the graph IR
 };
 
 const Stage kStages[] = {
-    {"parsed", "forward", false, "forward as the frontend lowered it"},
-    {"grad", "backward", true, "backward: loss and parameter gradients (autodiff)"},
-    {"differentiated", "backward", true, "same as grad"},
-    {"optimizer", "optimizer_step", true, "the parameter update with its state"},
-    {"train", "train_step", true, "forward, backward and update in one function"},
-    {"all", "", true, "every function of the module"},
+    {"parsed", "forward", false, false}, // as the frontend lowered it
+    {"grad", "backward", true, false},   // loss and parameter gradients
+    {"differentiated", "backward", true, false},
+    {"optimizer", "optimizer_step", true, false},
+    {"train", "train_step", true, false}, // forward, backward, update
+    {"all", "", true, false},             // every function of the module
+    {"llvm", "", true, true},             // optimised LLVM IR of every function
+    {"asm", "", true, true},              // the host (or --target) assembly
 };
 
 Expected<std::string> dump(const Args &args) {
@@ -45,18 +47,20 @@ Expected<std::string> dump(const Args &args) {
     return Error("--format: expected text or dot, got '" + format + "'");
   GRADC_TRY(dims, parseDims(args.all("dim")));
   const std::string &path = args.positional[0];
-  GRADC_TRY(m, compileModel(path, dims, false));
-  if (stage->training) {
-    if (!m.has_loss)
-      return Error(path + ": /loss: stage '" + stage_name + "' needs a loss, and the model has none");
-    Status s = passes::buildTrainingFunctions(m);
-    if (!s)
-      return s.error().withPrefix(path + ": ");
+  GRADC_TRY(m, compileModel(path, dims, stage->training ? Functions::All : Functions::Forward,
+                            args.all("input-grad")));
+  if (stage->native) {
+    if (format != "text")
+      return Error("--format: stage '" + stage_name + "' prints text only");
+    codegen::EmitOptions opts;
+    opts.cpu = args.get("target", "native");
+    return stage_name == "llvm" ? codegen::dumpLLVM(m, opts) : codegen::dumpAsm(m, opts);
   }
   if (*stage->function == '\0')
     return format == "dot" ? ir::printDot(m) : ir::printText(m);
   const ir::Function *f = m.find(stage->function);
-  GRADC_CHECK(f != nullptr, std::string("missing function ") + stage->function);
+  if (!f)
+    return Error(path + ": /loss: stage '" + stage_name + "' needs a loss, and the model has none");
   return format == "dot" ? ir::printDot(*f, m.name) : ir::printText(*f, m.name);
 }
 
@@ -64,7 +68,11 @@ Expected<std::string> dump(const Args &args) {
 
 int cmdDump(int argc, char **argv) {
   auto args = parseArgs("dump", argc, argv, 2,
-                        {{"stage", true}, {"format", true}, {"dim", true, true}});
+                        {{"stage", true},
+                         {"format", true},
+                         {"dim", true, true},
+                         {"target", true},
+                         {"input-grad", true, true}});
   if (!args)
     return fail(args.error().message());
   auto text = dump(*args);

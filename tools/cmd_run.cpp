@@ -13,12 +13,19 @@ struct RunOptions {
   uint64_t seed = 0;
   int64_t steps = 0;
   frontend::DimOverrides dims;
+  std::vector<std::string> input_grads;
 };
 
 Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   GRADC_TRY(args, parseArgs("run", argc, argv, 2,
-                            {{"feed", true}, {"out", true}, {"weights", true}, {"seed", true},
-                             {"steps", true}, {"dim", true, true}, {"backend", true}}));
+                            {{"feed", true},
+                             {"out", true},
+                             {"weights", true},
+                             {"seed", true},
+                             {"steps", true},
+                             {"dim", true, true},
+                             {"backend", true},
+                             {"input-grad", true, true}}));
   RunOptions o;
   if (args.positional.size() != 1)
     return Error("gradc run: expected one MODEL.json, got " +
@@ -40,6 +47,9 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   o.seed = uint64_t(seed);
   o.steps = steps;
   o.dims = dims;
+  o.input_grads = args.all("input-grad");
+  if (!o.input_grads.empty() && o.steps == 0)
+    return Error("--input-grad needs --steps N (N >= 1): gradients come from the training run");
   if (o.steps > 1000000)
     return Error("--steps: at most 1000000, got " + std::to_string(o.steps));
   return o;
@@ -54,7 +64,9 @@ runtime::TensorMap merged(std::initializer_list<const runtime::TensorMap *> maps
 }
 
 Expected<runtime::TensorMap> run(const RunOptions &o) {
-  GRADC_TRY(module, compileModel(o.model, o.dims, o.steps > 0));
+  GRADC_TRY(module,
+            compileModel(o.model, o.dims, o.steps > 0 ? Functions::Training : Functions::Forward,
+                         o.input_grads));
   runtime::TensorMap params;
   if (!o.weights.empty()) {
     GRADC_TRY(w, loadWeights(module, o.weights));

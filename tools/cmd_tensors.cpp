@@ -14,8 +14,8 @@ namespace {
 bool compareTensor(const std::string &name, const runtime::Tensor &e, const runtime::Tensor &a,
                    double rtol, double atol) {
   if (e.type.shape != a.type.shape) {
-    std::printf("SHAPE   %s: expected %s, got %s\n", name.c_str(), ir::shapeStr(e.type.shape).c_str(),
-                ir::shapeStr(a.type.shape).c_str());
+    std::printf("SHAPE   %s: expected %s, got %s\n", name.c_str(),
+                ir::shapeStr(e.type.shape).c_str(), ir::shapeStr(a.type.shape).c_str());
     return false;
   }
   double worst = 0;

@@ -10,6 +10,8 @@ int cmdRun(int argc, char **argv);
 int cmdDump(int argc, char **argv);
 int cmdCompare(int argc, char **argv);
 int cmdInspect(int argc, char **argv);
+int cmdCompile(int argc, char **argv);
+int cmdBench(int argc, char **argv);
 
 /// Prints `message` as gradc's one error line and returns exit status 1.
 int fail(const std::string &message);

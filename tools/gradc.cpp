@@ -23,9 +23,18 @@ const char *kUsage =
     "usage: gradc COMMAND [ARGS]\n"
     "\n"
     "  run MODEL.json --feed F.safetensors --out O.safetensors\n"
-    "      [--weights W.safetensors | --seed S] [--steps N] [--dim NAME=V]... [--backend jit|interp]\n"
+    "      [--weights W.safetensors | --seed S] [--steps N] [--dim NAME=V]... [--backend "
+    "jit|interp]\n"
+    "      [--input-grad INPUT]...\n"
     "      run forward once and, with --steps N, N training steps; write the results\n"
-    "  dump MODEL.json --stage parsed|grad|optimizer|train|all [--format text|dot] [--dim NAME=V]\n"
+    "      (--input-grad adds grad.INPUT, d loss / d input, e.g. for saliency maps)\n"
+    "  compile MODEL.json -o model.o [--header model.h] [--emit obj|asm|llvm] [--target CPU]\n"
+    "      [--dim NAME=V]...\n"
+    "      ahead-of-time object (and C header) needing only libc, libm and pthreads\n"
+    "  bench MODEL.json [--threads N] [--format text|json] [--dim NAME=V]... [--min-time S]\n"
+    "      compile time and median forward / train-step times (JIT)\n"
+    "  dump MODEL.json --stage parsed|grad|optimizer|train|all|llvm|asm [--format text|dot]\n"
+    "      [--dim NAME=V]... [--target CPU]\n"
     "      print the IR after a stage\n"
     "  compare EXPECTED.safetensors ACTUAL.safetensors [--rtol R] [--atol A]\n"
     "      compare two tensor files element by element\n"
@@ -50,5 +59,10 @@ int main(int argc, char **argv) {
     return cmdCompare(argc, argv);
   if (cmd == "inspect")
     return cmdInspect(argc, argv);
-  return fail("unknown command '" + cmd + "' (expected run, dump, compare or inspect; see gradc --help)");
+  if (cmd == "compile")
+    return cmdCompile(argc, argv);
+  if (cmd == "bench")
+    return cmdBench(argc, argv);
+  return fail("unknown command '" + cmd +
+              "' (expected run, compile, bench, dump, compare or inspect; see gradc --help)");
 }

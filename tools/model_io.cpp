@@ -2,17 +2,20 @@
 #include "tools/model_io.h"
 
 #include "passes/pipeline.h"
+#include "runtime/jit.h"
 #include "runtime/safetensors.h"
 
 namespace gradc::tools {
 
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
-                                  bool training) {
+                                  Functions fns, const std::vector<std::string> &input_grads) {
   GRADC_TRY(m, frontend::loadModel(path, dims));
-  if (training && !m.has_loss)
+  if (fns == Functions::Training && !m.has_loss)
     return Error(path + ": /loss: training needs a loss, and the model has none");
-  if (training) {
-    Status s = passes::buildTrainingFunctions(m);
+  if (fns == Functions::Training || (fns == Functions::All && m.has_loss)) {
+    passes::PipelineOptions opts;
+    opts.input_grads = input_grads;
+    Status s = passes::buildTrainingFunctions(m, opts);
     if (!s)
       return s.error().withPrefix(path + ": ");
   }
@@ -42,8 +45,8 @@ Status checkTensorSet(const std::string &path, const char *what,
       std::string list;
       for (const auto &w : want)
         list += (list.empty() ? "" : ", ") + w.first;
-      return Error(path + ": unexpected " + what + " tensor '" + name + "' (the model has " +
-                   list + ")");
+      return Error(path + ": unexpected " + what + " tensor '" + name + "' (the model has " + list +
+                   ")");
     }
   }
   return Status::ok();
@@ -88,12 +91,12 @@ Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &pa
   return feed;
 }
 
-Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m,
-                                                          const std::string &backend) {
+Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const std::string &backend,
+                                                          runtime::JitStats *stats) {
   if (backend == "interp")
     return runtime::makeInterpreterExecutor(std::move(m));
   if (backend == "jit" || backend.empty())
-    return runtime::makeInterpreterExecutor(std::move(m)); // JIT_HOOK
+    return runtime::makeJitExecutor(std::move(m), stats);
   return Error("--backend: expected 'jit' or 'interp', got '" + backend + "'");
 }
 

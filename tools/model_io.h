@@ -5,6 +5,7 @@
 #include "frontend/model_json.h"
 #include "ir/function.h"
 #include "runtime/executor.h"
+#include "runtime/jit.h"
 #include "runtime/tensor.h"
 
 #include <memory>
@@ -12,10 +13,17 @@
 
 namespace gradc::tools {
 
-/// Parses `path` and, when `training`, builds backward, optimizer_step and
-/// train_step (an error if the model has no loss).
+/// Which functions compileModel builds besides forward.
+enum class Functions {
+  Forward,  ///< forward only
+  Training, ///< also backward, optimizer_step, train_step; an error without a loss
+  All,      ///< the training functions when the model has a loss
+};
+
+/// Parses `path` and runs the pipeline that builds `fns`. `input_grads`
+/// names model inputs whose gradients backward also returns.
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
-                                  bool training);
+                                  Functions fns, const std::vector<std::string> &input_grads = {});
 
 /// Reads parameters by PyTorch name. A missing, extra or wrongly shaped
 /// tensor is an error naming the file and the tensor.
@@ -29,8 +37,9 @@ Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &pa
 /// names the source in the message.
 Status checkLabels(const ir::Module &m, const runtime::TensorMap &feed, const std::string &where);
 
-/// The backend named by --backend: "jit" (default) or "interp".
-Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m,
-                                                          const std::string &backend);
+/// The backend named by --backend: "jit" (default) or "interp". `stats`
+/// receives the JIT's compile time.
+Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const std::string &backend,
+                                                          runtime::JitStats *stats = nullptr);
 
 } // namespace gradc::tools

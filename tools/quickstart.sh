@@ -11,7 +11,11 @@ if [[ "$mode" != demo && "$mode" != test ]]; then
 fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then
+  step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n== %s\n' "$*"; }
+fi
 
 step "Installing missing packages"
 bash tools/setup.sh
@@ -29,7 +33,7 @@ ninja -C build -j2
 if [[ "$mode" == test ]]; then
   step "Running every test"
   # shellcheck disable=SC2086  # GRADC_CTEST_ARGS is a list of words on purpose
-  ctest --test-dir build --output-on-failure -j2 ${GRADC_CTEST_ARGS:-}
+  ctest --test-dir build --output-on-failure --no-tests=error -j2 ${GRADC_CTEST_ARGS:-}
   exit $?
 fi
 
@@ -39,17 +43,23 @@ out="${TMPDIR:-/tmp}/gradc_demo_smol_mlp.safetensors"
 step "The model $model as graph IR (gradc dump --stage parsed)"
 build/gradc dump "$model" --stage parsed
 
-step "Compile it, run forward and 20 SGD steps (gradc run)"
+step "Its backward graph, built symbolically: the chain rule as IR (--stage grad)"
+build/gradc dump "$model" --stage grad
+
+step "JIT-compile it, run forward and 20 SGD steps (gradc run)"
 build/gradc run "$model" --feed examples/data/smol_mlp_feed.safetensors --out "$out" --steps 20
 
-step "What the run wrote (gradc inspect $out)"
-build/gradc inspect "$out"
+step "What the run wrote: outputs, loss, gradients, new parameters, the loss per step"
+build/gradc inspect "$out" --limit 20
 
-cat <<HINT
+step "How fast the native code is (gradc bench)"
+build/gradc bench "$model" --min-time 0.2
 
-What next:
-  build/gradc dump $model --stage differentiated   the backward graph autodiff built
-  build/gradc dump $model --stage memory --format json   the memory plan
-  bash tools/quickstart.sh test                       run every test
-  README.md                                           the CLI tour and the repository layout
-HINT
+hint() { printf '  %-72s # %s\n' "$1" "$2"; }
+printf '\nWhat next:\n'
+hint "build/gradc dump $model --stage train" "forward + backward + SGD in one function"
+hint "build/gradc dump $model --stage llvm" "the LLVM IR the JIT compiles"
+hint "build/gradc compile $model -o smol.o --header smol.h" "an object for your own C program"
+hint "cat examples/embed/README.md" "embedding it with nothing but libc"
+hint "ctest --test-dir build -R e2e.smol_mlp -V" "gradc against PyTorch"
+hint "bash tools/quickstart.sh test" "every test"

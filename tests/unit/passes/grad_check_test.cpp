@@ -90,17 +90,25 @@ TEST(GradCheck, MatMulAllTransposes) {
     for (bool tb : {false, true}) {
       auto a = ta ? ir::f32({4, 3}) : ir::f32({3, 4});
       auto b = tb ? ir::f32({5, 4}) : ir::f32({4, 5});
-      checkOp({"matmul ta=" + std::to_string(ta) + " tb=" + std::to_string(tb), OpKind::MatMul,
-               {a, b}, mm(ta, tb)});
+      checkOp({"matmul ta=" + std::to_string(ta) + " tb=" + std::to_string(tb),
+               OpKind::MatMul,
+               {a, b},
+               mm(ta, tb)});
     }
 }
 
 TEST(GradCheck, ShapeOps) {
-  checkOp({"broadcast", OpKind::Broadcast, {ir::f32({3})},
+  checkOp({"broadcast",
+           OpKind::Broadcast,
+           {ir::f32({3})},
            {{"shape", ir::Shape{2, 3, 4}}, {"dims", std::vector<int64_t>{1}}}});
-  checkOp({"broadcast scalar", OpKind::Broadcast, {ir::f32({})},
+  checkOp({"broadcast scalar",
+           OpKind::Broadcast,
+           {ir::f32({})},
            {{"shape", ir::Shape{2, 3}}, {"dims", std::vector<int64_t>{}}}});
-  checkOp({"reduce_sum", OpKind::ReduceSum, {ir::f32({2, 3, 4})},
+  checkOp({"reduce_sum",
+           OpKind::ReduceSum,
+           {ir::f32({2, 3, 4})},
            {{"axes", std::vector<int64_t>{0, 2}}}});
   checkOp({"reshape", OpKind::Reshape, {ir::f32({2, 6})}, {{"shape", ir::Shape{3, 2, 2}}}});
   checkOp({"softmax axis 0", OpKind::Softmax, {ir::f32({3, 4})}, {{"axis", int64_t(0)}}});
@@ -121,9 +129,13 @@ TEST(GradCheck, Conv2d) {
 
 TEST(GradCheck, Pools) {
   // Distinct values, so no window has a tie and max is differentiable.
-  checkOp({"maxpool overlapping", OpKind::MaxPool2d, {ir::f32({2, 2, 7, 6})},
+  checkOp({"maxpool overlapping",
+           OpKind::MaxPool2d,
+           {ir::f32({2, 2, 7, 6})},
            window({3, 2}, {2, 1}, {1, 1})});
-  checkOp({"avgpool padded", OpKind::AvgPool2d, {ir::f32({2, 2, 5, 6})},
+  checkOp({"avgpool padded",
+           OpKind::AvgPool2d,
+           {ir::f32({2, 2, 5, 6})},
            window({3, 3}, {2, 2}, {1, 1})});
 }
 

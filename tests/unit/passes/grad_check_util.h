@@ -39,8 +39,8 @@ inline double lossOf(const ir::Function &f, const std::vector<runtime::DoubleBuf
 /// argument in `wrt` and checks each gradient element against a central
 /// difference, to `rtol` relative to the gradient's largest element.
 inline void expectGradientsMatch(const ir::Function &f, const std::vector<int32_t> &wrt,
-                                 const std::vector<runtime::DoubleBuffer> &args,
-                                 double rtol = 1e-6, double h = 1e-5) {
+                                 const std::vector<runtime::DoubleBuffer> &args, double rtol = 1e-6,
+                                 double h = 1e-5) {
   auto bwd = passes::differentiate(f, wrt);
   ASSERT_TRUE(bool(bwd)) << bwd.error().message();
   auto res = runtime::evaluate(*bwd, args);

@@ -34,8 +34,8 @@ void checkModel(const std::string &json) {
 }
 
 std::string model(const std::string &inputs, const std::string &layers, const std::string &loss) {
-  return R"({"format": "gradc.model/1", "name": "t", "inputs": {)" + inputs +
-         R"(}, "layers": [)" + layers + R"(], "outputs": ["out"], "loss": )" + loss + "}";
+  return R"({"format": "gradc.model/1", "name": "t", "inputs": {)" + inputs + R"(}, "layers": [)" +
+         layers + R"(], "outputs": ["out"], "loss": )" + loss + "}";
 }
 
 const char *kMlpInputs = R"("x": {"shape": [3, 4]}, "t": {"shape": [3, 2]})";

@@ -1,0 +1,65 @@
+// Internal to codegen: the state shared by the per-op-family LLVM emitters
+// and their entry points. Each emitter reads its operands' buffers and
+// writes its result's buffer through the context.
+#pragma once
+
+#include "codegen/loops.h"
+#include "ir/function.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include <vector>
+
+namespace gradc::codegen {
+
+/// One function being lowered: the builder and every value's base pointer.
+struct EmitContext {
+  llvm::IRBuilder<> &b;
+  llvm::Module &module;
+  const ir::Function &f;
+  std::vector<llvm::Value *> ptr; ///< base pointer of each value, by ValueId
+
+  llvm::Type *f32Ty() { return b.getFloatTy(); }
+  llvm::Value *i64(int64_t v) { return b.getInt64(uint64_t(v)); }
+  llvm::Value *f32(double v) { return llvm::ConstantFP::get(b.getFloatTy(), v); }
+  const ir::Shape &shape(ir::ValueId v) const { return f.type(v).shape; }
+  llvm::Type *elemTy(ir::ValueId v) {
+    return f.type(v).dtype == ir::DType::I32 ? b.getInt32Ty() : b.getFloatTy();
+  }
+  /// Element `flat` (i64) of value v.
+  llvm::Value *load(ir::ValueId v, llvm::Value *flat) {
+    return b.CreateLoad(elemTy(v), b.CreateInBoundsGEP(elemTy(v), ptr[size_t(v)], flat));
+  }
+  void store(ir::ValueId v, llvm::Value *flat, llvm::Value *x) {
+    b.CreateStore(x, b.CreateInBoundsGEP(elemTy(v), ptr[size_t(v)], flat));
+  }
+  /// A stack slot (float unless `type` given) in the entry block (promoted to a register by SROA).
+  llvm::Value *entryAlloca(const char *name, llvm::Type *type = nullptr);
+  /// Sets all of value v's bytes to zero.
+  void zero(ir::ValueId v);
+  /// Calls a float(float) libm function such as "tanhf".
+  llvm::Value *callLibm(const char *name, llvm::Value *x);
+};
+
+// Emitters, one per op family file; each handles the ops listed.
+// emit_elementwise.cpp: Constant and every Unary / Binary op.
+void emitConstant(EmitContext &c, const ir::Node &n);
+void emitElementwise(EmitContext &c, const ir::Node &n);
+// emit_linalg.cpp
+void emitMatMul(EmitContext &c, const ir::Node &n);
+void emitBroadcast(EmitContext &c, const ir::Node &n);
+void emitReduceSum(EmitContext &c, const ir::Node &n);
+void emitReshape(EmitContext &c, const ir::Node &n);
+void emitSoftmax(EmitContext &c, const ir::Node &n, bool log);
+void emitOneHot(EmitContext &c, const ir::Node &n);
+// emit_window.cpp
+void emitConv2d(EmitContext &c, const ir::Node &n);
+void emitConv2dGradInput(EmitContext &c, const ir::Node &n);
+void emitConv2dGradWeight(EmitContext &c, const ir::Node &n);
+void emitMaxPool2d(EmitContext &c, const ir::Node &n);
+void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n);
+void emitAvgPool2d(EmitContext &c, const ir::Node &n);
+void emitAvgPool2dGrad(EmitContext &c, const ir::Node &n);
+
+} // namespace gradc::codegen

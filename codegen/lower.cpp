@@ -1,0 +1,252 @@
+// Lowers IR functions to LLVM: binds every value to a buffer (argument,
+// result buffer or scratch slot), emits one loop nest per node through the
+// per-family emitters, then copies results and applies in-place updates.
+#include "codegen/lower.h"
+
+#include "codegen/abi.h"
+#include "codegen/emit.h"
+#include "codegen/layout.h"
+
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+namespace gradc::codegen {
+
+llvm::Value *EmitContext::entryAlloca(const char *name, llvm::Type *type) {
+  llvm::BasicBlock &entry = b.GetInsertBlock()->getParent()->getEntryBlock();
+  llvm::IRBuilder<> eb(&entry, entry.begin());
+  return eb.CreateAlloca(type ? type : f32Ty(), nullptr, name);
+}
+
+void EmitContext::zero(ir::ValueId v) {
+  b.CreateMemSet(ptr[size_t(v)], b.getInt8(0), i64(f.type(v).byteSize()), llvm::MaybeAlign(4));
+}
+
+llvm::Value *EmitContext::callLibm(const char *name, llvm::Value *x) {
+  llvm::FunctionCallee callee = module.getOrInsertFunction(name, f32Ty(), f32Ty());
+  if (auto *fn = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
+    fn->setDoesNotThrow();
+    fn->setWillReturn();
+  }
+  return b.CreateCall(callee, {x});
+}
+
+namespace {
+
+void emitNode(EmitContext &c, const ir::Node &n) {
+  switch (n.op) {
+  case ir::OpKind::Constant:
+    return emitConstant(c, n);
+  case ir::OpKind::MatMul:
+    return emitMatMul(c, n);
+  case ir::OpKind::Broadcast:
+    return emitBroadcast(c, n);
+  case ir::OpKind::ReduceSum:
+    return emitReduceSum(c, n);
+  case ir::OpKind::Reshape:
+    return emitReshape(c, n);
+  case ir::OpKind::Softmax:
+    return emitSoftmax(c, n, false);
+  case ir::OpKind::LogSoftmax:
+    return emitSoftmax(c, n, true);
+  case ir::OpKind::OneHot:
+    return emitOneHot(c, n);
+  case ir::OpKind::Conv2d:
+    return emitConv2d(c, n);
+  case ir::OpKind::Conv2dGradInput:
+    return emitConv2dGradInput(c, n);
+  case ir::OpKind::Conv2dGradWeight:
+    return emitConv2dGradWeight(c, n);
+  case ir::OpKind::MaxPool2d:
+    return emitMaxPool2d(c, n);
+  case ir::OpKind::MaxPool2dGrad:
+    return emitMaxPool2dGrad(c, n);
+  case ir::OpKind::AvgPool2d:
+    return emitAvgPool2d(c, n);
+  case ir::OpKind::AvgPool2dGrad:
+    return emitAvgPool2dGrad(c, n);
+  default:
+    GRADC_CHECK(ir::isElementwise(n.op), std::string("no emitter for ") + ir::opName(n.op));
+    return emitElementwise(c, n);
+  }
+}
+
+llvm::Function *declareFunction(llvm::Module &mod, const FunctionAbi &abi) {
+  llvm::LLVMContext &ctx = mod.getContext();
+  std::vector<llvm::Type *> types;
+  for (const AbiParam &p : abi.params)
+    types.push_back(p.kind == AbiParam::Kind::Scalar ? llvm::Type::getFloatTy(ctx)
+                                                     : llvm::PointerType::get(ctx, 0));
+  auto *fty = llvm::FunctionType::get(llvm::Type::getFloatTy(ctx), types, false);
+  auto *fn = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, abi.symbol, mod);
+  fn->setDoesNotThrow();
+  for (size_t i = 0; i < abi.params.size(); ++i) {
+    const AbiParam &p = abi.params[i];
+    llvm::Argument *a = fn->getArg(unsigned(i));
+    a->setName(p.c_name);
+    if (p.kind == AbiParam::Kind::Scalar)
+      continue;
+    a->addAttr(llvm::Attribute::NoAlias);
+    if (p.is_const)
+      a->addAttr(llvm::Attribute::ReadOnly);
+    if (p.kind == AbiParam::Kind::Scratch)
+      a->addAttr(llvm::Attribute::getWithAlignment(ctx, llvm::Align(kAlignment)));
+  }
+  return fn;
+}
+
+/// The LLVM argument of each ABI parameter kind (Params, Grads, State, Scratch).
+struct Buffers {
+  llvm::Value *params = nullptr, *grads = nullptr, *state = nullptr, *scratch = nullptr;
+  std::vector<llvm::Value *> arg_ptr, result_ptr; ///< by arg / result index
+};
+
+llvm::Value *slotPtr(EmitContext &c, llvm::Value *base, const std::vector<TensorSlot> &slots,
+                     const std::string &name) {
+  const TensorSlot *s = ModuleLayout::find(slots, name);
+  GRADC_CHECK(s && base, "no buffer slot for tensor " + name);
+  return c.b.CreateConstInBoundsGEP1_64(c.b.getInt8Ty(), base, uint64_t(s->offset), name);
+}
+
+/// Binds every argument and result of f to a pointer.
+Buffers bindBuffers(EmitContext &c, llvm::Function *fn, const FunctionAbi &abi,
+                    const ModuleLayout &ml) {
+  const ir::Function &f = c.f;
+  Buffers buf;
+  buf.arg_ptr.assign(f.args().size(), nullptr);
+  buf.result_ptr.assign(f.results().size(), nullptr);
+  for (size_t i = 0; i < abi.params.size(); ++i) {
+    const AbiParam &p = abi.params[i];
+    llvm::Value *a = fn->getArg(unsigned(i));
+    switch (p.kind) {
+    case AbiParam::Kind::Params:
+      buf.params = a;
+      break;
+    case AbiParam::Kind::Grads:
+      buf.grads = a;
+      break;
+    case AbiParam::Kind::State:
+      buf.state = a;
+      break;
+    case AbiParam::Kind::Scratch:
+      buf.scratch = a;
+      break;
+    case AbiParam::Kind::Input:
+      buf.arg_ptr[size_t(p.index)] = a;
+      break;
+    case AbiParam::Kind::Scalar: {
+      llvm::Value *slot = c.entryAlloca(p.c_name.c_str());
+      c.b.CreateStore(a, slot);
+      buf.arg_ptr[size_t(p.index)] = slot;
+      break;
+    }
+    case AbiParam::Kind::Output:
+      buf.result_ptr[size_t(p.index)] = a;
+      break;
+    }
+  }
+  for (size_t i = 0; i < f.args().size(); ++i) {
+    const ir::Arg &a = f.args()[i];
+    if (a.role == ir::ArgRole::Param)
+      buf.arg_ptr[i] = slotPtr(c, buf.params, ml.params, a.name);
+    else if (a.role == ir::ArgRole::Grad)
+      buf.arg_ptr[i] = slotPtr(c, buf.grads, ml.params, gradTarget(a.name));
+    else if (a.role == ir::ArgRole::State)
+      buf.arg_ptr[i] = slotPtr(c, buf.state, ml.state, a.name);
+  }
+  for (size_t r = 0; r < f.results().size(); ++r)
+    if (f.results()[r].role == ir::ResultRole::Grad)
+      buf.result_ptr[r] = slotPtr(c, buf.grads, ml.params, gradTarget(f.results()[r].name));
+  return buf;
+}
+
+void bindValues(EmitContext &c, const Buffers &buf, const FunctionLayout &fl) {
+  c.ptr.assign(c.f.values().size(), nullptr);
+  for (size_t v = 0; v < c.f.values().size(); ++v) {
+    const ir::Value &val = c.f.values()[v];
+    if (val.arg >= 0)
+      c.ptr[v] = buf.arg_ptr[size_t(val.arg)];
+    else if (fl.home_result[v] >= 0)
+      c.ptr[v] = buf.result_ptr[size_t(fl.home_result[v])];
+    else
+      c.ptr[v] = c.b.CreateConstInBoundsGEP1_64(c.b.getInt8Ty(), buf.scratch,
+                                                uint64_t(fl.scratch_offset[v]));
+    GRADC_CHECK(c.ptr[v], "value without a buffer in " + c.f.name());
+  }
+}
+
+void copyValue(EmitContext &c, llvm::Value *dst, ir::ValueId v) {
+  if (dst == c.ptr[size_t(v)])
+    return;
+  c.b.CreateMemCpy(dst, llvm::MaybeAlign(4), c.ptr[size_t(v)], llvm::MaybeAlign(4),
+                   c.i64(c.f.type(v).byteSize()));
+}
+
+/// Copies results not computed in place, reads the loss, then applies the
+/// updates last so that no earlier read sees a new parameter value.
+llvm::Value *emitEpilogue(EmitContext &c, const Buffers &buf, const FunctionLayout &fl) {
+  llvm::Value *loss = nullptr;
+  const auto &results = c.f.results();
+  for (size_t r = 0; r < results.size(); ++r) {
+    const ir::Result &res = results[r];
+    if (res.role == ir::ResultRole::Loss && !loss)
+      loss = c.load(res.value, c.i64(0));
+    else if (res.role != ir::ResultRole::Update && fl.home_result[size_t(res.value)] != int(r))
+      copyValue(c, buf.result_ptr[r], res.value);
+  }
+  for (const ir::Result &res : results)
+    if (res.role == ir::ResultRole::Update)
+      copyValue(c, buf.arg_ptr[size_t(res.updates)], res.value);
+  return loss ? loss : c.f32(0);
+}
+
+void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f,
+                   const ModuleLayout &ml, const FunctionLayout &fl) {
+  FunctionAbi abi = functionAbi(m, f);
+  llvm::Function *fn = declareFunction(mod, abi);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(mod.getContext(), "entry", fn));
+  EmitContext c{b, mod, f, {}};
+  Buffers buf = bindBuffers(c, fn, abi, ml);
+  bindValues(c, buf, fl);
+  for (const ir::Node &n : f.nodes())
+    emitNode(c, n);
+  b.CreateRet(emitEpilogue(c, buf, fl));
+}
+
+/// float NAME_packed(void **ptrs, const float *scalars) { return NAME(...); }
+void emitPackedWrapper(llvm::Module &mod, const FunctionAbi &abi) {
+  llvm::LLVMContext &ctx = mod.getContext();
+  llvm::Function *inner = mod.getFunction(abi.symbol);
+  llvm::Type *ptrTy = llvm::PointerType::get(ctx, 0), *f32Ty = llvm::Type::getFloatTy(ctx);
+  auto *fty = llvm::FunctionType::get(f32Ty, {ptrTy, ptrTy}, false);
+  auto *fn = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, packedSymbol(abi), mod);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  std::vector<llvm::Value *> args;
+  uint64_t np = 0, ns = 0;
+  for (const AbiParam &p : abi.params) {
+    bool scalar = p.kind == AbiParam::Kind::Scalar;
+    llvm::Value *base = fn->getArg(scalar ? 1 : 0);
+    llvm::Type *ty = scalar ? f32Ty : ptrTy;
+    args.push_back(b.CreateLoad(ty, b.CreateConstInBoundsGEP1_64(ty, base, scalar ? ns++ : np++)));
+  }
+  b.CreateRet(b.CreateCall(inner, args));
+}
+
+} // namespace
+
+std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext &ctx,
+                                          const LowerOptions &opts) {
+  auto mod = std::make_unique<llvm::Module>(cIdentifier(m.name), ctx);
+  ModuleLayout ml = computeLayout(m);
+  for (size_t i = 0; i < m.functions.size(); ++i) {
+    lowerFunction(*mod, m, m.functions[i], ml, ml.functions[i]);
+    if (opts.packed_wrappers)
+      emitPackedWrapper(*mod, functionAbi(m, m.functions[i]));
+  }
+  std::string msg;
+  llvm::raw_string_ostream os(msg);
+  GRADC_CHECK(!llvm::verifyModule(*mod, &os), "invalid LLVM IR: " + os.str());
+  return mod;
+}
+
+} // namespace gradc::codegen

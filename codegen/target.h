@@ -1,0 +1,44 @@
+// Ahead-of-time output: the lowered module optimised and emitted for a CPU
+// as an object file, assembly or LLVM IR text.
+#pragma once
+
+#include "ir/error.h"
+#include "ir/function.h"
+
+#include <string>
+
+namespace llvm {
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace gradc::codegen {
+
+struct EmitOptions {
+  enum class Kind : uint8_t { Obj, Asm, Llvm } kind = Kind::Obj;
+  /// "native" = the host CPU with all its features; otherwise an LLVM CPU
+  /// name such as "x86-64" (generic code that runs on any x86-64).
+  std::string cpu = "native";
+  /// Extra LLVM target features ("+avx2,-avx512f"), appended.
+  std::string features;
+};
+
+/// Lowers, optimises (O3) and writes `m` to `path` in the requested form.
+/// The file appears atomically (temp file + rename) or not at all.
+Status emitModule(const ir::Module &m, const EmitOptions &opts, const std::string &path);
+
+/// The optimised LLVM IR of `m`, as text (`gradc dump --stage llvm`).
+Expected<std::string> dumpLLVM(const ir::Module &m, const EmitOptions &opts = {});
+/// The assembly of `m` (`gradc dump --stage asm`).
+Expected<std::string> dumpAsm(const ir::Module &m, const EmitOptions &opts = {});
+
+// For the JIT and tests, which hold LLVM types already.
+
+/// Runs the new pass manager's default O3 pipeline on `mod`, tuned for `tm`
+/// (whose triple and data layout are set on the module first).
+void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm);
+
+/// Calls LLVM's one-time native target initialisation (thread-safe).
+void initializeNativeTarget();
+
+} // namespace gradc::codegen

@@ -1,0 +1,194 @@
+// gradc.model/1 files: reading, top-level validation (format, name, dims,
+// inputs, outputs) and assembly of the Module around the lowered layers.
+#include "frontend/model_json.h"
+
+#include "frontend/json_reader.h"
+#include "frontend/lowering.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace gradc::frontend {
+namespace {
+
+const char *kFormat = "gradc.model/1";
+
+/// "line L, column C" of byte offset `pos` in `text`.
+std::string lineColumn(const std::string &text, size_t pos) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < pos && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(col);
+}
+
+Expected<Json> parseJson(const std::string &text, const std::string &file) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error &e) {
+    std::string what = e.what();
+    // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2:
+    // syntax error ...": keep only the reason after the position.
+    size_t colon = what.find(": ");
+    std::string reason = colon == std::string::npos ? what : what.substr(colon + 2);
+    size_t pos = e.byte > 0 ? e.byte - 1 : 0;
+    return Error(file + ": " + lineColumn(text, pos) + ": invalid JSON: " + reason);
+  }
+}
+
+Status checkFormat(const JsonReader &r, const Json &root) {
+  if (!root.is_object())
+    return r.error("", "expected a JSON object (a gradc model), got " + describe(root));
+  GRADC_TRY(fmt, r.require(root, "", "format", "a gradc model"));
+  if (!fmt->is_string() || fmt->get<std::string>() != kFormat)
+    return r.error("/format", std::string("expected \"") + kFormat + "\", got " + describe(*fmt));
+  return r.checkObject(
+      root, "", {"format", "name", "dims", "inputs", "layers", "outputs", "loss", "optimizer"},
+      "the model (top level)");
+}
+
+Status readName(const JsonReader &r, const Json &root, ir::Module &m) {
+  GRADC_TRY(name, r.require(root, "", "name", "a gradc model"));
+  if (!name->is_string() || !isIdentifier(name->get<std::string>()))
+    return r.error("/name",
+                   "expected a model name matching [A-Za-z_][A-Za-z0-9_]*, got " + describe(*name));
+  m.name = name->get<std::string>();
+  return Status::ok();
+}
+
+Status readDims(Lowering &l, const Json &root, const DimOverrides &overrides) {
+  auto it = root.find("dims");
+  if (it != root.end()) {
+    if (!it->is_object())
+      return l.error("/dims",
+                     "expected an object of named dims such as {\"B\": 64}, got " + describe(*it));
+    for (const auto &item : it->items()) {
+      std::string p = childPointer("/dims", item.key());
+      if (!isIdentifier(item.key()))
+        return l.error(p, "expected a dim name matching [A-Za-z_][A-Za-z0-9_]*, got \"" +
+                              item.key() + "\"");
+      GRADC_TRY(n, l.reader.size(item.value(), p));
+      l.dims[item.key()] = n;
+    }
+  }
+  for (const auto &[name, value] : overrides) {
+    std::string p = childPointer("/dims", name);
+    if (!l.dims.count(name))
+      return l.error(p, "--dim " + name + "=" + std::to_string(value) +
+                            " names an unknown dim; the model's dims are: " + l.knownDims());
+    if (value < 1 || value > ir::kMaxElements)
+      return l.error(p, "--dim " + name + "=" + std::to_string(value) +
+                            ": expected a positive integer (at most " +
+                            std::to_string(ir::kMaxElements) + ")");
+    l.dims[name] = value;
+  }
+  return Status::ok();
+}
+
+Status readInput(Lowering &l, const std::string &name, const Json &v, const std::string &p) {
+  if (!isIdentifier(name))
+    return l.error(p,
+                   "expected an input name matching [A-Za-z_][A-Za-z0-9_]*, got \"" + name + "\"");
+  GRADC_TRY_STATUS(l.reader.checkObject(v, p, {"shape", "dtype"}, "input \"" + name + "\""));
+  GRADC_TRY(shape_json, l.reader.require(v, p, "shape", "input \"" + name + "\""));
+  GRADC_TRY(shape, l.shape(*shape_json, childPointer(p, "shape")));
+  ir::DType dtype = ir::DType::F32;
+  auto dt = v.find("dtype");
+  if (dt != v.end()) {
+    auto parsed = dt->is_string() ? ir::parseDType(dt->get<std::string>()) : std::nullopt;
+    if (!parsed)
+      return l.error(childPointer(p, "dtype"), "expected \"f32\" or \"i32\", got " + describe(*dt));
+    dtype = *parsed;
+  }
+  ir::TensorType type{dtype, shape};
+  GRADC_TRY_STATUS(l.charge(childPointer(p, "shape"), type));
+  l.defined[name] = {l.fn.addArg(name, ir::ArgRole::Input, type), -1};
+  return Status::ok();
+}
+
+Status readInputs(Lowering &l, const Json &root) {
+  GRADC_TRY(inputs, l.reader.require(root, "", "inputs", "a gradc model"));
+  if (!inputs->is_object() || inputs->empty())
+    return l.error("/inputs", "expected a non-empty object of inputs such as {\"x\": {\"shape\": "
+                              "[\"B\", 3]}}, got " +
+                                  describe(*inputs));
+  for (const auto &item : inputs->items())
+    GRADC_TRY_STATUS(readInput(l, item.key(), item.value(), childPointer("/inputs", item.key())));
+  return Status::ok();
+}
+
+Status readOutputs(Lowering &l, const Json &root) {
+  GRADC_TRY(outputs, l.reader.require(root, "", "outputs", "a gradc model"));
+  if (!outputs->is_array() || outputs->empty())
+    return l.error("/outputs",
+                   "expected a non-empty list of layer or input names, got " + describe(*outputs));
+  for (size_t i = 0; i < outputs->size(); ++i) {
+    std::string p = childPointer("/outputs", i);
+    GRADC_TRY(v, l.resolve((*outputs)[i], p));
+    std::string name = "out." + (*outputs)[i].get<std::string>();
+    if (l.fn.findResult(name) >= 0)
+      return l.error(p, "\"" + (*outputs)[i].get<std::string>() + "\" is listed twice");
+    l.fn.addResult(name, ir::ResultRole::Output, v);
+  }
+  return Status::ok();
+}
+
+Status lowerModel(Lowering &l, const Json &root, const DimOverrides &overrides) {
+  GRADC_TRY_STATUS(checkFormat(l.reader, root));
+  GRADC_TRY_STATUS(readName(l.reader, root, l.module));
+  GRADC_TRY_STATUS(readDims(l, root, overrides));
+  GRADC_TRY_STATUS(readInputs(l, root));
+  GRADC_TRY(layers, l.reader.require(root, "", "layers", "a gradc model"));
+  GRADC_TRY_STATUS(lowerLayers(l, *layers));
+  GRADC_TRY_STATUS(readOutputs(l, root));
+  auto loss = root.find("loss");
+  if (loss != root.end())
+    GRADC_TRY_STATUS(lowerLoss(l, *loss));
+  auto opt = root.find("optimizer");
+  if (opt != root.end())
+    GRADC_TRY_STATUS(parseOptimizer(l.reader, *opt, l.module.optimizer));
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<ir::Module> parseModel(const std::string &text, const std::string &file,
+                                const DimOverrides &dims) {
+  GRADC_TRY(root, parseJson(text, file));
+  JsonReader reader(file);
+  ir::Module module;
+  ir::Function fn("forward");
+  Lowering l(reader, module, fn);
+  try {
+    GRADC_TRY_STATUS(lowerModel(l, root, dims));
+  } catch (const Json::exception &e) {
+    // Every access is type-checked first; this only keeps a missed case from crashing.
+    return Error(file + ": unexpected JSON value: " + e.what());
+  }
+  module.functions.push_back(std::move(fn));
+  return module;
+}
+
+Expected<ir::Module> loadModel(const std::string &path, const DimOverrides &dims) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return Error(path + ": cannot read the model file: it is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Error(path + ": cannot read the model file: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad())
+    return Error(path + ": cannot read the model file: " + std::strerror(errno));
+  return parseModel(text.str(), path, dims);
+}
+
+} // namespace gradc::frontend

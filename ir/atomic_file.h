@@ -1,0 +1,15 @@
+// Writing a whole file atomically: a temporary file beside the target, then
+// rename, so a failed write never leaves a partial file.
+#pragma once
+
+#include "ir/error.h"
+
+#include <string>
+
+namespace gradc {
+
+/// Writes `data` to `path` atomically. The error reads
+/// "<path>: cannot write: <reason>".
+Status writeFileAtomic(const std::string &path, const std::string &data);
+
+} // namespace gradc

@@ -1,0 +1,247 @@
+// The JIT executor: lowers the module with a packed wrapper per function,
+// compiles it with LLJIT, and marshals TensorMaps to and from the packed
+// params / grads / state buffers of the ABI (codegen/abi.h).
+#include "runtime/jit.h"
+
+#include "codegen/abi.h"
+#include "codegen/layout.h"
+#include "codegen/lower.h"
+#include "codegen/target.h"
+
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+namespace gradc::runtime {
+namespace {
+
+using PackedFn = float (*)(void **ptrs, const float *scalars);
+
+Error toError(llvm::Error e, const std::string &what) {
+  return Error("JIT: " + what + ": " + llvm::toString(std::move(e)));
+}
+
+/// A zeroed, 64-byte aligned byte buffer.
+class AlignedBuffer {
+public:
+  explicit AlignedBuffer(int64_t bytes) {
+    size_t n = size_t(codegen::alignUp(bytes > 0 ? bytes : 1));
+    data_ = static_cast<char *>(std::aligned_alloc(size_t(codegen::kAlignment), n));
+    GRADC_CHECK(data_, "out of memory");
+    std::memset(data_, 0, n);
+  }
+  ~AlignedBuffer() { std::free(data_); }
+  AlignedBuffer(const AlignedBuffer &) = delete;
+  AlignedBuffer &operator=(const AlignedBuffer &) = delete;
+  char *data() { return data_; }
+
+private:
+  char *data_;
+};
+
+void *tensorData(Tensor &t) {
+  return t.type.dtype == ir::DType::F32 ? static_cast<void *>(t.f32.data())
+                                        : static_cast<void *>(t.i32.data());
+}
+
+void copyIn(char *buf, const codegen::TensorSlot *slot, const Tensor &t) {
+  GRADC_CHECK(slot, "tensor without a buffer slot");
+  std::memcpy(buf + slot->offset, t.f32.data(), size_t(t.type.byteSize()));
+}
+
+Tensor copyOut(const char *buf, const codegen::TensorSlot *slot) {
+  GRADC_CHECK(slot, "result without a buffer slot");
+  Tensor t = Tensor::zeros(slot->type);
+  std::memcpy(t.f32.data(), buf + slot->offset, size_t(slot->type.byteSize()));
+  return t;
+}
+
+struct Entry {
+  codegen::FunctionAbi abi;
+  PackedFn fn = nullptr;
+};
+
+class JitExecutor : public Executor {
+public:
+  JitExecutor(ir::Module m, std::unique_ptr<llvm::orc::LLJIT> jit)
+      : module_(std::move(m)), layout_(codegen::computeLayout(module_)), jit_(std::move(jit)) {}
+
+  Status resolve() {
+    for (const ir::Function &f : module_.functions) {
+      Entry e{codegen::functionAbi(module_, f)};
+      auto addr = jit_->lookup(codegen::packedSymbol(e.abi));
+      if (!addr)
+        return toError(addr.takeError(), "cannot find " + e.abi.symbol);
+      e.fn = addr->toPtr<PackedFn>();
+      entries_.push_back(std::move(e));
+    }
+    return Status::ok();
+  }
+
+  Expected<TensorMap> call(const std::string &fn, const TensorMap &args) override;
+  Expected<std::unique_ptr<BoundCall>> bind(const std::string &fn, const TensorMap &args) override;
+  const ir::Module &module() const override { return module_; }
+
+private:
+  Expected<std::unique_ptr<class JitCall>> bindCall(const std::string &fn, const TensorMap &args);
+
+  ir::Module module_;
+  codegen::ModuleLayout layout_;
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  std::vector<Entry> entries_; ///< in module_.functions order
+};
+
+/// Per-call buffers of the ABI.
+struct CallBuffers {
+  AlignedBuffer params, grads, state, scratch;
+  CallBuffers(const codegen::ModuleLayout &l, int64_t scratch_bytes)
+      : params(l.params_bytes), grads(l.params_bytes), state(l.state_bytes),
+        scratch(scratch_bytes) {}
+};
+
+void packArgs(const ir::Function &f, const codegen::ModuleLayout &l, const TensorMap &args,
+              CallBuffers &buf) {
+  using codegen::ModuleLayout;
+  for (const ir::Arg &a : f.args()) {
+    const Tensor &t = args.at(a.name);
+    if (a.role == ir::ArgRole::Param)
+      copyIn(buf.params.data(), ModuleLayout::find(l.params, a.name), t);
+    else if (a.role == ir::ArgRole::Grad)
+      copyIn(buf.grads.data(), ModuleLayout::find(l.params, codegen::gradTarget(a.name)), t);
+    else if (a.role == ir::ArgRole::State)
+      copyIn(buf.state.data(), ModuleLayout::find(l.state, a.name), t);
+  }
+}
+
+/// A call whose buffers and pointer list are packed once.
+class JitCall : public BoundCall {
+public:
+  JitCall(const ir::Function &f, const Entry &e, const codegen::ModuleLayout &l, int64_t scratch,
+          TensorMap args)
+      : f_(f), e_(e), layout_(l), args_(std::move(args)), buf_(l, scratch) {
+    using K = codegen::AbiParam::Kind;
+    packArgs(f, l, args_, buf_);
+    for (const codegen::AbiParam &p : e.abi.params) {
+      if (p.kind == K::Params)
+        ptrs_.push_back(buf_.params.data());
+      else if (p.kind == K::Grads)
+        ptrs_.push_back(buf_.grads.data());
+      else if (p.kind == K::State)
+        ptrs_.push_back(buf_.state.data());
+      else if (p.kind == K::Scratch)
+        ptrs_.push_back(buf_.scratch.data());
+      else if (p.kind == K::Input)
+        ptrs_.push_back(tensorData(args_.at(f.args()[size_t(p.index)].name)));
+      else if (p.kind == K::Scalar)
+        scalars_.push_back(args_.at(f.args()[size_t(p.index)].name).f32.at(0));
+      else if (p.kind == K::Output) {
+        const ir::Result &r = f.results()[size_t(p.index)];
+        Tensor &t = outputs_[r.name] = Tensor::zeros(f.type(r.value));
+        ptrs_.push_back(tensorData(t));
+      }
+    }
+  }
+
+  float run() override { return e_.fn(ptrs_.data(), scalars_.data()); }
+
+  /// Runs once and unpacks every result by name.
+  TensorMap runAndUnpack() {
+    using codegen::ModuleLayout;
+    float loss = run();
+    TensorMap out = outputs_;
+    for (const ir::Result &r : f_.results()) {
+      if (r.role == ir::ResultRole::Loss)
+        out[r.name] = Tensor::scalar(loss);
+      else if (r.role == ir::ResultRole::Grad)
+        out[r.name] = copyOut(buf_.grads.data(),
+                              ModuleLayout::find(layout_.params, codegen::gradTarget(r.name)));
+      else if (r.role == ir::ResultRole::Update) {
+        const ir::Arg &a = f_.args()[size_t(r.updates)];
+        bool is_param = a.role == ir::ArgRole::Param;
+        out[r.name] =
+            copyOut(is_param ? buf_.params.data() : buf_.state.data(),
+                    ModuleLayout::find(is_param ? layout_.params : layout_.state, a.name));
+      }
+    }
+    return out;
+  }
+
+private:
+  const ir::Function &f_;
+  const Entry &e_;
+  const codegen::ModuleLayout &layout_;
+  TensorMap args_; ///< owns the input buffers the pointers refer to
+  CallBuffers buf_;
+  TensorMap outputs_;
+  std::vector<void *> ptrs_;
+  std::vector<float> scalars_;
+};
+
+Expected<std::unique_ptr<JitCall>> JitExecutor::bindCall(const std::string &name,
+                                                         const TensorMap &args) {
+  const ir::Function *f = module_.find(name);
+  if (!f)
+    return Error("model '" + module_.name + "' has no function '" + name + "'");
+  GRADC_TRY_STATUS(checkArgs(*f, args));
+  size_t index = size_t(f - module_.functions.data());
+  return std::make_unique<JitCall>(*f, entries_[index], layout_,
+                                   layout_.functions[index].scratch_bytes, args);
+}
+
+Expected<TensorMap> JitExecutor::call(const std::string &name, const TensorMap &args) {
+  GRADC_TRY(c, bindCall(name, args));
+  return c->runAndUnpack();
+}
+
+Expected<std::unique_ptr<BoundCall>> JitExecutor::bind(const std::string &name,
+                                                       const TensorMap &args) {
+  GRADC_TRY(c, bindCall(name, args));
+  return std::unique_ptr<BoundCall>(std::move(c));
+}
+
+/// Lowers and optimises `m` for the host and builds a JIT holding it.
+Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m) {
+  codegen::initializeNativeTarget();
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb)
+    return toError(jtmb.takeError(), "cannot detect the host CPU");
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto tm = jtmb->createTargetMachine();
+  if (!tm)
+    return toError(tm.takeError(), "cannot create a target machine");
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  std::unique_ptr<llvm::Module> mod = codegen::lowerModule(m, *ctx, {true});
+  codegen::optimizeModule(*mod, **tm);
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit)
+    return toError(jit.takeError(), "cannot create LLJIT");
+  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!gen)
+    return toError(gen.takeError(), "cannot search the process for libm");
+  (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  llvm::orc::ThreadSafeModule tsm(std::move(mod), std::move(ctx));
+  if (auto err = (*jit)->addIRModule(std::move(tsm)))
+    return toError(std::move(err), "cannot add module");
+  return std::move(*jit);
+}
+
+} // namespace
+
+Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats) {
+  auto start = std::chrono::steady_clock::now();
+  GRADC_TRY(jit, buildJit(m));
+  auto exec = std::make_unique<JitExecutor>(std::move(m), std::move(jit));
+  GRADC_TRY_STATUS(exec->resolve());
+  if (stats)
+    stats->compile_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::unique_ptr<Executor>(std::move(exec));
+}
+
+} // namespace gradc::runtime

@@ -1,0 +1,23 @@
+// The LLVM JIT backend: compiles every function of a module for the host CPU
+// (ORC LLJIT, O3, all host features) and runs it behind runtime::Executor.
+#pragma once
+
+#include "ir/error.h"
+#include "runtime/executor.h"
+
+#include <memory>
+
+namespace gradc::runtime {
+
+/// What compiling cost, for `gradc bench`.
+struct JitStats {
+  double compile_ms = 0; ///< lowering, optimisation and machine-code generation
+};
+
+/// Compiles `m` (which must verify) and returns an executor calling native
+/// code. Arguments are checked with checkArgs; results come back by result
+/// name as from the interpreter. Calls are thread-safe: each call has its own
+/// buffers. `stats`, if given, receives the compile time.
+Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats = nullptr);
+
+} // namespace gradc::runtime

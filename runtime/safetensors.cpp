@@ -1,0 +1,264 @@
+// safetensors reading and writing. The reader trusts nothing in the file: every
+// length and offset is checked against the file size before it is used.
+#include "runtime/safetensors.h"
+
+#include "ir/atomic_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <unistd.h>
+
+namespace gradc::runtime {
+namespace {
+
+using json = nlohmann::json;
+using Bytes = std::vector<uint8_t>;
+
+/// One tensor as the header describes it, validated except for its layout
+/// relative to the other tensors.
+struct Entry {
+  std::string name;
+  std::string dtype; ///< "F32", "I32" or "I64"
+  ir::Shape shape;
+  int64_t numElements = 0;
+  uint64_t begin = 0, end = 0;
+};
+
+uint64_t loadLE(const uint8_t *p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+void storeLE(uint8_t *p, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    p[i] = uint8_t(v >> (8 * i));
+}
+
+Expected<Bytes> readFile(const std::string &path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return Error(path + ": cannot read safetensors file: not found or not a regular file");
+  uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec)
+    return Error(path + ": cannot read safetensors file: " + ec.message());
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Error(path + ": cannot open safetensors file: " + std::strerror(errno));
+  Bytes bytes(size);
+  in.read(reinterpret_cast<char *>(bytes.data()), std::streamsize(size));
+  if (uint64_t(in.gcount()) != size)
+    return Error(path + ": cannot read safetensors file: short read");
+  return bytes;
+}
+
+size_t dtypeSize(const std::string &dtype) { return dtype == "I64" ? 8 : 4; }
+
+Expected<ir::Shape> parseShape(const json &j) {
+  if (!j.is_array())
+    return Error("'shape' must be an array of integers");
+  ir::Shape shape;
+  for (const json &d : j) {
+    if (!d.is_number_integer())
+      return Error("'shape' must be an array of integers, got " + j.dump());
+    if (d.is_number_unsigned() ? d.get<uint64_t>() > uint64_t(ir::kMaxElements)
+                               : d.get<int64_t>() < 0)
+      return Error("shape " + j.dump() + " has a negative or too large dimension");
+    shape.push_back(d.get<int64_t>());
+  }
+  return shape;
+}
+
+Expected<Entry> parseEntry(const std::string &name, const json &j) {
+  if (!j.is_object())
+    return Error("entry must be an object with dtype, shape and data_offsets");
+  for (const char *key : {"dtype", "shape", "data_offsets"})
+    if (!j.contains(key))
+      return Error(std::string("entry has no '") + key + "'");
+  Entry e;
+  e.name = name;
+  if (!j["dtype"].is_string())
+    return Error("'dtype' must be a string");
+  e.dtype = j["dtype"].get<std::string>();
+  if (e.dtype != "F32" && e.dtype != "I32" && e.dtype != "I64")
+    return Error("unsupported dtype '" + e.dtype + "' (only F32, I32 and I64 are accepted)");
+  GRADC_TRY(shape, parseShape(j["shape"]));
+  auto n = ir::checkedNumElements(shape);
+  if (!n)
+    return Error("shape " + ir::shapeStr(shape) + " has more than " +
+                 std::to_string(ir::kMaxElements) + " elements");
+  e.shape = std::move(shape);
+  e.numElements = *n;
+  const json &off = j["data_offsets"];
+  if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
+      !off[1].is_number_unsigned())
+    return Error("'data_offsets' must be two non-negative integers, got " + off.dump());
+  e.begin = off[0].get<uint64_t>();
+  e.end = off[1].get<uint64_t>();
+  return e;
+}
+
+/// Checks each entry's byte range against its size and the data section, and
+/// that the ranges tile the data section without gaps or overlaps.
+Status checkLayout(std::vector<Entry> &entries, uint64_t dataSize) {
+  for (const Entry &e : entries) {
+    std::string where = "tensor '" + e.name + "': ";
+    if (e.begin > e.end || e.end > dataSize)
+      return Error(where + "data_offsets [" + std::to_string(e.begin) + ", " +
+                   std::to_string(e.end) + "] lie outside the data section of " +
+                   std::to_string(dataSize) + " bytes");
+    uint64_t want = uint64_t(e.numElements) * dtypeSize(e.dtype);
+    if (e.end - e.begin != want)
+      return Error(where + "data_offsets span " + std::to_string(e.end - e.begin) + " bytes but " +
+                   e.dtype + ir::shapeStr(e.shape) + " needs " + std::to_string(want));
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  uint64_t pos = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry &e = entries[i];
+    if (e.begin < pos)
+      return Error("tensor '" + e.name + "': data overlaps tensor '" + entries[i - 1].name + "'");
+    if (e.begin > pos)
+      return Error("tensor '" + e.name + "': gap of " + std::to_string(e.begin - pos) +
+                   " unused bytes before its data");
+    pos = e.end;
+  }
+  if (pos != dataSize)
+    return Error(std::to_string(dataSize - pos) + " unused bytes after the last tensor's data");
+  return Status::ok();
+}
+
+Expected<Tensor> decode(const Entry &e, const uint8_t *data) {
+  bool isF32 = e.dtype == "F32";
+  Tensor t = Tensor::zeros({isF32 ? ir::DType::F32 : ir::DType::I32, e.shape});
+  const uint8_t *p = data + e.begin;
+  for (int64_t i = 0; i < e.numElements; ++i) {
+    if (isF32) {
+      t.f32[size_t(i)] = std::bit_cast<float>(uint32_t(loadLE(p + 4 * i, 4)));
+    } else if (e.dtype == "I32") {
+      t.i32[size_t(i)] = std::bit_cast<int32_t>(uint32_t(loadLE(p + 4 * i, 4)));
+    } else {
+      int64_t v = std::bit_cast<int64_t>(loadLE(p + 8 * i, 8));
+      if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+        return Error("tensor '" + e.name + "': I64 value " + std::to_string(v) + " at element " +
+                     std::to_string(i) + " does not fit in I32");
+      t.i32[size_t(i)] = int32_t(v);
+    }
+  }
+  return t;
+}
+
+Expected<std::vector<Entry>> parseHeader(const uint8_t *begin, const uint8_t *end) {
+  json header = json::parse(begin, end, nullptr, /*allow_exceptions=*/false);
+  if (header.is_discarded())
+    return Error("header is not valid JSON");
+  if (!header.is_object())
+    return Error("header must be a JSON object");
+  std::vector<Entry> entries;
+  for (const auto &[name, value] : header.items()) {
+    if (name == "__metadata__")
+      continue;
+    auto e = parseEntry(name, value);
+    if (!e)
+      return e.error().withPrefix("tensor '" + name + "': ");
+    entries.push_back(e.take());
+  }
+  return entries;
+}
+
+Expected<TensorMap> parse(const Bytes &bytes) {
+  if (bytes.size() < 8)
+    return Error("file of " + std::to_string(bytes.size()) +
+                 " bytes is too short for the 8-byte header length");
+  uint64_t headerLen = loadLE(bytes.data(), 8);
+  if (headerLen > kMaxSafetensorsHeader)
+    return Error("header length " + std::to_string(headerLen) + " exceeds the limit of " +
+                 std::to_string(kMaxSafetensorsHeader) + " bytes");
+  if (headerLen > bytes.size() - 8)
+    return Error("header length " + std::to_string(headerLen) + " runs past the end of the " +
+                 std::to_string(bytes.size()) + "-byte file");
+  const uint8_t *headerBegin = bytes.data() + 8;
+  GRADC_TRY(entries, parseHeader(headerBegin, headerBegin + headerLen));
+  const uint8_t *data = headerBegin + headerLen;
+  GRADC_TRY_STATUS(checkLayout(entries, bytes.size() - 8 - headerLen));
+  TensorMap out;
+  for (const Entry &e : entries) {
+    GRADC_TRY(t, decode(e, data));
+    out.emplace(e.name, std::move(t));
+  }
+  return out;
+}
+
+/// The JSON header for `tensors`, padded with spaces to a multiple of 8.
+Expected<std::string> makeHeader(const TensorMap &tensors) {
+  json header = json::object();
+  uint64_t offset = 0;
+  for (const auto &[name, t] : tensors) {
+    if (name == "__metadata__")
+      return Error("tensor name '__metadata__' is reserved by the safetensors format");
+    size_t n = size_t(t.numElements());
+    bool isF32 = t.type.dtype == ir::DType::F32;
+    GRADC_CHECK((isF32 ? t.f32.size() : t.i32.size()) == n,
+                "tensor '" + name + "' holds the wrong number of elements");
+    header[name] = {{"dtype", isF32 ? "F32" : "I32"},
+                    {"shape", t.type.shape},
+                    {"data_offsets", {offset, offset + 4 * n}}};
+    offset += 4 * n;
+  }
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const json::exception &) {
+    return Error("a tensor name is not valid UTF-8");
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');
+  return text;
+}
+
+/// The whole file: length, header, little-endian data.
+std::string serialize(const std::string &header, const TensorMap &tensors) {
+  std::string out(8, '\0');
+  storeLE(reinterpret_cast<uint8_t *>(out.data()), header.size(), 8);
+  out += header;
+  for (const auto &[name, t] : tensors) {
+    size_t at = out.size();
+    out.resize(at + size_t(t.numElements()) * 4);
+    auto *p = reinterpret_cast<uint8_t *>(out.data() + at);
+    for (int64_t i = 0; i < t.numElements(); ++i) {
+      uint32_t bits = t.type.dtype == ir::DType::F32 ? std::bit_cast<uint32_t>(t.f32[size_t(i)])
+                                                     : std::bit_cast<uint32_t>(t.i32[size_t(i)]);
+      storeLE(p + 4 * i, bits, 4);
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+Expected<TensorMap> readSafetensors(const std::string &path) {
+  GRADC_TRY(bytes, readFile(path));
+  auto tensors = parse(bytes);
+  if (!tensors)
+    return tensors.error().withPrefix(path + ": ");
+  return tensors;
+}
+
+Status writeSafetensors(const std::string &path, const TensorMap &tensors) {
+  auto header = makeHeader(tensors);
+  if (!header)
+    return header.error().withPrefix(path + ": cannot write: ");
+  return writeFileAtomic(path, serialize(*header, tensors));
+}
+
+} // namespace gradc::runtime

@@ -1,0 +1,235 @@
+// Every op of ir/ops.def lowered by codegen and run by the JIT, on small odd
+// shapes: compared with the reference interpreter, plus hand-computed values
+// for the numerically delicate cases.
+#include "codegen_test_util.h"
+
+namespace gradc::codegen::testing {
+namespace {
+
+using ir::Attrs;
+using ir::OpKind;
+using ir::Shape;
+
+ir::Module opModule(OpKind op, std::vector<ir::TensorType> in, Attrs attrs = {}) {
+  ir::Function f("f");
+  std::vector<ir::ValueId> xs;
+  for (size_t i = 0; i < in.size(); ++i)
+    xs.push_back(f.addArg("x" + std::to_string(i), ir::ArgRole::Input, in[i]));
+  ir::ValueId y = f.addNode(op, xs, std::move(attrs), "y");
+  f.addResult("out.y", ir::ResultRole::Output, y);
+  return moduleOf(std::move(f));
+}
+
+runtime::TensorMap runJit(const ir::Module &m, runtime::TensorMap args) {
+  auto jit = jitOf(m);
+  auto out = jit->call("f", args);
+  EXPECT_TRUE(bool(out)) << out.error().message();
+  return *out;
+}
+
+runtime::Tensor f32Tensor(Shape shape, std::vector<float> v) {
+  runtime::Tensor t = runtime::Tensor::zeros(ir::f32(std::move(shape)));
+  t.f32 = std::move(v);
+  return t;
+}
+
+struct UnaryCase {
+  OpKind op;
+  Attrs attrs;
+  float lo, hi;
+};
+
+TEST(JitOps, UnaryMatchInterpreter) {
+  std::vector<UnaryCase> cases = {
+      {OpKind::Exp, {}, -5, 5},
+      {OpKind::Log, {}, 0.01f, 5},
+      {OpKind::Sqrt, {}, 0, 5},
+      {OpKind::Abs, {}, -3, 3},
+      {OpKind::Sign, {}, -3, 3},
+      {OpKind::Relu, {}, -3, 3},
+      {OpKind::Sigmoid, {}, -30, 30},
+      {OpKind::Tanh, {}, -5, 5},
+      {OpKind::Softplus, {}, -30, 30},
+      {OpKind::LeakyRelu, {{"slope", 0.05}}, -3, 3},
+      {OpKind::Step, {{"low", 0.1}, {"high", 2.0}}, -3, 3},
+      {OpKind::Affine, {{"scale", -1.5}, {"shift", 0.25}}, -3, 3},
+  };
+  for (const UnaryCase &c : cases) {
+    SCOPED_TRACE(ir::opName(c.op));
+    expectJitMatchesInterpreter(opModule(c.op, {ir::f32({3, 7})}, c.attrs), 7, c.lo, c.hi);
+  }
+}
+
+TEST(JitOps, BinaryMatchInterpreter) {
+  for (OpKind op : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::SafeDiv}) {
+    SCOPED_TRACE(ir::opName(op));
+    expectJitMatchesInterpreter(opModule(op, {ir::f32({5, 3}), ir::f32({5, 3})}), 3, 0.5f, 3);
+  }
+}
+
+TEST(JitOps, ElementwiseEdgeValues) {
+  ir::TensorType t = ir::f32({5});
+  runtime::Tensor x = f32Tensor({5}, {0.0f, -100.0f, 100.0f, -0.5f, 2.0f});
+  auto one = [&](OpKind op, Attrs a = {}) {
+    return runJit(opModule(op, {t}, std::move(a)), {{"x0", x}}).at("out.y").f32;
+  };
+  EXPECT_EQ(one(OpKind::Sign), (std::vector<float>{0, -1, 1, -1, 1}));
+  EXPECT_EQ(one(OpKind::Step, {{"low", -1.0}, {"high", 3.0}}),
+            (std::vector<float>{-1, -1, 3, -1, 3}));
+  EXPECT_EQ(one(OpKind::Relu), (std::vector<float>{0, 0, 100, 0, 2}));
+  std::vector<float> sig = one(OpKind::Sigmoid);
+  EXPECT_FLOAT_EQ(sig[0], 0.5f);
+  EXPECT_NEAR(sig[1], 0.0f, 1e-30);
+  EXPECT_FLOAT_EQ(sig[2], 1.0f);
+  std::vector<float> sp = one(OpKind::Softplus);
+  EXPECT_FLOAT_EQ(sp[0], std::log(2.0f));
+  EXPECT_FLOAT_EQ(sp[2], 100.0f);
+  EXPECT_GE(sp[1], 0.0f);
+  EXPECT_LT(sp[1], 1e-30f);
+  runtime::Tensor b = f32Tensor({5}, {0.0f, 2.0f, 0.0f, -0.5f, 4.0f});
+  auto q = runJit(opModule(OpKind::SafeDiv, {t, t}), {{"x0", x}, {"x1", b}}).at("out.y").f32;
+  EXPECT_EQ(q, (std::vector<float>{0, -50, 0, 1, 0.5f}));
+}
+
+TEST(JitOps, ConstantFillsItsShape) {
+  ir::Function f("f");
+  ir::ValueId c = f.addNode(OpKind::Constant, {}, {{"value", 1.5}, {"shape", Shape{2, 3}}});
+  f.addResult("out.c", ir::ResultRole::Output, c);
+  auto out = runJit(moduleOf(std::move(f)), {});
+  EXPECT_EQ(out.at("out.c").f32, std::vector<float>(6, 1.5f));
+}
+
+TEST(JitOps, MatMulAllTransposes) {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      SCOPED_TRACE(std::to_string(ta) + std::to_string(tb));
+      Shape a = ta ? Shape{5, 3} : Shape{3, 5}, b = tb ? Shape{7, 5} : Shape{5, 7};
+      expectJitMatchesInterpreter(opModule(OpKind::MatMul, {ir::f32(a), ir::f32(b)},
+                                           {{"transpose_a", ta}, {"transpose_b", tb}}));
+    }
+}
+
+TEST(JitOps, MatMulHandComputed) {
+  ir::Module m = opModule(OpKind::MatMul, {ir::f32({2, 3}), ir::f32({3, 1})},
+                          {{"transpose_a", false}, {"transpose_b", false}});
+  auto out = runJit(
+      m, {{"x0", f32Tensor({2, 3}, {1, 2, 3, 4, 5, 6})}, {"x1", f32Tensor({3, 1}, {1, 0, -1})}});
+  EXPECT_EQ(out.at("out.y").f32, (std::vector<float>{-2, -2}));
+}
+
+TEST(JitOps, BroadcastReduceReshape) {
+  expectJitMatchesInterpreter(
+      opModule(OpKind::Broadcast, {ir::f32({3})}, {{"shape", Shape{2, 3, 5}}, {"dims", Shape{1}}}));
+  expectJitMatchesInterpreter(opModule(OpKind::Broadcast, {ir::f32({2, 5})},
+                                       {{"shape", Shape{2, 3, 5}}, {"dims", Shape{0, 2}}}));
+  expectJitMatchesInterpreter(
+      opModule(OpKind::Broadcast, {ir::f32({})}, {{"shape", Shape{4, 3}}, {"dims", Shape{}}}));
+  for (Shape axes : {Shape{0}, Shape{1}, Shape{2}, Shape{0, 2}, Shape{0, 1, 2}, Shape{}}) {
+    SCOPED_TRACE(ir::shapeStr(axes));
+    expectJitMatchesInterpreter(
+        opModule(OpKind::ReduceSum, {ir::f32({3, 4, 5})}, {{"axes", axes}}));
+  }
+  expectJitMatchesInterpreter(
+      opModule(OpKind::Reshape, {ir::f32({3, 4, 5})}, {{"shape", Shape{5, 12}}}));
+}
+
+TEST(JitOps, BroadcastOfI32Input) {
+  ir::Module m =
+      opModule(OpKind::Broadcast, {ir::i32({3})}, {{"shape", Shape{2, 3}}, {"dims", Shape{1}}});
+  runtime::Tensor idx = runtime::Tensor::zeros(ir::i32({3}));
+  idx.i32 = {4, -1, 7};
+  auto out = runJit(m, {{"x0", idx}});
+  EXPECT_EQ(out.at("out.y").i32, (std::vector<int32_t>{4, -1, 7, 4, -1, 7}));
+}
+
+TEST(JitOps, SoftmaxAndLogSoftmaxEveryAxis) {
+  for (OpKind op : {OpKind::Softmax, OpKind::LogSoftmax})
+    for (int64_t axis = 0; axis < 3; ++axis) {
+      SCOPED_TRACE(std::string(ir::opName(op)) + " axis " + std::to_string(axis));
+      expectJitMatchesInterpreter(opModule(op, {ir::f32({3, 4, 5})}, {{"axis", axis}}), 5, -20, 20);
+    }
+}
+
+TEST(JitOps, SoftmaxOfLargeValuesIsFinite) {
+  ir::Module m = opModule(OpKind::Softmax, {ir::f32({1, 3})}, {{"axis", int64_t(1)}});
+  auto out = runJit(m, {{"x0", f32Tensor({1, 3}, {1000, 1000, -1000})}});
+  EXPECT_EQ(out.at("out.y").f32, (std::vector<float>{0.5f, 0.5f, 0.0f}));
+}
+
+TEST(JitOps, OneHotOutOfRangeGivesZeroRow) {
+  ir::Module m = opModule(OpKind::OneHot, {ir::i32({4})}, {{"depth", int64_t(3)}});
+  runtime::Tensor idx = runtime::Tensor::zeros(ir::i32({4}));
+  idx.i32 = {-1, 0, 2, 3};
+  auto out = runJit(m, {{"x0", idx}});
+  EXPECT_EQ(out.at("out.y").f32, (std::vector<float>{0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0}));
+  expectJitMatchesInterpreter(m);
+}
+
+Attrs convAttrs(Shape stride, Shape pad, Shape dil) {
+  return {{"stride", stride}, {"padding", pad}, {"dilation", dil}};
+}
+
+TEST(JitOps, Conv2dAndGrads) {
+  struct Case {
+    Shape stride, pad, dil;
+  };
+  for (const Case &c : {Case{{1, 1}, {0, 0}, {1, 1}}, Case{{2, 1}, {1, 2}, {1, 1}},
+                        Case{{1, 2}, {1, 0}, {2, 1}}, Case{{2, 2}, {2, 1}, {1, 2}}}) {
+    SCOPED_TRACE(ir::shapeStr(c.stride) + ir::shapeStr(c.pad) + ir::shapeStr(c.dil));
+    Attrs a = convAttrs(c.stride, c.pad, c.dil);
+    ir::Module fwd = opModule(OpKind::Conv2d, {ir::f32({2, 3, 7, 6}), ir::f32({5, 3, 3, 2})}, a);
+    expectJitMatchesInterpreter(fwd);
+    ir::TensorType y = fwd.functions[0].type(fwd.functions[0].results()[0].value);
+    Attrs gi = a;
+    gi.set("input_size", Shape{7, 6});
+    expectJitMatchesInterpreter(opModule(OpKind::Conv2dGradInput, {y, ir::f32({5, 3, 3, 2})}, gi));
+    Attrs gw = a;
+    gw.set("kernel", Shape{3, 2});
+    expectJitMatchesInterpreter(opModule(OpKind::Conv2dGradWeight, {ir::f32({2, 3, 7, 6}), y}, gw));
+  }
+}
+
+Attrs poolAttrs(Shape kernel, Shape stride, Shape pad) {
+  return {{"kernel", kernel}, {"stride", stride}, {"padding", pad}};
+}
+
+TEST(JitOps, PoolsAndGrads) {
+  struct Case {
+    Shape kernel, stride, pad;
+  };
+  for (const Case &c :
+       {Case{{2, 2}, {2, 2}, {0, 0}}, Case{{3, 2}, {1, 2}, {1, 1}}, Case{{3, 3}, {2, 1}, {1, 0}}}) {
+    SCOPED_TRACE(ir::shapeStr(c.kernel) + ir::shapeStr(c.stride) + ir::shapeStr(c.pad));
+    Attrs a = poolAttrs(c.kernel, c.stride, c.pad);
+    ir::TensorType x = ir::f32({2, 3, 7, 5});
+    for (OpKind op : {OpKind::MaxPool2d, OpKind::AvgPool2d})
+      expectJitMatchesInterpreter(opModule(op, {x}, a));
+    ir::Module fwd = opModule(OpKind::MaxPool2d, {x}, a);
+    ir::TensorType y = fwd.functions[0].type(fwd.functions[0].results()[0].value);
+    expectJitMatchesInterpreter(opModule(OpKind::MaxPool2dGrad, {x, y}, a));
+    Attrs ga = a;
+    ga.set("input_size", Shape{7, 5});
+    expectJitMatchesInterpreter(opModule(OpKind::AvgPool2dGrad, {y}, ga));
+  }
+}
+
+TEST(JitOps, MaxPoolGradGoesToFirstMaximum) {
+  // One 3x3 image of equal values, 2x2 windows with stride 1: every window's
+  // first maximum is its top-left element.
+  Attrs a = poolAttrs({2, 2}, {1, 1}, {0, 0});
+  ir::Module m = opModule(OpKind::MaxPool2dGrad, {ir::f32({1, 1, 3, 3}), ir::f32({1, 1, 2, 2})}, a);
+  auto out = runJit(m, {{"x0", f32Tensor({1, 1, 3, 3}, std::vector<float>(9, 1.0f))},
+                        {"x1", f32Tensor({1, 1, 2, 2}, {1, 2, 3, 4})}});
+  EXPECT_EQ(out.at("out.y").f32, (std::vector<float>{1, 2, 0, 3, 4, 0, 0, 0, 0}));
+  expectJitMatchesInterpreter(m);
+}
+
+TEST(JitOps, AvgPoolCountsPaddingAsZero) {
+  ir::Module m =
+      opModule(OpKind::AvgPool2d, {ir::f32({1, 1, 2, 2})}, poolAttrs({2, 2}, {2, 2}, {1, 1}));
+  auto out = runJit(m, {{"x0", f32Tensor({1, 1, 2, 2}, {4, 8, 12, 16})}});
+  EXPECT_EQ(out.at("out.y").f32, (std::vector<float>{1, 2, 3, 4}));
+}
+
+} // namespace
+} // namespace gradc::codegen::testing
