@@ -30,9 +30,22 @@ std::string lineColumn(const std::string &text, size_t pos) {
   return "line " + std::to_string(line) + ", column " + std::to_string(col);
 }
 
+/// Deepest nesting a model file may use (a model needs four levels); deeper
+/// values are dropped while parsing so no recursive walk ever sees them.
+constexpr int kMaxJsonDepth = 32;
+
 Expected<Json> parseJson(const std::string &text, const std::string &file) {
   try {
-    return Json::parse(text);
+    bool too_deep = false;
+    auto limit = [&](int depth, Json::parse_event_t, Json &) {
+      too_deep = too_deep || depth > kMaxJsonDepth;
+      return depth <= kMaxJsonDepth;
+    };
+    Json j = Json::parse(text, limit);
+    if (too_deep)
+      return Error(file + ": invalid JSON: nested deeper than " + std::to_string(kMaxJsonDepth) +
+                   " levels (a model needs four)");
+    return j;
   } catch (const Json::parse_error &e) {
     std::string what = e.what();
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2:

@@ -160,7 +160,16 @@ Expected<Tensor> decode(const Entry &e, const uint8_t *data) {
 }
 
 Expected<std::vector<Entry>> parseHeader(const uint8_t *begin, const uint8_t *end) {
-  json header = json::parse(begin, end, nullptr, /*allow_exceptions=*/false);
+  // A header is three levels deep; deeper nesting is dropped while parsing so
+  // that nothing recursive (printing, destruction) ever sees it.
+  bool too_deep = false;
+  auto limit = [&](int depth, json::parse_event_t, json &) {
+    too_deep = too_deep || depth > 8;
+    return depth <= 8;
+  };
+  json header = json::parse(begin, end, limit, /*allow_exceptions=*/false);
+  if (too_deep)
+    return Error("header nests JSON deeper than 8 levels");
   if (header.is_discarded())
     return Error("header is not valid JSON");
   if (!header.is_object())

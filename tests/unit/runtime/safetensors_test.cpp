@@ -168,6 +168,16 @@ TEST_F(SafetensorsTest, TruncatedHeaderLength) {
   EXPECT_NE(msg.find("t.safetensors"), std::string::npos);
 }
 
+TEST_F(SafetensorsTest, DeeplyNestedHeaderIsRefusedNotRecursedInto) {
+  // 100,000 levels used to overflow the stack when the message printed the value.
+  std::string deep(100000, '[');
+  deep += std::string(100000, ']');
+  std::string shape = R"({"x":{"dtype":"F32","shape":)" + deep + R"(,"data_offsets":[0,4]}})";
+  EXPECT_NE(readError(writeFile(shape, f32Bytes({1}))).find("deeper than 8 levels"),
+            std::string::npos);
+  EXPECT_NE(readError(writeFile(deep, "")).find("deeper than 8 levels"), std::string::npos);
+}
+
 TEST_F(SafetensorsTest, TruncatedHeader) {
   std::string h = R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
   std::string msg = readError(writeFile(h.substr(0, 20), "", h.size()));
