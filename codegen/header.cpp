@@ -27,13 +27,15 @@ std::string cString(const std::string &s) {
 
 const char *kDescType = R"(#ifndef GRADC_TENSOR_DESC_DEFINED
 #define GRADC_TENSOR_DESC_DEFINED
-/* One tensor inside a packed buffer: byte offset and element count. */
+/* One tensor: inside a packed buffer (byte offset), or an input / output
+ * passed by its own pointer (offset 0). */
 typedef struct {
   const char *name;
   int32_t rank;
   int64_t shape[4];
   int64_t offset;
   int64_t numel;
+  int32_t is_i32; /* element type: 1 for int32_t, 0 for float */
 } gradc_tensor_desc;
 #endif
 )";
@@ -49,9 +51,68 @@ void emitTable(std::ostream &os, const std::string &id, const std::string &macro
     os << "  {" << cString(s.name) << ", " << s.type.rank() << ", {";
     for (size_t d = 0; d < 4; ++d)
       os << (d ? ", " : "") << (d < s.type.shape.size() ? s.type.shape[d] : 0);
-    os << "}, " << s.offset << ", " << s.type.numElements() << "},\n";
+    os << "}, " << s.offset << ", " << s.type.numElements() << ", "
+       << (s.type.dtype == ir::DType::I32 ? 1 : 0) << "},\n";
   }
-  os << "  {0, 0, {0, 0, 0, 0}, 0, 0}};\n\n";
+  os << "  {0, 0, {0, 0, 0, 0}, 0, 0, 0}};\n\n";
+}
+
+/// The model inputs and outputs of `forward`, as slots at offset 0 (none
+/// for a module without forward, as hand-built test modules may be).
+void ioSlots(const ir::Module &m, std::vector<TensorSlot> &inputs,
+             std::vector<TensorSlot> &outputs) {
+  const ir::Function *f = m.find("forward");
+  if (!f)
+    return;
+  for (const ir::Arg &a : f->args())
+    if (a.role == ir::ArgRole::Input)
+      inputs.push_back({a.name, f->type(a.value), 0});
+  for (const ir::Result &r : f->results())
+    if (r.role == ir::ResultRole::Output)
+      outputs.push_back({r.name.substr(4), f->type(r.value), 0}); // without "out."
+}
+
+/// `static inline float <id>_lr(int epoch)`: the learning rate of an epoch
+/// under the model's schedule, with PyTorch's formulas (runtime/schedule.cpp).
+void emitSchedule(std::ostream &os, const std::string &id, const ir::OptimizerConfig &o) {
+  char buf[512];
+  const ir::Schedule &s = o.schedule;
+  os << "/* The learning rate for epoch `epoch` (from 0), as PyTorch's scheduler stepped\n"
+     << " * once per epoch gives it. */\n";
+  std::snprintf(buf, sizeof buf, "%.17g", o.lr);
+  os << "static inline float " << id << "_lr(int epoch) {\n  double lr = " << buf << ";\n";
+  switch (s.kind) {
+  case ir::Schedule::Kind::None:
+    os << "  (void)epoch;\n";
+    break;
+  case ir::Schedule::Kind::Step:
+    std::snprintf(
+        buf, sizeof buf,
+        "  for (int e = 1; e <= epoch; ++e)\n    if (e %% %lld == 0)\n      lr *= %.17g;\n",
+        (long long)s.step_size, s.gamma);
+    os << buf;
+    break;
+  case ir::Schedule::Kind::Exponential:
+    std::snprintf(buf, sizeof buf, "  for (int e = 1; e <= epoch; ++e)\n    lr *= %.17g;\n",
+                  s.gamma);
+    os << buf;
+    break;
+  case ir::Schedule::Kind::Cosine:
+    std::snprintf(
+        buf, sizeof buf,
+        "  const double pi = 3.14159265358979323846, t = %lld.0, eta_min = %.17g;\n"
+        "  const double base = lr;\n"
+        "  for (int e = 1; e <= epoch; ++e)\n"
+        "    if ((e - 1 - %lld) %% %lld == 0)\n"
+        "      lr += (base - eta_min) * (1 - cos(pi / t)) / 2;\n"
+        "    else\n"
+        "      lr = (1 + cos(pi * e / t)) / (1 + cos(pi * (e - 1) / t)) * (lr - eta_min) + "
+        "eta_min;\n",
+        (long long)s.t_max, s.eta_min, (long long)s.t_max, (long long)(2 * s.t_max));
+    os << buf;
+    break;
+  }
+  os << "  return (float)lr;\n}\n\n";
 }
 
 std::string prototype(const FunctionAbi &abi) {
@@ -81,7 +142,7 @@ std::string emitCHeader(const ir::Module &m) {
      << " * scratch holds temporaries. All four must be 64-byte aligned. Each entry point\n"
      << " * returns the loss, or 0 when the function has none. Re-entrant: no globals. */\n";
   os << "#ifndef GRADC_" << macro << "_H\n#define GRADC_" << macro << "_H\n\n";
-  os << "#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  os << "#include <math.h>\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   os << "#define " << macro << "_ALIGNMENT " << kAlignment << "\n";
   os << "#define " << macro << "_PARAMS_BYTES " << layout.params_bytes << "\n";
   os << "#define " << macro << "_GRADS_BYTES " << layout.params_bytes << "\n";
@@ -95,6 +156,11 @@ std::string emitCHeader(const ir::Module &m) {
   os << "\n" << kDescType << "\n";
   emitTable(os, id + "_params", macro + "_NUM_PARAMS", layout.params);
   emitTable(os, id + "_state", macro + "_NUM_STATE", layout.state);
+  std::vector<TensorSlot> inputs, outputs;
+  ioSlots(m, inputs, outputs);
+  emitTable(os, id + "_inputs", macro + "_NUM_INPUTS", inputs);
+  emitTable(os, id + "_outputs", macro + "_NUM_OUTPUTS", outputs);
+  emitSchedule(os, id, m.optimizer);
   for (const ir::Function &f : m.functions)
     os << prototype(functionAbi(m, f)) << "\n";
   os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs a command that must fail cleanly: expected exit status, every extended
-# regex found in its stderr, and no output file left behind.
+# regex found in its stderr, which is one line, and no output (or temporary)
+# file left behind.
 # Usage: expect_error.sh STATUS OUT_FILE REGEX... -- COMMAND [ARGS...]
 set -u
 want_status=$1
@@ -38,6 +39,14 @@ while IFS= read -r re; do
 done <"$regexes_file"
 if [ -e "$out_file" ]; then
   echo "FAIL: output file $out_file was created" >&2
+  fail=1
+fi
+if [ "$(wc -l <"$stderr_file")" -ne 1 ]; then
+  echo "FAIL: expected one line on stderr" >&2
+  fail=1
+fi
+if ls "$out_file".tmp.* >/dev/null 2>&1; then
+  echo "FAIL: a temporary file was left beside $out_file" >&2
   fail=1
 fi
 echo "--- stderr of: $*" >&2

@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""Writes the malformed tensor files of tests/error (run once; the files are
+committed, tests never run Python). Based on tests/e2e/data/smol_mlp."""
+import json
+import os
+import struct
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "..", "e2e"))
+import numpy as np  # noqa: E402
+from torchref import load_st, save_st  # noqa: E402
+
+data = os.path.join(here, "..", "..", "e2e", "data")
+w = load_st(os.path.join(data, "smol_mlp", "weights.safetensors"))
+feed = load_st(os.path.join(data, "smol_mlp", "feed.safetensors"))
+
+
+def out(name):
+    return os.path.join(here, name + ".safetensors")
+
+
+def raw(name, header, body=b"", length=None):
+    h = json.dumps(header).encode() if not isinstance(header, bytes) else header
+    with open(out(name), "wb") as f:
+        f.write(struct.pack("<Q", len(h) if length is None else length) + h + body)
+
+
+save_st(out("weights_missing_tensor"), {k: v for k, v in w.items() if k != "fc3.bias"})
+save_st(out("weights_extra_tensor"), dict(w, **{"fc4.weight": np.zeros((2, 2), np.float32)}))
+save_st(out("weights_wrong_shape"), dict(w, **{"fc1.weight": w["fc1.weight"].T.copy()}))
+save_st(out("weights_wrong_dtype"), dict(w, **{"fc1.bias": np.arange(5, dtype=np.int32)}))
+raw("weights_f16", {"fc1.weight": {"dtype": "F16", "shape": [5, 3], "data_offsets": [0, 30]}},
+    b"\0" * 30)
+save_st(out("feed_missing_input"), {"x": feed["x"]})
+good = open(os.path.join(data, "smol_mlp", "feed.safetensors"), "rb").read()
+with open(out("feed_truncated"), "wb") as f:
+    f.write(good[:-7])
+raw("feed_huge_header", b"{}", length=1 << 62)
+raw("feed_offsets_past_end",
+    {"x": {"dtype": "F32", "shape": [4, 3], "data_offsets": [0, 48]},
+     "target": {"dtype": "F32", "shape": [4, 2], "data_offsets": [48, 4000]}}, b"\0" * 80)
+raw("feed_not_json", b"{\"x\": [1, 2", b"")
+lab = load_st(os.path.join(data, "named_dims_conv_chain", "feed.safetensors"))
+lab["label"] = lab["label"].copy()
+lab["label"][2] = 5
+save_st(out("feed_label_out_of_range"), lab)
