@@ -152,6 +152,10 @@ std::optional<int64_t> windowOutSize(int64_t in, int64_t kernel, int64_t stride,
                                      int64_t dilation) {
   if (kernel < 1 || stride < 1 || pad < 0 || dilation < 1)
     return std::nullopt;
+  // Bounded operands keep the arithmetic below far from int64 overflow.
+  for (int64_t v : {in, kernel, stride, pad, dilation})
+    if (v > kMaxElements)
+      return std::nullopt;
   int64_t span = dilation * (kernel - 1) + 1;
   int64_t avail = in + 2 * pad - span;
   if (avail < 0)

@@ -188,7 +188,7 @@ Expected<TensorType> inferPool(OpKind op, const Types &t, const Attrs &a) {
   GRADC_TRY_STATUS(needF32(op, t[0], "input"));
   GRADC_TRY_STATUS(needRank(op, t[0], 4, "input"));
   const auto &k = a.ints("kernel"), &p = a.ints("padding");
-  if (p[0] * 2 > k[0] || p[1] * 2 > k[1])
+  if (p[0] > k[0] / 2 || p[1] > k[1] / 2)
     return err(op, "padding " + shapeStr(p) + " must be at most half the kernel " + shapeStr(k));
   GRADC_TRY(hw, windowOut(op, {t[0].shape[2], t[0].shape[3]}, k, a, {1, 1}));
   return checkedType(op, DType::F32, {t[0].shape[0], t[0].shape[1], hw[0], hw[1]});

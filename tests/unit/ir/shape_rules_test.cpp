@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace gradc::ir {
 namespace {
 
@@ -51,6 +53,15 @@ TEST(ShapeRules, PoolWindowMustFit) {
       bool(inferType(OpKind::MaxPool2d, {f32({1, 1, 2, 2})}, window({3, 3}, {1, 1}, {0, 0}))));
   EXPECT_FALSE(
       bool(inferType(OpKind::MaxPool2d, {f32({1, 1, 5, 5})}, window({2, 2}, {1, 1}, {2, 2}))));
+}
+
+TEST(ShapeRules, HugeWindowAttributesAreErrorsNotOverflow) {
+  // Found by fuzzing the IR parser: these used to overflow int64 (UB).
+  const int64_t big = INT64_MAX;
+  EXPECT_FALSE(windowOutSize(5, 3, 1, big, 1).has_value());
+  EXPECT_FALSE(windowOutSize(5, big, 1, 0, 2).has_value());
+  EXPECT_FALSE(bool(inferType(OpKind::MaxPool2d, {f32({1, 1, 5, 5})},
+                              window({3, 3}, {1, 1}, {big, 1}))));
 }
 
 TEST(ShapeRules, BroadcastAndReduce) {
