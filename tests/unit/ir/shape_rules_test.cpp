@@ -60,8 +60,8 @@ TEST(ShapeRules, HugeWindowAttributesAreErrorsNotOverflow) {
   const int64_t big = INT64_MAX;
   EXPECT_FALSE(windowOutSize(5, 3, 1, big, 1).has_value());
   EXPECT_FALSE(windowOutSize(5, big, 1, 0, 2).has_value());
-  EXPECT_FALSE(bool(inferType(OpKind::MaxPool2d, {f32({1, 1, 5, 5})},
-                              window({3, 3}, {1, 1}, {big, 1}))));
+  EXPECT_FALSE(
+      bool(inferType(OpKind::MaxPool2d, {f32({1, 1, 5, 5})}, window({3, 3}, {1, 1}, {big, 1}))));
 }
 
 TEST(ShapeRules, BroadcastAndReduce) {
