@@ -1,6 +1,7 @@
 // Google Benchmark timings of the JIT's forward and train_step on the example
 // models, with the interpreter's smol_mlp forward as a sanity peer.
 #include "frontend/model_json.h"
+#include "passes/optimizer.h"
 #include "passes/pipeline.h"
 #include "runtime/executor.h"
 #include "runtime/init.h"
@@ -48,7 +49,7 @@ Expected<std::unique_ptr<Compiled>> compile(const std::string &model, const std:
   runtime::TensorMap state = runtime::initState(m);
   c->args.insert(feed.begin(), feed.end());
   c->args.insert(state.begin(), state.end());
-  c->args["lr"] = runtime::Tensor::scalar(float(m.optimizer.lr));
+  c->args[passes::kLrArg] = runtime::Tensor::scalar(float(m.optimizer.lr));
   if (backend == "interp") {
     c->exec = runtime::makeInterpreterExecutor(std::move(m));
   } else {

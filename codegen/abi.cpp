@@ -23,6 +23,12 @@ std::string gradTarget(const std::string &grad_name) {
 
 namespace {
 
+/// "optimizer.lr" -> "lr": scalars are named in C by their last component.
+std::string lastComponent(const std::string &name) {
+  size_t dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
 bool hasArg(const ir::Function &f, ir::ArgRole role) {
   for (const ir::Arg &a : f.args())
     if (a.role == role)
@@ -72,7 +78,8 @@ FunctionAbi functionAbi(const ir::Module &m, const ir::Function &f) {
   }
   for (size_t i = 0; i < f.args().size(); ++i)
     if (f.args()[i].role == ir::ArgRole::Scalar)
-      abi.params.push_back({K::Scalar, cIdentifier(f.args()[i].name), false, false, int32_t(i)});
+      abi.params.push_back(
+          {K::Scalar, cIdentifier(lastComponent(f.args()[i].name)), false, false, int32_t(i)});
   for (size_t r = 0; r < f.results().size(); ++r)
     if (f.results()[r].role == ir::ResultRole::Output)
       abi.params.push_back({K::Output, "out_" + cIdentifier(outputName(f.results()[r].name)), false,

@@ -48,6 +48,12 @@ void accumulate(EmitContext &c, llvm::Value *acc, llvm::Value *x) {
   c.b.CreateStore(c.b.CreateFAdd(c.b.CreateLoad(c.f32Ty(), acc), x), acc);
 }
 
+/// Whether v replaces the window's maximum m so far: v > m, or v is NaN (a
+/// NaN wins, the last one if several, as in PyTorch and the interpreter).
+llvm::Value *beats(EmitContext &c, llvm::Value *v, llvm::Value *m) {
+  return c.b.CreateOr(c.b.CreateFCmpOGT(v, m), c.b.CreateFCmpUNO(v, v));
+}
+
 } // namespace
 
 void emitConv2d(EmitContext &c, const ir::Node &n) {
@@ -120,7 +126,7 @@ void emitMaxPool2d(EmitContext &c, const ir::Node &n) {
       emitIf(c.b, inBounds(c, ih, iw, xs[2], xs[3]), [&] {
         llvm::Value *v = c.load(x, at4(c, x, o[0], o[1], ih, iw));
         llvm::Value *m = c.b.CreateLoad(c.f32Ty(), best);
-        c.b.CreateStore(c.b.CreateSelect(c.b.CreateFCmpOGT(v, m), v, m), best);
+        c.b.CreateStore(c.b.CreateSelect(beats(c, v, m), v, m), best);
       });
     });
     c.store(y, flatIndex(c.b, o, c.shape(y)), c.b.CreateLoad(c.f32Ty(), best));
@@ -146,7 +152,7 @@ void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n) {
         llvm::Value *flat = at4(c, x, o[0], o[1], ih, iw);
         llvm::Value *v = c.load(x, flat);
         llvm::Value *none = b.CreateICmpSLT(b.CreateLoad(b.getInt64Ty(), pos), c.i64(0));
-        llvm::Value *better = b.CreateFCmpOGT(v, b.CreateLoad(c.f32Ty(), best));
+        llvm::Value *better = beats(c, v, b.CreateLoad(c.f32Ty(), best));
         emitIf(b, b.CreateOr(none, better), [&] {
           b.CreateStore(v, best);
           b.CreateStore(flat, pos);

@@ -32,7 +32,7 @@ const char *kDescType = R"(#ifndef GRADC_TENSOR_DESC_DEFINED
 typedef struct {
   const char *name;
   int32_t rank;
-  int64_t shape[4];
+  const int64_t *shape; /* rank entries */
   int64_t offset;
   int64_t numel;
   int32_t is_i32; /* element type: 1 for int32_t, 0 for float */
@@ -44,17 +44,22 @@ typedef struct {
 /// null name (so the array is never empty, which C forbids).
 void emitTable(std::ostream &os, const std::string &id, const std::string &macro,
                const std::vector<TensorSlot> &slots) {
+  // Shapes of any rank live in arrays of their own (C forbids empty ones).
+  for (size_t i = 0; i < slots.size(); ++i) {
+    os << "static const int64_t " << id << "_shape" << i << "[] = {";
+    for (size_t d = 0; d < slots[i].type.shape.size(); ++d)
+      os << (d ? ", " : "") << slots[i].type.shape[d];
+    os << (slots[i].type.shape.empty() ? "0};\n" : "};\n");
+  }
   os << "#define " << macro << " " << slots.size() << "\n";
   os << "static const gradc_tensor_desc " << id << "[" << slots.size() + 1 << "] = {\n";
-  for (const TensorSlot &s : slots) {
-    GRADC_CHECK(s.type.rank() <= 4, "tensor " + s.name + " has rank above 4");
-    os << "  {" << cString(s.name) << ", " << s.type.rank() << ", {";
-    for (size_t d = 0; d < 4; ++d)
-      os << (d ? ", " : "") << (d < s.type.shape.size() ? s.type.shape[d] : 0);
-    os << "}, " << s.offset << ", " << s.type.numElements() << ", "
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const TensorSlot &s = slots[i];
+    os << "  {" << cString(s.name) << ", " << s.type.rank() << ", " << id << "_shape" << i << ", "
+       << s.offset << ", " << s.type.numElements() << ", "
        << (s.type.dtype == ir::DType::I32 ? 1 : 0) << "},\n";
   }
-  os << "  {0, 0, {0, 0, 0, 0}, 0, 0, 0}};\n\n";
+  os << "  {0, 0, 0, 0, 0, 0}};\n\n";
 }
 
 /// The model inputs and outputs of `forward`, as slots at offset 0 (none

@@ -101,6 +101,9 @@ struct ParamInfo {
   std::string name;
   TensorType type;
   double init_bound = 0;
+  /// False when the loss does not depend on it (autodiff finds out): like a
+  /// PyTorch parameter whose grad stays None, the optimizer leaves it alone.
+  bool trained = true;
 };
 
 /// A persistent optimizer-state tensor (momentum buffer, Adam moment, step

@@ -5,6 +5,8 @@
 #include "passes/dce.h"
 #include "passes/grad_rules.h"
 
+#include <algorithm>
+
 namespace gradc::passes {
 namespace {
 
@@ -34,7 +36,8 @@ ValueId zerosLike(ir::Function &f, ValueId v) {
 
 } // namespace
 
-Expected<ir::Function> differentiate(const ir::Function &forward, const std::vector<int32_t> &wrt) {
+Expected<ir::Function> differentiate(const ir::Function &forward, const std::vector<int32_t> &wrt,
+                                     std::vector<bool> *reached) {
   int32_t loss_index = forward.findResult("loss");
   if (loss_index < 0)
     return Error("the model has no loss, so it cannot be differentiated");
@@ -81,6 +84,8 @@ Expected<ir::Function> differentiate(const ir::Function &forward, const std::vec
   bwd.addResult("loss", ir::ResultRole::Loss, loss);
   for (int32_t i : wrt) {
     ValueId g = adj.get(args[size_t(i)]);
+    if (reached)
+      reached->push_back(g != ir::kNoValue);
     if (g == ir::kNoValue)
       g = zerosLike(bwd, args[size_t(i)]);
     if (bwd.value(g).name.empty())
@@ -103,13 +108,20 @@ Expected<bool> AutodiffPass::run(ir::Module &m) {
       wrt.push_back(int32_t(i));
   for (const std::string &name : input_grads_) {
     int32_t i = fwd->findArg(name);
+    if (std::find(wrt.begin(), wrt.end(), i) != wrt.end())
+      continue; // asked for twice
     if (i < 0 || fwd->args()[size_t(i)].role != ir::ArgRole::Input)
       return Error("cannot differentiate with respect to '" + name + "': not a model input");
     if (fwd->type(fwd->args()[size_t(i)].value).dtype != ir::DType::F32)
       return Error("cannot differentiate with respect to '" + name + "': it is not f32");
     wrt.push_back(i);
   }
-  GRADC_TRY(bwd, differentiate(*fwd, wrt));
+  std::vector<bool> reached;
+  GRADC_TRY(bwd, differentiate(*fwd, wrt, &reached));
+  for (size_t k = 0; k < wrt.size(); ++k)
+    for (ir::ParamInfo &p : m.params)
+      if (p.name == fwd->args()[size_t(wrt[k])].name)
+        p.trained = reached[k];
   if (ir::Function *old = m.find("backward"))
     *old = std::move(bwd);
   else

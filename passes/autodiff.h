@@ -6,7 +6,8 @@
 // Requires: a verified module whose `forward` has a "loss" result of shape [].
 // Guarantees: only values on a path from a parameter (or requested input) to
 //   the loss get an adjoint; a parameter the loss does not depend on gets a
-//   zero gradient; `backward` is verified and free of dead nodes.
+//   zero gradient and ParamInfo::trained = false; `backward` is verified
+//   and free of dead nodes. An input asked for twice counts once.
 // Does not: touch `forward`, or compute higher-order derivatives.
 //
 // Algorithm:
@@ -37,7 +38,9 @@ private:
 
 /// Builds the backward function of `forward` (see AutodiffPass). `wrt` lists
 /// the argument indices to differentiate; their adjoints are returned as
-/// "grad.<arg name>".
-Expected<ir::Function> differentiate(const ir::Function &forward, const std::vector<int32_t> &wrt);
+/// "grad.<arg name>". `reached`, if given, receives per `wrt` entry whether
+/// the loss depends on it at all (otherwise its gradient is a zero constant).
+Expected<ir::Function> differentiate(const ir::Function &forward, const std::vector<int32_t> &wrt,
+                                     std::vector<bool> *reached = nullptr);
 
 } // namespace gradc::passes

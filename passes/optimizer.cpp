@@ -43,7 +43,7 @@ ValueId addState(ir::Module &m, ir::Function &f, const std::string &name,
 }
 
 /// The learning rate: the last argument, after the state.
-ValueId addLr(ir::Function &f) { return f.addArg("lr", ir::ArgRole::Scalar, ir::f32({})); }
+ValueId addLr(ir::Function &f) { return f.addArg(kLrArg, ir::ArgRole::Scalar, ir::f32({})); }
 
 void update(ir::Function &f, ValueId arg, ValueId value) {
   if (f.value(value).name.empty())
@@ -63,7 +63,7 @@ void buildSgd(ir::Module &m, ir::Function &f, Slots &s) {
   // (1 - dampening) g, so the first step is told apart by a counter.
   bool counted = o.momentum != 0 && o.dampening != 0;
   if (counted)
-    step = addState(m, f, "step", ir::f32({}));
+    step = addState(m, f, kStepState, ir::f32({}));
   s.lr = addLr(f);
   ValueId gcoef = counted ? b.affine(b.unary(OpKind::Sign, step), -o.dampening, 1) : ir::kNoValue;
   for (size_t i = 0; i < s.params.size(); ++i) {
@@ -92,7 +92,7 @@ void buildAdam(ir::Module &m, ir::Function &f, Slots &s) {
     ms.push_back(addState(m, f, f.value(p).name + ".exp_avg", f.type(p)));
     vs.push_back(addState(m, f, f.value(p).name + ".exp_avg_sq", f.type(p)));
   }
-  ValueId step = addState(m, f, "step", ir::f32({}));
+  ValueId step = addState(m, f, kStepState, ir::f32({}));
   s.lr = addLr(f);
   ValueId t = b.affine(step, 1, 1);
   ValueId bc1 = b.affine(b.pow(o.beta1, t), -1, 1);
@@ -122,9 +122,16 @@ Expected<bool> OptimizerPass::run(ir::Module &m) {
   Slots s;
   m.states.clear();
   for (const ir::ParamInfo &p : m.params)
-    s.params.push_back(f.addArg(p.name, ir::ArgRole::Param, p.type));
+    f.addArg(p.name, ir::ArgRole::Param, p.type);
   for (const ir::ParamInfo &p : m.params)
-    s.grads.push_back(f.addArg("grad." + p.name, ir::ArgRole::Grad, p.type));
+    f.addArg("grad." + p.name, ir::ArgRole::Grad, p.type);
+  // Every parameter is an argument (one ABI), but as in torch.optim, one the
+  // loss never reaches (grad None) gets no state and no update.
+  for (size_t i = 0; i < m.params.size(); ++i)
+    if (m.params[i].trained) {
+      s.params.push_back(f.args()[i].value);
+      s.grads.push_back(f.args()[m.params.size() + i].value);
+    }
   // State arguments are added by the builders; lr goes last.
   if (m.optimizer.kind == ir::OptimizerConfig::Kind::Sgd)
     buildSgd(m, f, s);

@@ -6,9 +6,11 @@
 //   or Adam (bias correction, weight decay) arithmetic. Registers the state
 //   tensors in Module::states (zero-initialised, like torch's lazy state).
 // Requires: a verified module with parameters.
-// Guarantees: the learning rate is a runtime scalar argument "lr" (f32[]),
+// Guarantees: the learning rate is a runtime scalar argument kLrArg (f32[]),
 //   so schedules change it without recompiling.
-// Does not: apply the schedule (runtime/schedule.h does, per epoch).
+// Does not: apply the schedule (runtime/schedule.h does, per epoch), or
+//   touch parameters the loss does not depend on (ParamInfo::trained), as
+//   torch.optim skips parameters whose grad is None.
 //
 // Algorithm, per parameter p with gradient g:
 //   1. g += weight_decay * p.
@@ -22,6 +24,12 @@
 #include "passes/pass.h"
 
 namespace gradc::passes {
+
+/// The learning-rate argument of optimizer_step and train_step. Model names
+/// are identifiers, so a dotted name can never collide with a model input.
+inline constexpr const char *kLrArg = "optimizer.lr";
+/// The step-count state of Adam (and of SGD with dampening).
+inline constexpr const char *kStepState = "optimizer.step";
 
 class OptimizerPass : public Pass {
 public:

@@ -23,6 +23,8 @@ Expected<bool> TrainStepPass::run(ir::Module &m) {
       GRADC_CHECK(r >= 0, "backward has no result " + a.name);
       opt_args.push_back(bwd_res[size_t(r)]);
     } else if (int32_t i = f.findArg(a.name); i >= 0) {
+      GRADC_CHECK(f.args()[size_t(i)].role == a.role,
+                  "argument '" + a.name + "' of optimizer_step and backward differ in role");
       opt_args.push_back(f.args()[size_t(i)].value);
     } else {
       opt_args.push_back(f.addArg(a.name, a.role, opt->type(a.value)));

@@ -22,7 +22,7 @@ public:
 };
 
 /// Runs the functions of one ir::Module. Arguments are passed by argument
-/// name (inputs, params, "grad.<param>", state names, "lr"), results come
+/// name (inputs, params, "grad.<param>", state names, "optimizer.lr"), results come
 /// back by result name; updates (new params and state) are results too.
 class Executor {
 public:

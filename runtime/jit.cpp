@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace gradc::runtime {
 namespace {
@@ -32,7 +33,8 @@ public:
   explicit AlignedBuffer(int64_t bytes) {
     size_t n = size_t(codegen::alignUp(bytes > 0 ? bytes : 1));
     data_ = static_cast<char *>(std::aligned_alloc(size_t(codegen::kAlignment), n));
-    GRADC_CHECK(data_, "out of memory");
+    if (!data_)
+      throw std::bad_alloc(); // reported by the CLI as "out of memory"
     std::memset(data_, 0, n);
   }
   ~AlignedBuffer() { std::free(data_); }

@@ -2,7 +2,7 @@
 // length and offset is checked against the file size before it is used.
 #include "runtime/safetensors.h"
 
-#include "ir/atomic_file.h"
+#include "runtime/atomic_file.h"
 
 #include <nlohmann/json.hpp>
 

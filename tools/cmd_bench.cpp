@@ -1,5 +1,6 @@
 // gradc bench: compile time and median forward / train-step times of a model
 // (spec/cli.md), measured on the JIT with random inputs.
+#include "passes/optimizer.h"
 #include "runtime/init.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
@@ -65,7 +66,7 @@ Expected<BenchResult> bench(const Args &args) {
   runtime::TensorMap state = runtime::initState(m);
   all.insert(feed.begin(), feed.end());
   all.insert(state.begin(), state.end());
-  all["lr"] = runtime::Tensor::scalar(float(m.optimizer.lr));
+  all[passes::kLrArg] = runtime::Tensor::scalar(float(m.optimizer.lr));
   r.model = m.name;
   r.trains = m.has_loss;
   runtime::JitStats stats;

@@ -1,4 +1,5 @@
 // gradc run: one model, one batch, exact numbers (spec/cli.md).
+#include "passes/optimizer.h"
 #include "runtime/init.h"
 #include "runtime/safetensors.h"
 #include "tools/cli_args.h"
@@ -92,7 +93,7 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
     if (name.rfind("grad.", 0) == 0)
       out[name] = t;
   runtime::Tensor losses = runtime::Tensor::zeros(ir::f32({o.steps}));
-  runtime::TensorMap scalars{{"lr", runtime::Tensor::scalar(float(lr))}};
+  runtime::TensorMap scalars{{passes::kLrArg, runtime::Tensor::scalar(float(lr))}};
   for (int64_t i = 0; i < o.steps; ++i) {
     GRADC_TRY(res, exec->call("train_step", merged({&feed, &params, &state, &scalars})));
     losses.f32[size_t(i)] = res.at("loss").f32[0];

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <string>
 
 namespace gradc::tools {
@@ -43,7 +44,9 @@ const char *kUsage =
 
 } // namespace
 
-int main(int argc, char **argv) {
+namespace {
+
+int dispatch(int argc, char **argv) {
   using namespace gradc::tools;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
@@ -65,4 +68,18 @@ int main(int argc, char **argv) {
     return cmdBench(argc, argv);
   return fail("unknown command '" + cmd +
               "' (expected run, compile, bench, dump, compare or inspect; see gradc --help)");
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  // A legal model can still need more memory than the machine has: that is
+  // the user's problem to hear about, not a crash. Outputs are written only
+  // at the end, so nothing partial is left.
+  try {
+    return dispatch(argc, argv);
+  } catch (const std::bad_alloc &) {
+    return gradc::tools::fail("out of memory: the model's buffers do not fit in this machine's "
+                              "memory (try a smaller batch with --dim)");
+  }
 }

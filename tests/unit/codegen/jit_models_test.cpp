@@ -4,6 +4,7 @@
 #include "codegen_test_util.h"
 
 #include "frontend/model_json.h"
+#include "passes/optimizer.h"
 #include "passes/pipeline.h"
 #include "runtime/init.h"
 
@@ -39,8 +40,8 @@ TEST_P(JitModels, EveryFunctionMatchesInterpreter) {
     for (const ir::Arg &a : f.args())
       if (a.role == ir::ArgRole::Param)
         args[a.name] = params.at(a.name);
-    if (args.count("lr"))
-      args["lr"] = runtime::Tensor::scalar(0.01f);
+    if (args.count(passes::kLrArg))
+      args[passes::kLrArg] = runtime::Tensor::scalar(0.01f);
     auto want = interp->call(f.name(), args);
     auto got = jit->call(f.name(), args);
     ASSERT_TRUE(bool(want)) << want.error().message();

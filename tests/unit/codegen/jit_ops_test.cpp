@@ -224,6 +224,19 @@ TEST(JitOps, MaxPoolGradGoesToFirstMaximum) {
   expectJitMatchesInterpreter(m);
 }
 
+TEST(JitOps, MaxPoolNaNWinsAsInPyTorch) {
+  // Review finding: the JIT used an ordered compare and dropped NaN.
+  Attrs a = poolAttrs({2, 2}, {2, 2}, {0, 0});
+  const float nan = std::nanf("");
+  runtime::Tensor x = f32Tensor({1, 1, 2, 2}, {1, nan, 3, 2});
+  auto y = runJit(opModule(OpKind::MaxPool2d, {ir::f32({1, 1, 2, 2})}, a), {{"x0", x}});
+  EXPECT_TRUE(std::isnan(y.at("out.y").f32[0]));
+  ir::Module grad =
+      opModule(OpKind::MaxPool2dGrad, {ir::f32({1, 1, 2, 2}), ir::f32({1, 1, 1, 1})}, a);
+  auto dx = runJit(grad, {{"x0", x}, {"x1", f32Tensor({1, 1, 1, 1}, {5})}});
+  EXPECT_EQ(dx.at("out.y").f32, (std::vector<float>{0, 5, 0, 0}));
+}
+
 TEST(JitOps, AvgPoolCountsPaddingAsZero) {
   ir::Module m =
       opModule(OpKind::AvgPool2d, {ir::f32({1, 1, 2, 2})}, poolAttrs({2, 2}, {2, 2}, {1, 1}));

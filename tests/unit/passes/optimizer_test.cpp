@@ -116,6 +116,25 @@ TEST(Optimizer, AdamVariants) {
   checkThreeSteps<TorchAdam>(o);
 }
 
+TEST(Optimizer, ParametersTheLossNeverReachesAreLeftAlone) {
+  // torch.optim skips a parameter whose grad is None: no weight decay, no
+  // momentum buffer, no Adam moments.
+  for (auto kind : {ir::OptimizerConfig::Kind::Sgd, ir::OptimizerConfig::Kind::Adam}) {
+    ir::Module mod;
+    mod.params = {{"w", ir::f32({2}), 0.5, true}, {"unused", ir::f32({3}), 0.5, false}};
+    mod.optimizer.kind = kind;
+    mod.optimizer.momentum = 0.9;
+    mod.optimizer.weight_decay = 0.1;
+    ASSERT_TRUE(bool(passes::OptimizerPass().run(mod)));
+    const ir::Function &f = *mod.find("optimizer_step");
+    EXPECT_EQ(f.findArg("unused"), 1);
+    EXPECT_LT(f.findResult("unused"), 0);
+    EXPECT_GE(f.findResult("w"), 0);
+    for (const ir::StateInfo &s : mod.states)
+      EXPECT_EQ(s.name.find("unused"), std::string::npos) << s.name;
+  }
+}
+
 TEST(Optimizer, StateIsRegisteredWithTorchNames) {
   ir::Module mod;
   mod.params = {{"fc.weight", ir::f32({2, 2}), 0.5}};
@@ -124,9 +143,10 @@ TEST(Optimizer, StateIsRegisteredWithTorchNames) {
   std::vector<std::string> names;
   for (const ir::StateInfo &s : mod.states)
     names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"fc.weight.exp_avg", "fc.weight.exp_avg_sq", "step"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"fc.weight.exp_avg", "fc.weight.exp_avg_sq",
+                                             "optimizer.step"}));
   const ir::Function &f = *mod.find("optimizer_step");
-  EXPECT_EQ(f.args().back().name, "lr");
+  EXPECT_EQ(f.args().back().name, "optimizer.lr");
   EXPECT_EQ(f.args().back().role, ir::ArgRole::Scalar);
 }
 

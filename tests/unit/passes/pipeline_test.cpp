@@ -4,6 +4,7 @@
 
 #include "frontend/model_json.h"
 #include "ir/verifier.h"
+#include "passes/optimizer.h"
 #include "passes/pipeline.h"
 #include "runtime/schedule.h"
 
@@ -30,6 +31,24 @@ TEST(Pipeline, BuildsTheFourFunctions) {
   EXPECT_TRUE(bool(ir::verify(*m)));
 }
 
+TEST(Pipeline, InputsNamedLikeOptimizerArgumentsStayApart) {
+  // Review finding: inputs called "lr" and "step" were merged with the
+  // learning rate and Adam's step count when train_step was assembled.
+  auto m = frontend::parseModel(R"({"format": "gradc.model/1", "name": "m",
+    "inputs": {"step": {"shape": [3, 4]}, "lr": {"shape": [3, 2]}},
+    "layers": [{"name": "fc", "op": "linear", "input": "step", "out_features": 2}],
+    "outputs": ["fc"], "loss": {"op": "mse", "input": "fc", "target": "lr"},
+    "optimizer": {"op": "adam"}})",
+                                "m.json");
+  ASSERT_TRUE(bool(m)) << m.error().message();
+  ASSERT_TRUE(bool(passes::buildTrainingFunctions(*m)));
+  const ir::Function &f = *m->find("train_step");
+  EXPECT_EQ(f.args()[size_t(f.findArg("lr"))].role, ir::ArgRole::Input);
+  EXPECT_EQ(f.args()[size_t(f.findArg("step"))].role, ir::ArgRole::Input);
+  EXPECT_EQ(f.args()[size_t(f.findArg(passes::kLrArg))].role, ir::ArgRole::Scalar);
+  EXPECT_EQ(f.args()[size_t(f.findArg(passes::kStepState))].role, ir::ArgRole::State);
+}
+
 TEST(Pipeline, TrainStepEqualsBackwardThenOptimizerStep) {
   auto m = frontend::parseModel(kModel, "m.json");
   ASSERT_TRUE(bool(m));
@@ -50,7 +69,7 @@ TEST(Pipeline, TrainStepEqualsBackwardThenOptimizerStep) {
   }
   for (const ir::StateInfo &s : m->states)
     all[s.name] = runtime::Tensor::zeros(s.type);
-  all["lr"] = runtime::Tensor::scalar(0.1f);
+  all[passes::kLrArg] = runtime::Tensor::scalar(0.1f);
 
   runtime::TensorMap fused = runtime::evaluate(*m->find("train_step"), all);
   runtime::TensorMap grads = runtime::evaluate(*m->find("backward"), all);

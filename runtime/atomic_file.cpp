@@ -1,12 +1,12 @@
 // Atomic whole-file writes (temporary file, then rename).
-#include "ir/atomic_file.h"
+#include "runtime/atomic_file.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <unistd.h>
 
-namespace gradc {
+namespace gradc::runtime {
 
 Status writeFileAtomic(const std::string &path, const std::string &data) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -28,4 +28,4 @@ Status writeFileAtomic(const std::string &path, const std::string &data) {
   return Status::ok();
 }
 
-} // namespace gradc
+} // namespace gradc::runtime

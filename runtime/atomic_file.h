@@ -6,10 +6,10 @@
 
 #include <string>
 
-namespace gradc {
+namespace gradc::runtime {
 
 /// Writes `data` to `path` atomically. The error reads
 /// "<path>: cannot write: <reason>".
 Status writeFileAtomic(const std::string &path, const std::string &data);
 
-} // namespace gradc
+} // namespace gradc::runtime
