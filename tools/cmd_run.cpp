@@ -97,10 +97,14 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
   for (int64_t i = 0; i < o.steps; ++i) {
     GRADC_TRY(res, exec->call("train_step", merged({&feed, &params, &state, &scalars})));
     losses.f32[size_t(i)] = res.at("loss").f32[0];
-    for (const ir::ParamInfo &p : m.params)
-      params[p.name] = res.at(p.name);
-    for (const ir::StateInfo &s : m.states)
-      state[s.name] = res.at(s.name);
+    // Updated params and state come back under their own names; a param
+    // the loss never reaches has no update (ParamInfo::trained).
+    for (auto &[name, t] : res) {
+      if (params.count(name))
+        params[name] = std::move(t);
+      else if (state.count(name))
+        state[name] = std::move(t);
+    }
   }
   for (const ir::ParamInfo &p : m.params)
     out["param." + p.name] = params[p.name];
