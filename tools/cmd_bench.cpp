@@ -96,15 +96,27 @@ void printJson(const BenchResult &r) {
   std::printf("}\n");
 }
 
+/// "6.103 ms", or "0.170 us" below a tenth of a millisecond.
+std::string duration(double ms) {
+  char buf[64];
+  if (ms < 0.1)
+    std::snprintf(buf, sizeof buf, "%.3f us", ms * 1000);
+  else
+    std::snprintf(buf, sizeof buf, "%.3f ms", ms);
+  return buf;
+}
+
 void printText(const BenchResult &r) {
   std::printf("%s (%s backend, %lld thread%s)\n", r.model.c_str(), r.backend.c_str(),
               (long long)r.threads, r.threads == 1 ? "" : "s");
   std::printf("  compile:    %10.3f ms (JIT %.3f ms)\n", r.compile_ms, r.jit_ms);
-  std::printf("  forward:    %10.4f ms median, %.4f ms min over %lld runs\n", r.forward.median_ms,
-              r.forward.min_ms, (long long)r.forward.runs);
+  std::printf("  forward:    %12s median, %s min over %lld runs\n",
+              duration(r.forward.median_ms).c_str(), duration(r.forward.min_ms).c_str(),
+              (long long)r.forward.runs);
   if (r.trains)
-    std::printf("  train_step: %10.4f ms median, %.4f ms min over %lld runs\n",
-                r.train_step.median_ms, r.train_step.min_ms, (long long)r.train_step.runs);
+    std::printf("  train_step: %12s median, %s min over %lld runs\n",
+                duration(r.train_step.median_ms).c_str(), duration(r.train_step.min_ms).c_str(),
+                (long long)r.train_step.runs);
 }
 
 } // namespace
