@@ -22,8 +22,8 @@ std::string modelPath(const std::string &name) {
   return root + "/examples/models/" + name + ".json";
 }
 
-ir::Module load(const std::string &name, const DimOverrides &dims = {}) {
-  auto m = loadModel(modelPath(name), dims);
+/// The module, expected to load and verify (an empty one after a failure).
+ir::Module verified(Expected<ir::Module> m) {
   EXPECT_TRUE(bool(m)) << (m ? "" : m.error().message());
   if (!m)
     return ir::Module{};
@@ -32,15 +32,11 @@ ir::Module load(const std::string &name, const DimOverrides &dims = {}) {
   return m.take();
 }
 
-ir::Module parse(const std::string &text) {
-  auto m = parseModel(text, "t.json");
-  EXPECT_TRUE(bool(m)) << (m ? "" : m.error().message());
-  if (!m)
-    return ir::Module{};
-  auto status = ir::verify(*m);
-  EXPECT_TRUE(bool(status)) << (status ? "" : status.error().message());
-  return m.take();
+ir::Module load(const std::string &name, const DimOverrides &dims = {}) {
+  return verified(loadModel(modelPath(name), dims));
 }
+
+ir::Module parse(const std::string &text) { return verified(parseModel(text, "t.json")); }
 
 /// "name:role:type" of every argument, in order.
 std::vector<std::string> argSummary(const ir::Function &f) {
