@@ -18,6 +18,15 @@ Status checkArgs(const ir::Function &f, const TensorMap &args) {
   return Status::ok();
 }
 
+Expected<const ir::Function *> findChecked(const ir::Module &m, const std::string &fn,
+                                           const TensorMap &args) {
+  const ir::Function *f = m.find(fn);
+  if (!f)
+    return Error("model '" + m.name + "' has no function '" + fn + "'");
+  GRADC_TRY_STATUS(checkArgs(*f, args));
+  return f;
+}
+
 namespace {
 
 class InterpreterExecutor : public Executor {
@@ -25,17 +34,11 @@ public:
   explicit InterpreterExecutor(ir::Module m) : module_(std::move(m)) {}
 
   Expected<TensorMap> call(const std::string &fn, const TensorMap &args) override {
-    const ir::Function *f = module_.find(fn);
-    if (!f)
-      return Error("model '" + module_.name + "' has no function '" + fn + "'");
-    GRADC_TRY_STATUS(checkArgs(*f, args));
+    GRADC_TRY(f, findChecked(module_, fn, args));
     return evaluate(*f, args);
   }
   Expected<std::unique_ptr<BoundCall>> bind(const std::string &fn, const TensorMap &args) override {
-    const ir::Function *f = module_.find(fn);
-    if (!f)
-      return Error("model '" + module_.name + "' has no function '" + fn + "'");
-    GRADC_TRY_STATUS(checkArgs(*f, args));
+    GRADC_TRY(f, findChecked(module_, fn, args));
     return std::unique_ptr<BoundCall>(std::make_unique<InterpreterCall>(*f, args));
   }
   const ir::Module &module() const override { return module_; }

@@ -43,4 +43,9 @@ std::unique_ptr<Executor> makeInterpreterExecutor(ir::Module m);
 /// shape. Extra entries are ignored. Shared by every backend.
 Status checkArgs(const ir::Function &f, const TensorMap &args);
 
+/// The function `fn` of `m`, with `args` checked against it: what every
+/// backend's call() and bind() start with.
+Expected<const ir::Function *> findChecked(const ir::Module &m, const std::string &fn,
+                                           const TensorMap &args);
+
 } // namespace gradc::runtime

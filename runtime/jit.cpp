@@ -186,10 +186,7 @@ private:
 
 Expected<std::unique_ptr<JitCall>> JitExecutor::bindCall(const std::string &name,
                                                          const TensorMap &args) {
-  const ir::Function *f = module_.find(name);
-  if (!f)
-    return Error("model '" + module_.name + "' has no function '" + name + "'");
-  GRADC_TRY_STATUS(checkArgs(*f, args));
+  GRADC_TRY(f, findChecked(module_, name, args));
   size_t index = size_t(f - module_.functions.data());
   return std::make_unique<JitCall>(*f, entries_[index], layout_,
                                    layout_.functions[index].scratch_bytes, args);
