@@ -23,6 +23,11 @@ Expected<Args> parseArgs(const std::string &command, int argc, char **argv, int 
   Args args;
   for (int i = first; i < argc; ++i) {
     std::string a = argv[i];
+    // A one-letter flag may also be written with one dash: -o FILE.
+    if (a.size() == 2 && a[0] == '-' && a[1] != '-')
+      for (const FlagSpec &s : specs)
+        if (s.name.size() == 1 && s.name[0] == a[1])
+          a = "-" + a;
     if (a.size() < 2 || a.compare(0, 2, "--") != 0 || a == "--") {
       args.positional.push_back(a);
       continue;

@@ -11,7 +11,7 @@
 namespace gradc::tools {
 
 struct FlagSpec {
-  std::string name; ///< without the leading "--"
+  std::string name; ///< without "--"; a one-letter name also takes "-x"
   bool takes_value; ///< --name VALUE (or --name=VALUE)
   bool repeatable = false;
 };

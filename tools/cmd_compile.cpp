@@ -53,16 +53,8 @@ Status compile(const Args &args) {
 } // namespace
 
 int cmdCompile(int argc, char **argv) {
-  // -o is the one short flag; treat it as --o.
-  std::vector<std::string> storage(argv, argv + argc);
-  for (std::string &a : storage)
-    if (a == "-o")
-      a = "--o";
-  std::vector<char *> ptrs;
-  for (std::string &a : storage)
-    ptrs.push_back(a.data());
   auto args = parseArgs(
-      "compile", int(ptrs.size()), ptrs.data(), 2,
+      "compile", argc, argv, 2,
       {{"o", true}, {"header", true}, {"emit", true}, {"target", true}, {"dim", true, true}});
   if (!args)
     return fail(args.error().message());
