@@ -54,6 +54,13 @@ Expected<Json> parseJson(const std::string &text, const std::string &file) {
     std::string reason = colon == std::string::npos ? what : what.substr(colon + 2);
     size_t pos = e.byte > 0 ? e.byte - 1 : 0;
     return Error(file + ": " + lineColumn(text, pos) + ": invalid JSON: " + reason);
+  } catch (const Json::exception &e) {
+    // A number beyond a double's range ("lr": 1e999) is an out_of_range, not a
+    // parse_error: keep the reason after nlohmann's exception id.
+    std::string what = e.what();
+    size_t id_end = what.find("] ");
+    return Error(file + ": invalid JSON: " +
+                 (id_end == std::string::npos ? what : what.substr(id_end + 2)));
   }
 }
 
