@@ -2,7 +2,7 @@
 // as an object file, assembly or LLVM IR text.
 #pragma once
 
-#include "ir/error.h"
+#include "support/error.h"
 #include "ir/function.h"
 
 #include <string>

@@ -2,6 +2,7 @@
 #include "frontend/json_reader.h"
 
 #include "ir/types.h"
+#include "support/json_text.h"
 
 #include <cmath>
 #include <limits>
@@ -9,16 +10,7 @@
 namespace gradc::frontend {
 
 std::string childPointer(const std::string &parent, const std::string &key) {
-  std::string out = parent + "/";
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
+  return parent + "/" + support::pointerToken(key);
 }
 
 std::string childPointer(const std::string &parent, size_t index) {

@@ -3,7 +3,7 @@
 // Internal to frontend/: nothing outside this layer sees nlohmann types.
 #pragma once
 
-#include "ir/error.h"
+#include "support/error.h"
 
 #include <nlohmann/json.hpp>
 

@@ -4,6 +4,7 @@
 
 #include "frontend/json_reader.h"
 #include "frontend/lowering.h"
+#include "support/json_text.h"
 
 #include <cerrno>
 #include <cstring>
@@ -16,51 +17,18 @@ namespace {
 
 const char *kFormat = "gradc.model/1";
 
-/// "line L, column C" of byte offset `pos` in `text`.
-std::string lineColumn(const std::string &text, size_t pos) {
-  size_t line = 1, col = 1;
-  for (size_t i = 0; i < pos && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else {
-      ++col;
-    }
-  }
-  return "line " + std::to_string(line) + ", column " + std::to_string(col);
-}
-
-/// Deepest nesting a model file may use (a model needs four levels); deeper
-/// values are dropped while parsing so no recursive walk ever sees them.
-constexpr int kMaxJsonDepth = 32;
-
+/// Parses untrusted model text. checkJsonText refuses, in one linear pass,
+/// everything that could crash, slow down or fool the DOM parser (overflowing
+/// numbers, NUL bytes, duplicate keys, excess depth), so the parse itself
+/// cannot fail; the catch only keeps a missed case from aborting.
 Expected<Json> parseJson(const std::string &text, const std::string &file) {
+  Status s = support::checkJsonText(text);
+  if (!s)
+    return s.error().withPrefix(file + ": ");
   try {
-    bool too_deep = false;
-    auto limit = [&](int depth, Json::parse_event_t, Json &) {
-      too_deep = too_deep || depth > kMaxJsonDepth;
-      return depth <= kMaxJsonDepth;
-    };
-    Json j = Json::parse(text, limit);
-    if (too_deep)
-      return Error(file + ": invalid JSON: nested deeper than " + std::to_string(kMaxJsonDepth) +
-                   " levels (a model needs four)");
-    return j;
-  } catch (const Json::parse_error &e) {
-    std::string what = e.what();
-    // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2:
-    // syntax error ...": keep only the reason after the position.
-    size_t colon = what.find(": ");
-    std::string reason = colon == std::string::npos ? what : what.substr(colon + 2);
-    size_t pos = e.byte > 0 ? e.byte - 1 : 0;
-    return Error(file + ": " + lineColumn(text, pos) + ": invalid JSON: " + reason);
+    return Json::parse(text);
   } catch (const Json::exception &e) {
-    // A number beyond a double's range ("lr": 1e999) is an out_of_range, not a
-    // parse_error: keep the reason after nlohmann's exception id.
-    std::string what = e.what();
-    size_t id_end = what.find("] ");
-    return Error(file + ": invalid JSON: " +
-                 (id_end == std::string::npos ? what : what.substr(id_end + 2)));
+    return Error(file + ": invalid JSON: " + e.what());
   }
 }
 

@@ -2,7 +2,7 @@
 // to a Module holding the `forward` function.
 #pragma once
 
-#include "ir/error.h"
+#include "support/error.h"
 #include "ir/function.h"
 
 #include <map>

@@ -2,7 +2,7 @@
 // rule every op's node must satisfy.
 #pragma once
 
-#include "ir/error.h"
+#include "support/error.h"
 #include "ir/types.h"
 
 #include <cstdint>

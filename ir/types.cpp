@@ -1,7 +1,7 @@
 // Tensor type helpers.
 #include "ir/types.h"
 
-#include "ir/error.h"
+#include "support/error.h"
 
 namespace gradc::ir {
 

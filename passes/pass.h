@@ -1,7 +1,7 @@
 // The one pass interface, and the runner that verifies after every pass.
 #pragma once
 
-#include "ir/error.h"
+#include "support/error.h"
 #include "ir/function.h"
 
 #include <memory>

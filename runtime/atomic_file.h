@@ -2,7 +2,7 @@
 // rename, so a failed write never leaves a partial file.
 #pragma once
 
-#include "ir/error.h"
+#include "support/error.h"
 
 #include <string>
 

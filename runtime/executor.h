@@ -2,7 +2,7 @@
 // interpreter and the LLVM JIT. The CLI and tests are written against it.
 #pragma once
 
-#include "ir/error.h"
+#include "support/error.h"
 #include "ir/function.h"
 #include "runtime/tensor.h"
 

@@ -2,7 +2,7 @@
 // (ORC LLJIT, O3, all host features) and runs it behind runtime::Executor.
 #pragma once
 
-#include "ir/error.h"
+#include "support/error.h"
 #include "runtime/executor.h"
 
 #include <memory>

@@ -3,6 +3,7 @@
 #include "runtime/safetensors.h"
 
 #include "runtime/atomic_file.h"
+#include "support/json_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -160,16 +161,14 @@ Expected<Tensor> decode(const Entry &e, const uint8_t *data) {
 }
 
 Expected<std::vector<Entry>> parseHeader(const uint8_t *begin, const uint8_t *end) {
-  // A header is three levels deep; deeper nesting is dropped while parsing so
-  // that nothing recursive (printing, destruction) ever sees it.
-  bool too_deep = false;
-  auto limit = [&](int depth, json::parse_event_t, json &) {
-    too_deep = too_deep || depth > 8;
-    return depth <= 8;
-  };
-  json header = json::parse(begin, end, limit, /*allow_exceptions=*/false);
-  if (too_deep)
-    return Error("header nests JSON deeper than 8 levels");
+  // The same linear check as for model files (syntax, NUL bytes, duplicate
+  // names, depth) before nlohmann builds the DOM: a NUL would otherwise end
+  // the header early, and a duplicate name silently replace the first entry.
+  std::string_view text(reinterpret_cast<const char *>(begin), size_t(end - begin));
+  Status valid = support::checkJsonText(text);
+  if (!valid)
+    return valid.error().withPrefix("header: ");
+  json header = json::parse(begin, end, nullptr, /*allow_exceptions=*/false);
   if (header.is_discarded())
     return Error("header is not valid JSON");
   if (!header.is_object())

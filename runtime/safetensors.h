@@ -2,7 +2,7 @@
 // header size limited, written atomically (temporary file, then rename).
 #pragma once
 
-#include "ir/error.h"
+#include "support/error.h"
 #include "runtime/tensor.h"
 
 #include <string>

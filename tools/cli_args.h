@@ -2,7 +2,7 @@
 // --flags checked against a per-command table, errors as values.
 #pragma once
 
-#include "ir/error.h"
+#include "support/error.h"
 
 #include <map>
 #include <string>

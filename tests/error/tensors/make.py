@@ -45,3 +45,12 @@ lab = load_st(os.path.join(data, "named_dims_conv_chain", "feed.safetensors"))
 lab["label"] = lab["label"].copy()
 lab["label"][2] = 5
 save_st(out("feed_label_out_of_range"), lab)
+# Headers the DOM parser alone would accept wrongly: a NUL byte (nlohmann stops
+# there) and a tensor named twice (the last entry would silently win).
+good_len = struct.unpack("<Q", good[:8])[0]
+body = good[8 + good_len:]
+x_entry = json.dumps({"dtype": "F32", "shape": [4, 3], "data_offsets": [0, 48]}).encode()
+t_entry = json.dumps({"dtype": "F32", "shape": [4, 2], "data_offsets": [48, 80]}).encode()
+raw("feed_nul_in_header", b'{"x": ' + x_entry + b', "target": ' + t_entry + b'}\0garbage', body)
+raw("feed_duplicate_name",
+    b'{"x": ' + x_entry + b', "target": ' + t_entry + b', "x": ' + x_entry + b'}', body)

@@ -197,7 +197,7 @@ std::vector<ErrorCase> cases() {
        "/layers/0/input",
        {"before it is defined", "later"}},
       {"NeverDefined",
-       oneLayer(R"("op": "relu", "input": "nope")"),
+       withLayers(R"([{"name": "out", "op": "relu", "input": "nope"}])"),
        "/layers/0/input",
        {"not defined", "nope"}},
       {"FirstLayerNoInput",
