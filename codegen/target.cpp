@@ -2,7 +2,7 @@
 // IR text; files are written to a temporary name and renamed into place.
 #include "codegen/target.h"
 
-#include "runtime/atomic_file.h"
+#include "support/files.h"
 
 #include "codegen/lower.h"
 
@@ -107,7 +107,7 @@ Expected<std::string> emitToString(const ir::Module &m, const EmitOptions &opts)
 
 Status emitModule(const ir::Module &m, const EmitOptions &opts, const std::string &path) {
   GRADC_TRY(data, emitToString(m, opts));
-  return runtime::writeFileAtomic(path, data);
+  return support::writeFileAtomic(path, data);
 }
 
 Expected<std::string> dumpLLVM(const ir::Module &m, const EmitOptions &opts) {

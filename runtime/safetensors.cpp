@@ -2,7 +2,7 @@
 // length and offset is checked against the file size before it is used.
 #include "runtime/safetensors.h"
 
-#include "runtime/atomic_file.h"
+#include "support/files.h"
 #include "support/json_text.h"
 
 #include <nlohmann/json.hpp>
@@ -266,7 +266,7 @@ Status writeSafetensors(const std::string &path, const TensorMap &tensors) {
   auto header = makeHeader(tensors);
   if (!header)
     return header.error().withPrefix(path + ": cannot write: ");
-  return writeFileAtomic(path, serialize(*header, tensors));
+  return support::writeFileAtomic(path, serialize(*header, tensors));
 }
 
 } // namespace gradc::runtime

@@ -1,7 +1,7 @@
 // gradc compile: an object file and C header for embedding (spec/cli.md).
 #include "codegen/header.h"
 #include "codegen/target.h"
-#include "runtime/atomic_file.h"
+#include "support/files.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/model_io.h"
@@ -29,15 +29,18 @@ Status compile(const Args &args) {
     return Error("--emit: expected obj, asm or llvm, got '" + emit + "'");
   opts.cpu = args.get("target", "native");
   GRADC_TRY(dims, parseDims(args.all("dim")));
+  std::string header_path = args.get("header");
+  std::vector<support::NamedPath> outputs{{"-o", args.get("o")}};
+  if (args.has("header"))
+    outputs.push_back({"--header", header_path});
+  GRADC_TRY_STATUS(
+      support::checkOutputPaths("compile", outputs, {{"the model", args.positional[0]}}));
   GRADC_TRY(m, compileModel(args.positional[0], dims, Functions::All));
   // The header first: if the object then fails, no stale header pairs with
   // an older object.
-  std::string header_path = args.get("header");
-  if (header_path == args.get("o"))
-    return Error("gradc compile: -o and --header name the same file '" + header_path + "'");
   std::string tmp_header = header_path + ".pending";
   if (!header_path.empty())
-    GRADC_TRY_STATUS(runtime::writeFileAtomic(tmp_header, codegen::emitCHeader(m)));
+    GRADC_TRY_STATUS(support::writeFileAtomic(tmp_header, codegen::emitCHeader(m)));
   Status obj = codegen::emitModule(m, opts, args.get("o"));
   if (!obj) {
     std::remove(tmp_header.c_str());

@@ -2,6 +2,7 @@
 #include "passes/optimizer.h"
 #include "runtime/init.h"
 #include "runtime/safetensors.h"
+#include "support/files.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/model_io.h"
@@ -53,6 +54,9 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
     return Error("--input-grad needs --steps N (N >= 1): gradients come from the training run");
   if (o.steps > 1000000)
     return Error("--steps: at most 1000000, got " + std::to_string(o.steps));
+  GRADC_TRY_STATUS(support::checkOutputPaths(
+      "run", {{"--out", o.out}},
+      {{"the model", o.model}, {"--feed", o.feed}, {"--weights", o.weights}}));
   return o;
 }
 
