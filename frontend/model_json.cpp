@@ -4,13 +4,12 @@
 
 #include "frontend/json_reader.h"
 #include "frontend/lowering.h"
+#include "support/files.h"
 #include "support/json_text.h"
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace gradc::frontend {
 namespace {
@@ -166,17 +165,8 @@ Expected<ir::Module> parseModel(const std::string &text, const std::string &file
 }
 
 Expected<ir::Module> loadModel(const std::string &path, const DimOverrides &dims) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    return Error(path + ": cannot read the model file: it is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Error(path + ": cannot read the model file: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad())
-    return Error(path + ": cannot read the model file: " + std::strerror(errno));
-  return parseModel(text.str(), path, dims);
+  GRADC_TRY(text, support::readSmallFile(path, "model file", kMaxModelFileBytes));
+  return parseModel(text, path, dims);
 }
 
 } // namespace gradc::frontend

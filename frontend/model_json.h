@@ -2,8 +2,8 @@
 // to a Module holding the `forward` function.
 #pragma once
 
-#include "support/error.h"
 #include "ir/function.h"
+#include "support/error.h"
 
 #include <map>
 #include <string>
@@ -23,6 +23,9 @@ using DimOverrides = std::map<std::string, int64_t>;
 /// filled in. Any violation of the format is one Error:
 ///   "<file>: <json pointer>: <what was expected>".
 Expected<ir::Module> loadModel(const std::string &path, const DimOverrides &dims = {});
+
+/// The largest model file loadModel reads (a 2000-layer model is about 100 KB).
+inline constexpr uint64_t kMaxModelFileBytes = 16ull << 20;
 
 /// As loadModel, from JSON text; `file` is only used in messages.
 Expected<ir::Module> parseModel(const std::string &text, const std::string &file,

@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <unistd.h>
 
@@ -43,23 +42,6 @@ uint64_t loadLE(const uint8_t *p, int bytes) {
 void storeLE(uint8_t *p, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i)
     p[i] = uint8_t(v >> (8 * i));
-}
-
-Expected<Bytes> readFile(const std::string &path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    return Error(path + ": cannot read safetensors file: not found or not a regular file");
-  uint64_t size = std::filesystem::file_size(path, ec);
-  if (ec)
-    return Error(path + ": cannot read safetensors file: " + ec.message());
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Error(path + ": cannot open safetensors file: " + std::strerror(errno));
-  Bytes bytes(size);
-  in.read(reinterpret_cast<char *>(bytes.data()), std::streamsize(size));
-  if (uint64_t(in.gcount()) != size)
-    return Error(path + ": cannot read safetensors file: short read");
-  return bytes;
 }
 
 size_t dtypeSize(const std::string &dtype) { return dtype == "I64" ? 8 : 4; }
@@ -185,24 +167,33 @@ Expected<std::vector<Entry>> parseHeader(const uint8_t *begin, const uint8_t *en
   return entries;
 }
 
-Expected<TensorMap> parse(const Bytes &bytes) {
-  if (bytes.size() < 8)
-    return Error("file of " + std::to_string(bytes.size()) +
+/// Reads and checks a file in order, allocating only for what has passed:
+/// the 8-byte length, the header (at most kMaxSafetensorsHeader bytes), the
+/// entries and their layout against the file's size, and only then the data.
+Expected<TensorMap> read(const support::InputFile &file) {
+  uint64_t size = file.size();
+  if (size < 8)
+    return Error("file of " + std::to_string(size) +
                  " bytes is too short for the 8-byte header length");
-  uint64_t headerLen = loadLE(bytes.data(), 8);
+  uint8_t lenBytes[8];
+  GRADC_TRY_STATUS(file.read(0, 8, lenBytes));
+  uint64_t headerLen = loadLE(lenBytes, 8);
   if (headerLen > kMaxSafetensorsHeader)
     return Error("header length " + std::to_string(headerLen) + " exceeds the limit of " +
                  std::to_string(kMaxSafetensorsHeader) + " bytes");
-  if (headerLen > bytes.size() - 8)
+  if (headerLen > size - 8)
     return Error("header length " + std::to_string(headerLen) + " runs past the end of the " +
-                 std::to_string(bytes.size()) + "-byte file");
-  const uint8_t *headerBegin = bytes.data() + 8;
-  GRADC_TRY(entries, parseHeader(headerBegin, headerBegin + headerLen));
-  const uint8_t *data = headerBegin + headerLen;
-  GRADC_TRY_STATUS(checkLayout(entries, bytes.size() - 8 - headerLen));
+                 std::to_string(size) + "-byte file");
+  Bytes header(headerLen);
+  GRADC_TRY_STATUS(file.read(8, headerLen, header.data()));
+  GRADC_TRY(entries, parseHeader(header.data(), header.data() + headerLen));
+  uint64_t dataSize = size - 8 - headerLen;
+  GRADC_TRY_STATUS(checkLayout(entries, dataSize));
+  Bytes data(dataSize);
+  GRADC_TRY_STATUS(file.read(8 + headerLen, dataSize, data.data()));
   TensorMap out;
   for (const Entry &e : entries) {
-    GRADC_TRY(t, decode(e, data));
+    GRADC_TRY(t, decode(e, data.data()));
     out.emplace(e.name, std::move(t));
   }
   return out;
@@ -255,9 +246,9 @@ std::string serialize(const std::string &header, const TensorMap &tensors) {
 } // namespace
 
 Expected<TensorMap> readSafetensors(const std::string &path) {
-  GRADC_TRY(bytes, readFile(path));
-  auto tensors = parse(bytes);
-  if (!tensors)
+  GRADC_TRY(file, support::InputFile::open(path, "safetensors file"));
+  auto tensors = read(file);
+  if (!tensors && tensors.error().message().rfind(path + ": ", 0) != 0)
     return tensors.error().withPrefix(path + ": ");
   return tensors;
 }

@@ -3,13 +3,74 @@
 
 #include "support/json_text.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace gradc::support {
+
+Expected<InputFile> InputFile::open(const std::string &path, const std::string &what) {
+  std::string prefix = path + ": cannot read the " + what + ": ";
+  if (path.empty())
+    return Error("cannot read the " + what + ": the path is empty");
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat refuses it next.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return Error(prefix + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int err = errno;
+    bool dir = S_ISDIR(st.st_mode);
+    ::close(fd);
+    return Error(prefix + (dir          ? "it is a directory"
+                           : st.st_mode ? "not a regular file"
+                                        : std::strerror(err)));
+  }
+  return InputFile(path, what, fd, uint64_t(st.st_size));
+}
+
+InputFile::InputFile(InputFile &&other) noexcept
+    : path_(std::move(other.path_)), what_(std::move(other.what_)), fd_(other.fd_),
+      size_(other.size_) {
+  other.fd_ = -1;
+}
+
+InputFile::~InputFile() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+Status InputFile::read(uint64_t offset, uint64_t n, void *dst) const {
+  auto *p = static_cast<char *>(dst);
+  while (n > 0) {
+    ssize_t got = ::pread(fd_, p, size_t(std::min<uint64_t>(n, 1u << 30)), off_t(offset));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0)
+      return Error(path_ + ": cannot read the " + what_ + ": " +
+                   (got < 0 ? std::strerror(errno) : "the file ended early (was it truncated?)"));
+    p += got;
+    offset += uint64_t(got);
+    n -= uint64_t(got);
+  }
+  return Status::ok();
+}
+
+Expected<std::string> readSmallFile(const std::string &path, const std::string &what,
+                                    uint64_t max_bytes) {
+  GRADC_TRY(file, InputFile::open(path, what));
+  if (file.size() > max_bytes)
+    return Error(path + ": cannot read the " + what + ": it has " + std::to_string(file.size()) +
+                 " bytes, more than the limit of " + std::to_string(max_bytes));
+  std::string text(size_t(file.size()), '\0');
+  GRADC_TRY_STATUS(file.read(0, file.size(), text.data()));
+  return text;
+}
 
 Status writeFileAtomic(const std::string &path, const std::string &data) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());

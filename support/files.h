@@ -6,10 +6,41 @@
 
 #include "support/error.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace gradc::support {
+
+/// A regular file opened for reading in pieces: its size is known before
+/// anything is read, so a reader can check a file's header against it and
+/// allocate nothing for a file it is going to refuse.
+class InputFile {
+public:
+  /// Opens `path`; `what` names the file in errors ("safetensors file"):
+  /// "<path>: cannot read the <what>: <reason>". FIFOs, devices and
+  /// directories are refused before anything is read.
+  static Expected<InputFile> open(const std::string &path, const std::string &what);
+  InputFile(InputFile &&other) noexcept;
+  InputFile &operator=(InputFile &&) = delete;
+  ~InputFile();
+
+  uint64_t size() const { return size_; }
+  const std::string &path() const { return path_; }
+  /// Reads bytes [offset, offset + n) into `dst`; an error if the file ended.
+  Status read(uint64_t offset, uint64_t n, void *dst) const;
+
+private:
+  InputFile(std::string path, std::string what, int fd, uint64_t size)
+      : path_(std::move(path)), what_(std::move(what)), fd_(fd), size_(size) {}
+  std::string path_, what_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+/// The whole of a regular file of at most `max_bytes` bytes.
+Expected<std::string> readSmallFile(const std::string &path, const std::string &what,
+                                    uint64_t max_bytes);
 
 /// Writes `data` to `path` atomically. The error reads
 /// "<path>: cannot write: <reason>".

@@ -72,6 +72,9 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
   GRADC_TRY(module,
             compileModel(o.model, o.dims, o.steps > 0 ? Functions::Training : Functions::Forward,
                          o.input_grads));
+  // The feed first: a wrong feed is refused before parameters (possibly
+  // gigabytes) are read or initialised.
+  GRADC_TRY(feed, loadFeed(module, o.feed));
   runtime::TensorMap params;
   if (!o.weights.empty()) {
     GRADC_TRY(w, loadWeights(module, o.weights));
@@ -79,7 +82,6 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
   } else {
     params = runtime::initParams(module, o.seed);
   }
-  GRADC_TRY(feed, loadFeed(module, o.feed));
   runtime::TensorMap state = runtime::initState(module);
   double lr = module.optimizer.lr;
   GRADC_TRY(exec, makeExecutor(std::move(module), o.backend));

@@ -79,7 +79,9 @@ int main(int argc, char **argv) {
   try {
     return dispatch(argc, argv);
   } catch (const std::bad_alloc &) {
-    return gradc::tools::fail("out of memory: the model's buffers do not fit in this machine's "
-                              "memory (try a smaller batch with --dim)");
+    std::string what =
+        std::string("gradc ") + argv[1] + (argc > 2 ? std::string(" ") + argv[2] : "");
+    return gradc::tools::fail(what + ": out of memory: the model's buffers do not fit in this "
+                                     "machine's memory (try a smaller batch with --dim)");
   }
 }
