@@ -162,7 +162,18 @@ std::string escaped(std::string_view s) {
   static const char *hex = "0123456789abcdef";
   std::string out;
   out.reserve(s.size());
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    // C1 controls in UTF-8 (U+0080..U+009F, e.g. CSI U+009B) drive some
+    // terminals like ESC [ does.
+    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+      auto d = static_cast<unsigned char>(s[++i]);
+      out += "\\u00";
+      out += hex[d >> 4];
+      out += hex[d & 15];
+      continue;
+    }
     switch (c) {
     case '\n':
       out += "\\n";
@@ -172,9 +183,6 @@ std::string escaped(std::string_view s) {
       break;
     case '\t':
       out += "\\t";
-      break;
-    case '\\':
-      out += "\\\\";
       break;
     default:
       if (c < 0x20 || c == 0x7f) {

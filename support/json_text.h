@@ -31,8 +31,10 @@ Status checkJsonText(std::string_view text, int max_depth = kMaxJsonDepth);
 std::string pointerToken(const std::string &key);
 
 /// `s` as it may be printed inside a one-line message: control bytes, DEL and
-/// the backslash become escapes (\n, \t, \x1b, \\), so a name from a file can
-/// neither split a message nor reach the terminal as an escape sequence.
+/// UTF-8 C1 controls become escapes (\n, \t, \x1b, \u009b), so a name from a
+/// file can neither split a message nor reach the terminal as an escape
+/// sequence. Backslashes are kept as they are, so that names already quoted as
+/// JSON ("fc\n1") read the same.
 std::string escaped(std::string_view s);
 
 } // namespace gradc::support

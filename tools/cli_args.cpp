@@ -57,6 +57,11 @@ Expected<Args> parseArgs(const std::string &command, int argc, char **argv, int 
     } else if (!spec->takes_value && inline_value) {
       return Error("gradc " + command + ": option '--" + name + "' takes no value");
     }
+    // No flag takes an empty value: "--backend ''" must not quietly mean the
+    // default, nor "--out ''" run a whole model before failing to write.
+    if (spec->takes_value && value.empty())
+      return Error("gradc " + command + ": option '--" + name +
+                   "' needs a value, got an empty string");
     if (!spec->repeatable && args.has(name))
       return Error("gradc " + command + ": option '--" + name + "' is given twice");
     args.flags[name].push_back(value);

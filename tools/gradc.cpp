@@ -1,5 +1,6 @@
 // gradc: the command-line front door (spec/cli.md). Dispatches to the
 // sub-commands in cmd_*.cpp.
+#include "support/json_text.h"
 #include "tools/commands.h"
 
 #include <cstdio>
@@ -10,7 +11,10 @@
 namespace gradc::tools {
 
 int fail(const std::string &message) {
-  std::fprintf(stderr, "gradc: error: %s\n", message.c_str());
+  // Messages quote names from untrusted files (tensors, keys, paths): escape
+  // control characters here, once, so no message can span lines or drive the
+  // terminal.
+  std::fprintf(stderr, "gradc: error: %s\n", support::escaped(message).c_str());
   return 1;
 }
 

@@ -95,7 +95,7 @@ Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const st
                                                           runtime::JitStats *stats) {
   if (backend == "interp")
     return runtime::makeInterpreterExecutor(std::move(m));
-  if (backend == "jit" || backend.empty())
+  if (backend == "jit")
     return runtime::makeJitExecutor(std::move(m), stats);
   return Error("--backend: expected 'jit' or 'interp', got '" + backend + "'");
 }

@@ -47,7 +47,8 @@ check run_out_is_model "--out .* is the same file as the model" -- $run --out "$
 check run_out_other_spelling "is the same file as --feed" -- $run --out "$dir/sub/../feed.st"
 check run_out_hard_link "is the same file as --feed" -- $run --out "$dir/feed.hardlink"
 check run_out_symlink "is the same file as --weights" -- $run --out "$dir/w.symlink"
-check run_out_empty "gradc run: --out: expected a file path, got ''" -- $run --out ""
+check run_out_empty "gradc run: option '--out' needs a value, got an empty string" -- \
+  $run --out ""
 check run_out_directory "--out '.*sub' is a directory" -- $run --out "$dir/sub"
 check compile_o_is_model "-o .* is the same file as the model" -- \
   "$gradc" compile "$dir/m.json" -o "$dir/m.json"

@@ -54,3 +54,8 @@ t_entry = json.dumps({"dtype": "F32", "shape": [4, 2], "data_offsets": [48, 80]}
 raw("feed_nul_in_header", b'{"x": ' + x_entry + b', "target": ' + t_entry + b'}\0garbage', body)
 raw("feed_duplicate_name",
     b'{"x": ' + x_entry + b', "target": ' + t_entry + b', "x": ' + x_entry + b'}', body)
+# A tensor name holding a newline and a terminal escape (clear screen): the
+# message must stay on one line, with the name escaped.
+raw("feed_name_injection",
+    b'{"x": ' + x_entry + b', "target": ' + t_entry +
+    b', "evil\\n\\u001b[2J": {"dtype": "F32", "shape": [0], "data_offsets": [80, 80]}}', body)

@@ -53,10 +53,13 @@ TEST(JsonText, DepthLimitNamesItsPointer) {
 
 TEST(JsonText, EscapedKeepsAMessageOnOneLine) {
   EXPECT_EQ(escaped("fc1.weight"), "fc1.weight");
-  EXPECT_EQ(escaped("a\nb\tc\\d"), "a\\nb\\tc\\\\d");
+  EXPECT_EQ(escaped("a\nb\tc\\d"), "a\\nb\\tc\\d");
   EXPECT_EQ(escaped("\x1b[2J"), "\\x1b[2J");
   EXPECT_EQ(escaped(std::string("\0\x7f", 2)), "\\x00\\x7f");
   EXPECT_EQ(escaped("gewicht\xc3\xa4"), "gewicht\xc3\xa4"); // UTF-8 passes through
+  EXPECT_EQ(escaped("a\xc2\x9b"
+                    "2J"),
+            "a\\u009b2J"); // but not C1 controls (CSI)
 }
 
 } // namespace
