@@ -170,14 +170,15 @@ for i in "${!ids[@]}"; do
   total="$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$out" | tail -n1)"
   failed=()
   while IFS= read -r t; do failed+=("$t"); done < <(sed -n 's/^[[:space:]]*[0-9]* - \([^ ]*\) (.*/\1/p' "$out")
-  run="${total:-0} (\`${tests[$i]}\`)"
+  run="${total:-0} (\`${tests[$i]//|/\\|}\`)"
   if [[ ${#failed[@]} -eq 0 ]]; then
     rows+=("| $id | $file | $run | **SURVIVED** |")
     bad=1
   else
     shown="${failed[*]:0:3}"
+    shown="${shown// /, }"
     [[ ${#failed[@]} -gt 3 ]] && shown="$shown +$((${#failed[@]} - 3)) more"
-    rows+=("| $id | $file | $run | ${#failed[@]}: ${shown// /, } |")
+    rows+=("| $id | $file | $run | ${#failed[@]}: $shown |")
   fi
   log "   ${rows[-1]}"
   git -C "$scratch" checkout -q -- .
