@@ -2,9 +2,9 @@
 """Helpers for make_goldens.sh (regeneration only; tests never run Python).
 
   golden_tools.py trim FILE.safetensors --max-elements N
-      drops grad.* and param.* tensors with more than N elements, so the
-      goldens of the big example models stay small; `losses` still checks
-      that every parameter was updated correctly.
+      replaces grad.* and param.* tensors with more than N elements by a
+      sample of 256 elements and 4 statistics (see SAMPLES), so the goldens
+      of the big example models stay small and those tensors are still checked.
   golden_tools.py schedules --out schedules.json
       the learning rate PyTorch's schedulers give in epochs 0..11.
   golden_tools.py coverage MODEL.json...
@@ -17,7 +17,22 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy as np  # noqa: E402
 import torchref  # noqa: E402  (the repository's copy)
+
+
+# A trimmed tensor is replaced by summaries that `gradc compare` checks (docs/testing.md):
+#   <name>#sample  its elements at SAMPLES fixed indices (k * 2654435761) mod n, k = 0..SAMPLES-1
+#   <name>#stats   [sum, sum of |x|, L2 norm, max |x|] of the whole tensor
+SAMPLES = 256
+
+
+def summaries(name, v):
+    flat = np.asarray(v, dtype=np.float64).reshape(-1)
+    idx = [(k * 2654435761) % flat.size for k in range(SAMPLES)]
+    stats = [flat.sum(), np.abs(flat).sum(), np.sqrt((flat * flat).sum()), np.abs(flat).max()]
+    return {name + "#sample": flat[idx].astype(np.float32),
+            name + "#stats": np.array(stats, dtype=np.float32)}
 
 
 def cmd_trim(a):
@@ -25,9 +40,11 @@ def cmd_trim(a):
     keep = {k: v for k, v in tensors.items()
             if not (k.startswith(("grad.", "param.")) and v.size > a.max_elements)}
     dropped = sorted(set(tensors) - set(keep))
+    for name in dropped:
+        keep.update(summaries(name, tensors[name]))
     if dropped:
         torchref.save_st(a.file, keep)
-        print(f"  trimmed {', '.join(dropped)}")
+        print(f"  trimmed {', '.join(dropped)} (kept {SAMPLES} samples and 4 statistics each)")
 
 
 SCHEDULES = {

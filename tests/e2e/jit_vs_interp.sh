@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The JIT against the reference interpreter on one model: the forward pass,
-# gradients and 3 training steps of both backends agree to rtol 1e-5. Usage:
+# gradients and 3 training steps of both backends agree to rtol 1e-5. Both sides are gradc: this
+# is a consistency check, not correctness evidence. Whatever the backends share (the graph
+# passes, autodiff, the optimizer step, the safetensors writer) can be wrong and still pass;
+# the goldens (e2e.<model>.forward/train3) are the correctness check. Usage:
 #   jit_vs_interp.sh GRADC MODEL.json DATADIR OUTDIR
 set -euo pipefail
 gradc="$1" model="$2" datadir="$3" outdir="$4"

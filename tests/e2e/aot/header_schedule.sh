@@ -5,6 +5,7 @@ set -euo pipefail
 gradc="$1" model="$2" expected="$3" out="$4" cc="$5"
 name=$(basename "$model" .json)
 mkdir -p "$out"
+rm -f "$out/sched_$name" "$out/sched_$name.txt"
 "$gradc" compile "$model" -o "$out/sched_$name.o" --header "$out/sched_$name.h"
 cat > "$out/sched_$name.c" <<C
 #include <stdio.h>
@@ -17,8 +18,7 @@ int main(void) {
 C
 "$cc" -std=c99 -Wall -Wextra -Werror -o "$out/sched_$name" "$out/sched_$name.c" -lm
 "$out/sched_$name" > "$out/sched_$name.txt"
-# float rounding of the header's double: compare to 6 significant digits.
-paste "$expected" "$out/sched_$name.txt" | awk '{ d = $1 - $2; if (d < 0) d = -d;
-  if (d > 1e-6 * ($1 < 0 ? -$1 : $1) + 1e-9) { print "epoch " NR-1 ": want " $1 ", got " $2; bad = 1 } }
-  END { exit bad }'
-echo "12 epochs match"
+# float rounding of the header's double: compare to 6 significant digits. NaN, Inf, a missing
+# epoch or text fail (checkers/numbers_match.sh).
+bash "$(dirname "${BASH_SOURCE[0]}")/../checkers/numbers_match.sh" "$expected" \
+  "$out/sched_$name.txt" 1e-6 1e-9
