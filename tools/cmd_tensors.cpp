@@ -1,5 +1,6 @@
 // gradc compare and gradc inspect: looking at safetensors files.
 #include "runtime/safetensors.h"
+#include "support/json_text.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
@@ -81,7 +82,7 @@ bool compareValues(const std::string &name, const std::vector<double> &e,
   bool scale_bad = tol.scale_rtol >= 0 && scale > 0 && rel > tol.scale_rtol;
   bool ok = bad == 0 && !scale_bad;
   std::printf("%s %s: max abs err %.3g, rel to max|expected| %.3g", ok ? "ok     " : "DIFFER ",
-              name.c_str(), worst, rel);
+              support::escaped(name).c_str(), worst, rel);
   if (bad)
     std::printf(", %lld of %zu elements out of tolerance", (long long)bad, e.size());
   if (nonfinite)
@@ -103,12 +104,12 @@ std::vector<double> valuesOf(const runtime::Tensor &t) {
 bool compareTensor(const std::string &name, const runtime::Tensor &e, const runtime::Tensor &a,
                    const Tolerance &tol) {
   if (e.type.dtype != a.type.dtype) {
-    std::printf("DTYPE   %s: expected %s, got %s\n", name.c_str(), ir::dtypeName(e.type.dtype),
+    std::printf("DTYPE   %s: expected %s, got %s\n", support::escaped(name).c_str(), ir::dtypeName(e.type.dtype),
                 ir::dtypeName(a.type.dtype));
     return false;
   }
   if (e.type.shape != a.type.shape) {
-    std::printf("SHAPE   %s: expected %s, got %s\n", name.c_str(),
+    std::printf("SHAPE   %s: expected %s, got %s\n", support::escaped(name).c_str(),
                 ir::shapeStr(e.type.shape).c_str(), ir::shapeStr(a.type.shape).c_str());
     return false;
   }
@@ -122,7 +123,7 @@ bool compareSummary(const std::string &name, const runtime::Tensor &e, const run
   if (e.type.dtype != ir::DType::F32 || e.type.shape.size() != 1 ||
       a.type.dtype != ir::DType::F32 || a.numElements() == 0) {
     std::printf("SUMMARY %s: expected a rank-1 F32 summary of a non-empty F32 tensor\n",
-                name.c_str());
+                support::escaped(name).c_str());
     return false;
   }
   std::vector<double> want = valuesOf(e), got;
@@ -132,7 +133,7 @@ bool compareSummary(const std::string &name, const runtime::Tensor &e, const run
     return compareValues(name, want, got, tol);
   }
   if (want.size() != kStats) {
-    std::printf("SUMMARY %s: expected %d statistics, got %zu\n", name.c_str(), int(kStats),
+    std::printf("SUMMARY %s: expected %d statistics, got %zu\n", support::escaped(name).c_str(), int(kStats),
                 want.size());
     return false;
   }
@@ -171,7 +172,7 @@ int compare(const Args &args) {
     auto it = actual->find(base);
     bool ok = it != actual->end();
     if (!ok)
-      std::printf("MISSING %s\n", base.c_str());
+      std::printf("MISSING %s\n", support::escaped(base).c_str());
     else if (summary)
       ok = compareSummary(name, e, it->second, tol);
     else
@@ -181,7 +182,7 @@ int compare(const Args &args) {
   }
   for (const auto &[name, t] : *actual)
     if (!seen.count(name)) {
-      std::printf("EXTRA   %s\n", name.c_str());
+      std::printf("EXTRA   %s\n", support::escaped(name).c_str());
       if (args.has("no-extra"))
         failed++;
     }
@@ -190,7 +191,7 @@ int compare(const Args &args) {
 }
 
 void printTensor(const std::string &name, const runtime::Tensor &t, int64_t limit) {
-  std::printf("%s: %s", name.c_str(), t.type.str().c_str());
+  std::printf("%s: %s", support::escaped(name).c_str(), t.type.str().c_str());
   int64_t n = t.numElements();
   if (t.type.dtype == ir::DType::F32 && n > 0) {
     double lo = t.at(0), hi = t.at(0), sum = 0;
