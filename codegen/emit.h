@@ -11,6 +11,11 @@
 
 #include <vector>
 
+namespace gradc::plan {
+struct FunctionPlan;
+struct Kernel;
+} // namespace gradc::plan
+
 namespace gradc::codegen {
 
 /// One function being lowered: the builder and every value's base pointer.
@@ -42,19 +47,36 @@ struct EmitContext {
   llvm::Value *callLibm(const char *name, llvm::Value *x);
 };
 
+/// Called once per finished output row of a matmul (`m`, i64) or per
+/// finished output element of a conv2d (`idx`, the NCHW induction variables,
+/// with `flat` and the accumulated value `acc`): where a kernel's epilogue runs.
+using RowHook = llvm::function_ref<void(llvm::Value *m)>;
+using PointHook = llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> idx, llvm::Value *flat,
+                                          llvm::Value *acc)>;
+
+/// Emits the body of one planned kernel: a fused loop nest (elementwise
+/// chain, reduction, matmul or conv2d epilogue), a view, or one op over whole
+/// buffers. Every value the kernel reads or writes in memory has c.ptr set.
+void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k);
+
+/// The scalar formula of an elementwise op (Unary or Binary) on `args`.
+llvm::Value *emitScalarOp(EmitContext &c, const ir::Node &n, llvm::ArrayRef<llvm::Value *> args);
+
 // Emitters, one per op family file; each handles the ops listed.
 // emit_elementwise.cpp: Constant and every Unary / Binary op.
 void emitConstant(EmitContext &c, const ir::Node &n);
 void emitElementwise(EmitContext &c, const ir::Node &n);
 // emit_linalg.cpp
-void emitMatMul(EmitContext &c, const ir::Node &n);
+/// C = A·B into C's buffer, m-k-n; `row` (if given) runs after each row of C.
+void emitMatMul(EmitContext &c, const ir::Node &n, RowHook row = nullptr);
 void emitBroadcast(EmitContext &c, const ir::Node &n);
 void emitReduceSum(EmitContext &c, const ir::Node &n);
 void emitReshape(EmitContext &c, const ir::Node &n);
 void emitSoftmax(EmitContext &c, const ir::Node &n, bool log);
 void emitOneHot(EmitContext &c, const ir::Node &n);
 // emit_window.cpp
-void emitConv2d(EmitContext &c, const ir::Node &n);
+/// With `point`, each output element goes to `point` instead of the result buffer.
+void emitConv2d(EmitContext &c, const ir::Node &n, PointHook point = nullptr);
 void emitConv2dGradInput(EmitContext &c, const ir::Node &n);
 void emitConv2dGradWeight(EmitContext &c, const ir::Node &n);
 void emitMaxPool2d(EmitContext &c, const ir::Node &n);

@@ -100,6 +100,10 @@ void emitConstant(EmitContext &c, const ir::Node &n) {
                [&](llvm::ArrayRef<llvm::Value *> i) { c.store(n.result, i[0], v); });
 }
 
+llvm::Value *emitScalarOp(EmitContext &c, const ir::Node &n, llvm::ArrayRef<llvm::Value *> args) {
+  return args.size() == 2 ? binary(c, n, args[0], args[1]) : unary(c, n, args[0]);
+}
+
 void emitElementwise(EmitContext &c, const ir::Node &n) {
   bool is_binary = n.operands.size() == 2;
   emitLoopNest(c.b, {c.f.type(n.result).numElements()}, [&](llvm::ArrayRef<llvm::Value *> i) {

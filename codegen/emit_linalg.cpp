@@ -25,22 +25,26 @@ llvm::Value *mulAdd(EmitContext &c, llvm::Value *a, int64_t k, llvm::Value *b) {
 
 // C[m, n] = sum_k A[m, k] * B[k, n], as m-k-n loops over a zeroed C so the
 // inner loop runs along contiguous rows of B and C.
-void emitMatMul(EmitContext &c, const ir::Node &n) {
+void emitMatMul(EmitContext &c, const ir::Node &n, RowHook row) {
   bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
   ir::ValueId a = n.operands[0], b = n.operands[1];
   const ir::Shape &sa = c.shape(a);
   int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
   int64_t nn = c.shape(n.result)[1];
   c.zero(n.result);
-  emitLoopNest(c.b, {m, k}, [&](llvm::ArrayRef<llvm::Value *> mk) {
-    llvm::Value *ai = ta ? mulAdd(c, mk[1], m, mk[0]) : mulAdd(c, mk[0], k, mk[1]);
-    llvm::Value *av = c.load(a, ai);
-    emitLoopNest(c.b, {nn}, [&](llvm::ArrayRef<llvm::Value *> j) {
-      llvm::Value *bi = tb ? mulAdd(c, j[0], k, mk[1]) : mulAdd(c, mk[1], nn, j[0]);
-      llvm::Value *ci = mulAdd(c, mk[0], nn, j[0]);
-      llvm::Value *prod = c.b.CreateFMul(av, c.load(b, bi));
-      c.store(n.result, ci, c.b.CreateFAdd(c.load(n.result, ci), prod));
+  emitLoopNest(c.b, {m}, [&](llvm::ArrayRef<llvm::Value *> mi) {
+    emitLoopNest(c.b, {k}, [&](llvm::ArrayRef<llvm::Value *> ki) {
+      llvm::Value *ai = ta ? mulAdd(c, ki[0], m, mi[0]) : mulAdd(c, mi[0], k, ki[0]);
+      llvm::Value *av = c.load(a, ai);
+      emitLoopNest(c.b, {nn}, [&](llvm::ArrayRef<llvm::Value *> j) {
+        llvm::Value *bi = tb ? mulAdd(c, j[0], k, ki[0]) : mulAdd(c, ki[0], nn, j[0]);
+        llvm::Value *ci = mulAdd(c, mi[0], nn, j[0]);
+        llvm::Value *prod = c.b.CreateFMul(av, c.load(b, bi));
+        c.store(n.result, ci, c.b.CreateFAdd(c.load(n.result, ci), prod));
+      });
     });
+    if (row)
+      row(mi[0]);
   });
 }
 

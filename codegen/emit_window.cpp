@@ -56,7 +56,7 @@ llvm::Value *beats(EmitContext &c, llvm::Value *v, llvm::Value *m) {
 
 } // namespace
 
-void emitConv2d(EmitContext &c, const ir::Node &n) {
+void emitConv2d(EmitContext &c, const ir::Node &n, PointHook point) {
   Window win(n.attrs);
   ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
   const ir::Shape &xs = c.shape(x), &ws = c.shape(w);
@@ -71,7 +71,12 @@ void emitConv2d(EmitContext &c, const ir::Node &n) {
         accumulate(c, acc, c.b.CreateFMul(xv, wv));
       });
     });
-    c.store(y, flatIndex(c.b, o, c.shape(y)), c.b.CreateLoad(c.f32Ty(), acc));
+    llvm::Value *flat = flatIndex(c.b, o, c.shape(y));
+    llvm::Value *sum = c.b.CreateLoad(c.f32Ty(), acc);
+    if (point)
+      point(o, flat, sum);
+    else
+      c.store(y, flat, sum);
   });
 }
 

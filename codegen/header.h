@@ -6,10 +6,16 @@
 
 #include <string>
 
+namespace gradc::plan {
+struct ModulePlan;
+} // namespace gradc::plan
+
 namespace gradc::codegen {
 
 /// A header for the object that emitModule writes for `m`. It compiles as C99
 /// and as C++ and needs only <stdint.h>.
-std::string emitCHeader(const ir::Module &m);
+/// `plan` is the module's execution plan (built here when null): pass the
+/// one the object was lowered with.
+std::string emitCHeader(const ir::Module &m, const plan::ModulePlan *plan = nullptr);
 
 } // namespace gradc::codegen

@@ -1,14 +1,19 @@
-// Lowers IR functions to LLVM: binds every value to a buffer (argument,
-// result buffer or scratch slot), emits one loop nest per node through the
-// per-family emitters, then copies results and applies in-place updates.
+// Lowers IR functions to LLVM by their execution plan: binds every value in
+// memory to its home (argument, result buffer, arena offset, alias, the
+// parameter it updates), emits each kernel as its own internal function with
+// one noalias pointer per distinct buffer it touches, calls the kernels in
+// order, then copies the results and updates that were not written in place.
 #include "codegen/lower.h"
 
 #include "codegen/abi.h"
 #include "codegen/emit.h"
-#include "codegen/layout.h"
+#include "plan/plan.h"
 
 #include <llvm/IR/Verifier.h>
+
+#include <algorithm>
 #include <llvm/Support/raw_ostream.h>
+#include <map>
 
 namespace gradc::codegen {
 
@@ -33,44 +38,6 @@ llvm::Value *EmitContext::callLibm(const char *name, llvm::Value *x) {
 
 namespace {
 
-void emitNode(EmitContext &c, const ir::Node &n) {
-  switch (n.op) {
-  case ir::OpKind::Constant:
-    return emitConstant(c, n);
-  case ir::OpKind::MatMul:
-    return emitMatMul(c, n);
-  case ir::OpKind::Broadcast:
-    return emitBroadcast(c, n);
-  case ir::OpKind::ReduceSum:
-    return emitReduceSum(c, n);
-  case ir::OpKind::Reshape:
-    return emitReshape(c, n);
-  case ir::OpKind::Softmax:
-    return emitSoftmax(c, n, false);
-  case ir::OpKind::LogSoftmax:
-    return emitSoftmax(c, n, true);
-  case ir::OpKind::OneHot:
-    return emitOneHot(c, n);
-  case ir::OpKind::Conv2d:
-    return emitConv2d(c, n);
-  case ir::OpKind::Conv2dGradInput:
-    return emitConv2dGradInput(c, n);
-  case ir::OpKind::Conv2dGradWeight:
-    return emitConv2dGradWeight(c, n);
-  case ir::OpKind::MaxPool2d:
-    return emitMaxPool2d(c, n);
-  case ir::OpKind::MaxPool2dGrad:
-    return emitMaxPool2dGrad(c, n);
-  case ir::OpKind::AvgPool2d:
-    return emitAvgPool2d(c, n);
-  case ir::OpKind::AvgPool2dGrad:
-    return emitAvgPool2dGrad(c, n);
-  default:
-    GRADC_CHECK(ir::isElementwise(n.op), std::string("no emitter for ") + ir::opName(n.op));
-    return emitElementwise(c, n);
-  }
-}
-
 llvm::Function *declareFunction(llvm::Module &mod, const FunctionAbi &abi) {
   llvm::LLVMContext &ctx = mod.getContext();
   std::vector<llvm::Type *> types;
@@ -90,7 +57,7 @@ llvm::Function *declareFunction(llvm::Module &mod, const FunctionAbi &abi) {
     if (p.is_const)
       a->addAttr(llvm::Attribute::ReadOnly);
     if (p.kind == AbiParam::Kind::Scratch)
-      a->addAttr(llvm::Attribute::getWithAlignment(ctx, llvm::Align(kAlignment)));
+      a->addAttr(llvm::Attribute::getWithAlignment(ctx, llvm::Align(plan::kAlignment)));
   }
   return fn;
 }
@@ -101,16 +68,16 @@ struct Buffers {
   std::vector<llvm::Value *> arg_ptr, result_ptr; ///< by arg / result index
 };
 
-llvm::Value *slotPtr(EmitContext &c, llvm::Value *base, const std::vector<TensorSlot> &slots,
+llvm::Value *slotPtr(EmitContext &c, llvm::Value *base, const std::vector<plan::TensorSlot> &slots,
                      const std::string &name) {
-  const TensorSlot *s = ModuleLayout::find(slots, name);
+  const plan::TensorSlot *s = plan::ModulePlan::find(slots, name);
   GRADC_CHECK(s && base, "no buffer slot for tensor " + name);
   return c.b.CreateConstInBoundsGEP1_64(c.b.getInt8Ty(), base, uint64_t(s->offset), name);
 }
 
 /// Binds every argument and result of f to a pointer.
 Buffers bindBuffers(EmitContext &c, llvm::Function *fn, const FunctionAbi &abi,
-                    const ModuleLayout &ml) {
+                    const plan::ModulePlan &ml) {
   const ir::Function &f = c.f;
   Buffers buf;
   buf.arg_ptr.assign(f.args().size(), nullptr);
@@ -160,19 +127,78 @@ Buffers bindBuffers(EmitContext &c, llvm::Function *fn, const FunctionAbi &abi,
   return buf;
 }
 
-void bindValues(EmitContext &c, const Buffers &buf, const FunctionLayout &fl) {
+/// The base pointer of every value in memory (nullptr for registers). Arena
+/// values at one offset share one pointer, so kernels can tell buffers apart.
+void bindValues(EmitContext &c, const Buffers &buf, const plan::FunctionPlan &fp) {
   c.ptr.assign(c.f.values().size(), nullptr);
+  std::map<int64_t, llvm::Value *> arena;
   for (size_t v = 0; v < c.f.values().size(); ++v) {
-    const ir::Value &val = c.f.values()[v];
-    if (val.arg >= 0)
-      c.ptr[v] = buf.arg_ptr[size_t(val.arg)];
-    else if (fl.home_result[v] >= 0)
-      c.ptr[v] = buf.result_ptr[size_t(fl.home_result[v])];
-    else
-      c.ptr[v] = c.b.CreateConstInBoundsGEP1_64(c.b.getInt8Ty(), buf.scratch,
-                                                uint64_t(fl.scratch_offset[v]));
+    const plan::ValuePlan &vp = fp.values[v];
+    switch (vp.home) {
+    case plan::Home::Register:
+      continue;
+    case plan::Home::Arg:
+    case plan::Home::Update:
+      c.ptr[v] = buf.arg_ptr[size_t(vp.index)];
+      break;
+    case plan::Home::Result:
+      c.ptr[v] = buf.result_ptr[size_t(vp.index)];
+      break;
+    case plan::Home::Arena: {
+      llvm::Value *&p = arena[vp.offset];
+      if (!p)
+        p = c.b.CreateConstInBoundsGEP1_64(c.b.getInt8Ty(), buf.scratch, uint64_t(vp.offset));
+      c.ptr[v] = p;
+      break;
+    }
+    case plan::Home::Alias:
+      GRADC_CHECK(size_t(vp.index) < v && c.ptr[size_t(vp.index)], "alias of a later value");
+      c.ptr[v] = c.ptr[size_t(vp.index)];
+      break;
+    }
     GRADC_CHECK(c.ptr[v], "value without a buffer in " + c.f.name());
   }
+}
+
+/// Emits kernel `k` as `internal void <symbol>.k<i>(ptr noalias...)` over the
+/// distinct buffers it touches, and calls it from the entry point.
+void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::FunctionPlan &fp,
+                    size_t index) {
+  const plan::Kernel &k = fp.kernels[index];
+  std::vector<llvm::Value *> bufs; // distinct base pointers, in first-use order
+  auto touch = [&](ir::ValueId v) {
+    llvm::Value *p = c.ptr[size_t(v)];
+    if (p && std::find(bufs.begin(), bufs.end(), p) == bufs.end())
+      bufs.push_back(p);
+  };
+  for (int32_t i = k.first; i < k.end; ++i) {
+    const ir::Node &n = c.f.nodes()[size_t(i)];
+    for (ir::ValueId o : n.operands)
+      touch(o);
+    touch(n.result);
+  }
+  llvm::LLVMContext &ctx = c.module.getContext();
+  llvm::Type *ptrTy = llvm::PointerType::get(ctx, 0);
+  auto *fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                      std::vector<llvm::Type *>(bufs.size(), ptrTy), false);
+  auto *kfn = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
+                                     abi.symbol + ".k" + std::to_string(index), c.module);
+  kfn->setDoesNotThrow();
+  kfn->addFnAttr(llvm::Attribute::NoInline);
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    kfn->getArg(unsigned(i))->addAttr(llvm::Attribute::NoAlias);
+    kfn->getArg(unsigned(i))->addAttr(llvm::Attribute::NoCapture);
+  }
+  llvm::IRBuilder<> kb(llvm::BasicBlock::Create(ctx, "entry", kfn));
+  EmitContext kc{kb, c.module, c.f, std::vector<llvm::Value *>(c.ptr.size(), nullptr)};
+  for (size_t v = 0; v < c.ptr.size(); ++v) {
+    auto it = std::find(bufs.begin(), bufs.end(), c.ptr[v]);
+    if (c.ptr[v] && it != bufs.end())
+      kc.ptr[v] = kfn->getArg(unsigned(it - bufs.begin()));
+  }
+  emitKernel(kc, fp, k);
+  kb.CreateRetVoid();
+  c.b.CreateCall(kfn, bufs);
 }
 
 void copyValue(EmitContext &c, llvm::Value *dst, ir::ValueId v) {
@@ -184,15 +210,15 @@ void copyValue(EmitContext &c, llvm::Value *dst, ir::ValueId v) {
 
 /// Copies results not computed in place, reads the loss, then applies the
 /// updates last so that no earlier read sees a new parameter value.
-llvm::Value *emitEpilogue(EmitContext &c, const Buffers &buf, const FunctionLayout &fl) {
+llvm::Value *emitEpilogue(EmitContext &c, const Buffers &buf, const plan::FunctionPlan &fp) {
   llvm::Value *loss = nullptr;
   const auto &results = c.f.results();
   for (size_t r = 0; r < results.size(); ++r) {
     const ir::Result &res = results[r];
     if (res.role == ir::ResultRole::Loss && !loss)
       loss = c.load(res.value, c.i64(0));
-    else if (res.role != ir::ResultRole::Update && fl.home_result[size_t(res.value)] != int(r))
-      copyValue(c, buf.result_ptr[r], res.value);
+    else if (res.role != ir::ResultRole::Update)
+      copyValue(c, buf.result_ptr[r], res.value); // nothing when written in place
   }
   for (const ir::Result &res : results)
     if (res.role == ir::ResultRole::Update)
@@ -201,16 +227,16 @@ llvm::Value *emitEpilogue(EmitContext &c, const Buffers &buf, const FunctionLayo
 }
 
 void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f,
-                   const ModuleLayout &ml, const FunctionLayout &fl) {
+                   const plan::ModulePlan &mp, const plan::FunctionPlan &fp) {
   FunctionAbi abi = functionAbi(m, f);
   llvm::Function *fn = declareFunction(mod, abi);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(mod.getContext(), "entry", fn));
   EmitContext c{b, mod, f, {}};
-  Buffers buf = bindBuffers(c, fn, abi, ml);
-  bindValues(c, buf, fl);
-  for (const ir::Node &n : f.nodes())
-    emitNode(c, n);
-  b.CreateRet(emitEpilogue(c, buf, fl));
+  Buffers buf = bindBuffers(c, fn, abi, mp);
+  bindValues(c, buf, fp);
+  for (size_t k = 0; k < fp.kernels.size(); ++k)
+    emitKernelCall(c, abi, fp, k);
+  b.CreateRet(emitEpilogue(c, buf, fp));
 }
 
 /// float NAME_packed(void **ptrs, const float *scalars) { return NAME(...); }
@@ -237,9 +263,9 @@ void emitPackedWrapper(llvm::Module &mod, const FunctionAbi &abi) {
 std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext &ctx,
                                           const LowerOptions &opts) {
   auto mod = std::make_unique<llvm::Module>(cIdentifier(m.name), ctx);
-  ModuleLayout ml = computeLayout(m);
+  const plan::ModulePlan &mp = opts.plan ? *opts.plan : plan::buildPlan(m);
   for (size_t i = 0; i < m.functions.size(); ++i) {
-    lowerFunction(*mod, m, m.functions[i], ml, ml.functions[i]);
+    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i]);
     if (opts.packed_wrappers)
       emitPackedWrapper(*mod, functionAbi(m, m.functions[i]));
   }

@@ -6,15 +6,27 @@
 #include "ir/function.h"
 
 #include <memory>
+#include <string>
 
 namespace llvm {
 class LLVMContext;
 class Module;
 } // namespace llvm
 
+namespace gradc::plan {
+struct ModulePlan;
+} // namespace gradc::plan
+
 namespace gradc::codegen {
 
 struct LowerOptions {
+  /// The execution plan of the module (plan::buildPlan); built here when null.
+  /// Callers that also size buffers (the JIT, the header) pass theirs, so
+  /// all read one plan.
+  const plan::ModulePlan *plan = nullptr;
+  /// The CPU the code is for ("native" or an LLVM CPU name), so kernels can
+  /// be chosen per target.
+  std::string cpu = "native";
   /// Also emit `float NAME_packed(void **ptrs, const float *scalars)` per
   /// function (the uniform entry point the JIT calls).
   bool packed_wrappers = false;

@@ -86,7 +86,10 @@ Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(const EmitOptio
 Expected<std::string> emitToString(const ir::Module &m, const EmitOptions &opts) {
   GRADC_TRY(tm, makeTargetMachine(opts));
   llvm::LLVMContext ctx;
-  std::unique_ptr<llvm::Module> mod = lowerModule(m, ctx);
+  LowerOptions lo;
+  lo.plan = opts.plan;
+  lo.cpu = opts.cpu;
+  std::unique_ptr<llvm::Module> mod = lowerModule(m, ctx, lo);
   optimizeModule(*mod, *tm);
   llvm::SmallString<0> buffer;
   llvm::raw_svector_ostream os(buffer);

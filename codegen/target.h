@@ -2,8 +2,8 @@
 // as an object file, assembly or LLVM IR text.
 #pragma once
 
-#include "support/error.h"
 #include "ir/function.h"
+#include "support/error.h"
 
 #include <string>
 
@@ -11,6 +11,10 @@ namespace llvm {
 class Module;
 class TargetMachine;
 } // namespace llvm
+
+namespace gradc::plan {
+struct ModulePlan;
+} // namespace gradc::plan
 
 namespace gradc::codegen {
 
@@ -21,6 +25,8 @@ struct EmitOptions {
   std::string cpu = "native";
   /// Extra LLVM target features ("+avx2,-avx512f"), appended.
   std::string features;
+  /// The execution plan to lower with (the header's); built when null.
+  const plan::ModulePlan *plan = nullptr;
 };
 
 /// Lowers, optimises (O3) and writes `m` to `path` in the requested form.

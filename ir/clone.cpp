@@ -14,6 +14,25 @@ void copyNode(Function &into, const Function &from, const Node &n, std::vector<V
   map[size_t(n.result)] = into.addNode(n.op, std::move(ops), n.attrs, from.value(n.result).name);
 }
 
+/// Copies the nodes of `f` listed in `order` into a new function with the
+/// same arguments and results, keeping kernel assignments.
+Function copyInOrder(const Function &f, const std::vector<int32_t> &order) {
+  Function out(f.name());
+  std::vector<ValueId> map(f.values().size(), kNoValue);
+  for (const Arg &a : f.args())
+    map[size_t(a.value)] = out.addArg(a.name, a.role, f.type(a.value));
+  for (int32_t i : order) {
+    const Node &n = f.nodes()[size_t(i)];
+    copyNode(out, f, n, map);
+    out.setKernel(out.nodes().size() - 1, n.kernel);
+  }
+  for (const Result &r : f.results()) {
+    GRADC_CHECK(map[size_t(r.value)] != kNoValue, "result of a dropped node: " + r.name);
+    out.addResult(r.name, r.role, map[size_t(r.value)], r.updates);
+  }
+  return out;
+}
+
 } // namespace
 
 std::vector<ValueId> inlineFunction(Function &into, const Function &callee,
@@ -31,18 +50,16 @@ std::vector<ValueId> inlineFunction(Function &into, const Function &callee,
 }
 
 Function filterNodes(const Function &f, const std::vector<bool> &keep) {
-  Function out(f.name());
-  std::vector<ValueId> map(f.values().size(), kNoValue);
-  for (const Arg &a : f.args())
-    map[size_t(a.value)] = out.addArg(a.name, a.role, f.type(a.value));
+  std::vector<int32_t> order;
   for (size_t i = 0; i < f.nodes().size(); ++i)
     if (keep[i])
-      copyNode(out, f, f.nodes()[i], map);
-  for (const Result &r : f.results()) {
-    GRADC_CHECK(map[size_t(r.value)] != kNoValue, "result of a dropped node: " + r.name);
-    out.addResult(r.name, r.role, map[size_t(r.value)], r.updates);
-  }
-  return out;
+      order.push_back(int32_t(i));
+  return copyInOrder(f, order);
+}
+
+Function reorderNodes(const Function &f, const std::vector<int32_t> &order) {
+  GRADC_CHECK(order.size() == f.nodes().size(), "reorderNodes needs a permutation");
+  return copyInOrder(f, order);
 }
 
 } // namespace gradc::ir

@@ -15,7 +15,11 @@ std::vector<ValueId> inlineFunction(Function &into, const Function &callee,
                                     const std::vector<ValueId> &args);
 
 /// Copies `f` keeping only the nodes with keep[i] true (they must not use a
-/// dropped node). Arguments and results are kept.
+/// dropped node). Arguments, results and kernel assignments are kept.
 Function filterNodes(const Function &f, const std::vector<bool> &keep);
+
+/// Copies `f` with its nodes in `order` (a permutation of the node indices
+/// that keeps every operand before its user). Kernel assignments are kept.
+Function reorderNodes(const Function &f, const std::vector<int32_t> &order);
 
 } // namespace gradc::ir

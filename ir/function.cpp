@@ -1,6 +1,8 @@
 // Graph IR construction.
 #include "ir/function.h"
 
+#include <algorithm>
+
 namespace gradc::ir {
 
 const char *argRoleName(ArgRole r) {
@@ -64,6 +66,13 @@ ValueId Function::addNode(OpKind op, std::vector<ValueId> operands, Attrs attrs,
 void Function::addResult(std::string name, ResultRole role, ValueId value, int32_t updates) {
   GRADC_CHECK(findResult(name) < 0, "duplicate result " + name);
   results_.push_back({std::move(name), role, value, updates});
+}
+
+int32_t Function::numKernels() const {
+  int32_t n = 0;
+  for (const Node &node : nodes_)
+    n = std::max(n, node.kernel + 1);
+  return n;
 }
 
 int32_t Function::findArg(const std::string &name) const {

@@ -38,6 +38,11 @@ struct Node {
   std::vector<ValueId> operands;
   Attrs attrs;
   ValueId result = kNoValue;
+  /// The kernel (one loop nest, one LLVM function) this node is fused into,
+  /// once the fusion pass has run; -1 before. The nodes of a kernel are
+  /// consecutive and kernels are numbered 0, 1, ... in node order (the
+  /// verifier checks both), so the text form prints each as one region.
+  int32_t kernel = -1;
 };
 
 struct Arg {
@@ -72,6 +77,10 @@ public:
   Expected<ValueId> tryAddNode(OpKind op, std::vector<ValueId> operands, Attrs attrs = {},
                                std::string name = "");
   void addResult(std::string name, ResultRole role, ValueId value, int32_t updates = -1);
+  /// Puts node `node` into kernel `kernel` (see Node::kernel).
+  void setKernel(size_t node, int32_t kernel) { nodes_.at(node).kernel = kernel; }
+  /// Number of kernels (1 + the largest Node::kernel), 0 before fusion.
+  int32_t numKernels() const;
 
   const std::vector<Value> &values() const { return values_; }
   const std::vector<Node> &nodes() const { return nodes_; }

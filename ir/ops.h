@@ -2,8 +2,8 @@
 // rule every op's node must satisfy.
 #pragma once
 
-#include "support/error.h"
 #include "ir/types.h"
+#include "support/error.h"
 
 #include <cstdint>
 #include <map>

@@ -435,8 +435,32 @@ Expected<Function> Parser::function() {
     GRADC_TRY_STATUS(argLine(f));
   GRADC_TRY_STATUS(expect('{'));
   GRADC_TRY_STATUS(endOfLine());
-  for (skipBlankLines(); !eatWord("return"); skipBlankLines())
-    GRADC_TRY_STATUS(nodeLine(f));
+  int32_t kernels = 0;
+  for (skipBlankLines(); !eatWord("return"); skipBlankLines()) {
+    if (!eatWord("kernel")) {
+      GRADC_TRY_STATUS(nodeLine(f));
+      continue;
+    }
+    // `kernel @kN {`, node lines, `}`: the nodes of one fused kernel.
+    int line = line_;
+    GRADC_TRY_STATUS(expect('@'));
+    skipSpaces();
+    std::string k = word();
+    if (k != "k" + std::to_string(kernels))
+      return at(line, "expected kernel @k" + std::to_string(kernels) + " (kernels are numbered " +
+                          "in order from k0), got @" + visible(k));
+    GRADC_TRY_STATUS(expect('{'));
+    GRADC_TRY_STATUS(endOfLine());
+    size_t first = f.nodes().size();
+    for (skipBlankLines(); !eat('}'); skipBlankLines())
+      GRADC_TRY_STATUS(nodeLine(f));
+    GRADC_TRY_STATUS(endOfLine());
+    if (f.nodes().size() == first)
+      return at(line, "kernel @" + k + " is empty");
+    for (size_t i = first; i < f.nodes().size(); ++i)
+      f.setKernel(i, kernels);
+    ++kernels;
+  }
   GRADC_TRY_STATUS(endOfLine());
   for (skipBlankLines(); !eat('}'); skipBlankLines())
     GRADC_TRY_STATUS(resultLine(f));

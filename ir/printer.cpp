@@ -89,12 +89,20 @@ std::string printText(const Function &f, const std::string &module_name) {
     out << "    " << names[size_t(a.value)] << ": " << f.type(a.value).str() << " "
         << argRoleName(a.role) << "\n";
   out << ") {\n";
+  int32_t open = -1; // the kernel whose region is open
   for (const Node &n : f.nodes()) {
-    out << "  " << names[size_t(n.result)] << " = " << opName(n.op);
+    if (n.kernel != open && open >= 0)
+      out << "  }\n";
+    if (n.kernel != open && n.kernel >= 0)
+      out << "  kernel @k" << n.kernel << " {\n";
+    open = n.kernel;
+    out << (open >= 0 ? "    " : "  ") << names[size_t(n.result)] << " = " << opName(n.op);
     for (size_t i = 0; i < n.operands.size(); ++i)
       out << (i ? ", " : " ") << names[size_t(n.operands[i])];
     out << attrsText(n) << " : " << f.type(n.result).str() << "\n";
   }
+  if (open >= 0)
+    out << "  }\n";
   out << "  return\n";
   for (const Result &r : f.results()) {
     out << "    " << resultRoleName(r.role) << " \"" << r.name << "\" = " << names[size_t(r.value)];
@@ -124,13 +132,24 @@ std::string printDot(const Function &f, const std::string &module_name) {
     out << "  " << id(a.value) << " [shape=ellipse, label=\"" << dotEscape(names[size_t(a.value)])
         << "\\n"
         << f.type(a.value).str() << " " << argRoleName(a.role) << "\"];\n";
+  // A fused kernel is a cluster; edges go outside the clusters.
+  int32_t open = -1;
   for (const Node &n : f.nodes()) {
-    out << "  " << id(n.result) << " [shape=box, label=\"" << dotEscape(names[size_t(n.result)])
-        << " = " << opName(n.op) << "\\n"
+    if (n.kernel != open && open >= 0)
+      out << "  }\n";
+    if (n.kernel != open && n.kernel >= 0)
+      out << "  subgraph cluster_k" << n.kernel << " {\n    label=\"kernel k" << n.kernel
+          << "\";\n    style=rounded;\n";
+    open = n.kernel;
+    out << (open >= 0 ? "    " : "  ") << id(n.result) << " [shape=box, label=\""
+        << dotEscape(names[size_t(n.result)]) << " = " << opName(n.op) << "\\n"
         << f.type(n.result).str() << "\"];\n";
+  }
+  if (open >= 0)
+    out << "  }\n";
+  for (const Node &n : f.nodes())
     for (ValueId o : n.operands)
       out << "  " << id(o) << " -> " << id(n.result) << ";\n";
-  }
   for (size_t i = 0; i < f.results().size(); ++i) {
     const Result &r = f.results()[i];
     out << "  r" << i << " [shape=note, label=\"" << resultRoleName(r.role) << " "

@@ -43,6 +43,14 @@ Status verify(const Function &f) {
       return Error(where + ": recorded type " + f.type(n.result).str() +
                    " differs from the op's rule " + t->str());
     defined[size_t(n.result)] = true;
+    // Kernels: all nodes or none assigned; each kernel one run of nodes,
+    // numbered in order (0, then the same or the next number).
+    int32_t prev = i == 0 ? -1 : f.nodes()[i - 1].kernel;
+    if (i > 0 && (n.kernel < 0) != (prev < 0))
+      return Error(where + ": only some nodes are assigned to kernels");
+    if (n.kernel >= 0 && n.kernel != prev && n.kernel != prev + 1)
+      return Error(where + ": kernel " + std::to_string(n.kernel) + " follows kernel " +
+                   std::to_string(prev) + "; kernels must be runs of nodes numbered in order");
   }
   std::set<std::string> result_names;
   for (const Result &r : f.results()) {

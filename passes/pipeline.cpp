@@ -3,6 +3,7 @@
 
 #include "passes/autodiff.h"
 #include "passes/dce.h"
+#include "passes/fuse.h"
 #include "passes/optimizer.h"
 #include "passes/train_step.h"
 
@@ -18,13 +19,21 @@ std::vector<std::unique_ptr<Pass>> trainingPipeline(const PipelineOptions &opts)
   p.push_back(std::make_unique<OptimizerPass>());
   // backward + optimizer_step in one call for training loops.
   p.push_back(std::make_unique<TrainStepPass>());
+  // Kernels: elementwise chains, epilogues, reductions (passes/fuse.h).
+  p.push_back(std::make_unique<FusionPass>());
   return p;
 }
 
 Status buildTrainingFunctions(ir::Module &m, const PipelineOptions &opts) {
   if (!m.has_loss)
-    return runPasses(m, {}, opts);
+    return buildForwardFunctions(m, opts);
   std::vector<std::unique_ptr<Pass>> passes = trainingPipeline(opts);
+  return runPasses(m, passes, opts);
+}
+
+Status buildForwardFunctions(ir::Module &m, const PipelineOptions &opts) {
+  std::vector<std::unique_ptr<Pass>> passes;
+  passes.push_back(std::make_unique<FusionPass>());
   return runPasses(m, passes, opts);
 }
 

@@ -13,4 +13,8 @@ std::vector<std::unique_ptr<Pass>> trainingPipeline(const PipelineOptions &opts)
 /// without a loss gets only its forward function back unchanged.
 Status buildTrainingFunctions(ir::Module &m, const PipelineOptions &opts = {});
 
+/// Runs the optimisation passes on `m`'s forward function alone (inference,
+/// or a model without a loss).
+Status buildForwardFunctions(ir::Module &m, const PipelineOptions &opts = {});
+
 } // namespace gradc::passes

@@ -4,9 +4,9 @@
 #include "runtime/jit.h"
 
 #include "codegen/abi.h"
-#include "codegen/layout.h"
 #include "codegen/lower.h"
 #include "codegen/target.h"
+#include "plan/plan.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -31,8 +31,8 @@ Error toError(llvm::Error e, const std::string &what) {
 class AlignedBuffer {
 public:
   explicit AlignedBuffer(int64_t bytes) {
-    size_t n = size_t(codegen::alignUp(bytes > 0 ? bytes : 1));
-    data_ = static_cast<char *>(std::aligned_alloc(size_t(codegen::kAlignment), n));
+    size_t n = size_t(plan::alignUp(bytes > 0 ? bytes : 1));
+    data_ = static_cast<char *>(std::aligned_alloc(size_t(plan::kAlignment), n));
     if (!data_)
       throw std::bad_alloc(); // reported by the CLI as "out of memory"
     std::memset(data_, 0, n);
@@ -51,12 +51,12 @@ void *tensorData(Tensor &t) {
                                         : static_cast<void *>(t.i32.data());
 }
 
-void copyIn(char *buf, const codegen::TensorSlot *slot, const Tensor &t) {
+void copyIn(char *buf, const plan::TensorSlot *slot, const Tensor &t) {
   GRADC_CHECK(slot, "tensor without a buffer slot");
   std::memcpy(buf + slot->offset, t.f32.data(), size_t(t.type.byteSize()));
 }
 
-Tensor copyOut(const char *buf, const codegen::TensorSlot *slot) {
+Tensor copyOut(const char *buf, const plan::TensorSlot *slot) {
   GRADC_CHECK(slot, "result without a buffer slot");
   Tensor t = Tensor::zeros(slot->type);
   std::memcpy(t.f32.data(), buf + slot->offset, size_t(slot->type.byteSize()));
@@ -70,8 +70,8 @@ struct Entry {
 
 class JitExecutor : public Executor {
 public:
-  JitExecutor(ir::Module m, std::unique_ptr<llvm::orc::LLJIT> jit)
-      : module_(std::move(m)), layout_(codegen::computeLayout(module_)), jit_(std::move(jit)) {}
+  JitExecutor(ir::Module m, plan::ModulePlan plan, std::unique_ptr<llvm::orc::LLJIT> jit)
+      : module_(std::move(m)), layout_(std::move(plan)), jit_(std::move(jit)) {}
 
   Status resolve() {
     for (const ir::Function &f : module_.functions) {
@@ -93,7 +93,7 @@ private:
   Expected<std::unique_ptr<class JitCall>> bindCall(const std::string &fn, const TensorMap &args);
 
   ir::Module module_;
-  codegen::ModuleLayout layout_;
+  plan::ModulePlan layout_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   std::vector<Entry> entries_; ///< in module_.functions order
 };
@@ -101,29 +101,29 @@ private:
 /// Per-call buffers of the ABI.
 struct CallBuffers {
   AlignedBuffer params, grads, state, scratch;
-  CallBuffers(const codegen::ModuleLayout &l, int64_t scratch_bytes)
+  CallBuffers(const plan::ModulePlan &l, int64_t scratch_bytes)
       : params(l.params_bytes), grads(l.params_bytes), state(l.state_bytes),
         scratch(scratch_bytes) {}
 };
 
-void packArgs(const ir::Function &f, const codegen::ModuleLayout &l, const TensorMap &args,
+void packArgs(const ir::Function &f, const plan::ModulePlan &l, const TensorMap &args,
               CallBuffers &buf) {
-  using codegen::ModuleLayout;
+  using plan::ModulePlan;
   for (const ir::Arg &a : f.args()) {
     const Tensor &t = args.at(a.name);
     if (a.role == ir::ArgRole::Param)
-      copyIn(buf.params.data(), ModuleLayout::find(l.params, a.name), t);
+      copyIn(buf.params.data(), ModulePlan::find(l.params, a.name), t);
     else if (a.role == ir::ArgRole::Grad)
-      copyIn(buf.grads.data(), ModuleLayout::find(l.params, codegen::gradTarget(a.name)), t);
+      copyIn(buf.grads.data(), ModulePlan::find(l.params, codegen::gradTarget(a.name)), t);
     else if (a.role == ir::ArgRole::State)
-      copyIn(buf.state.data(), ModuleLayout::find(l.state, a.name), t);
+      copyIn(buf.state.data(), ModulePlan::find(l.state, a.name), t);
   }
 }
 
 /// A call whose buffers and pointer list are packed once.
 class JitCall : public BoundCall {
 public:
-  JitCall(const ir::Function &f, const Entry &e, const codegen::ModuleLayout &l, int64_t scratch,
+  JitCall(const ir::Function &f, const Entry &e, const plan::ModulePlan &l, int64_t scratch,
           TensorMap args)
       : f_(f), e_(e), layout_(l), args_(std::move(args)), buf_(l, scratch) {
     using K = codegen::AbiParam::Kind;
@@ -153,7 +153,7 @@ public:
 
   /// Runs once and unpacks every result by name.
   TensorMap runAndUnpack() {
-    using codegen::ModuleLayout;
+    using plan::ModulePlan;
     float loss = run();
     TensorMap out = outputs_;
     for (const ir::Result &r : f_.results()) {
@@ -161,13 +161,12 @@ public:
         out[r.name] = Tensor::scalar(loss);
       else if (r.role == ir::ResultRole::Grad)
         out[r.name] = copyOut(buf_.grads.data(),
-                              ModuleLayout::find(layout_.params, codegen::gradTarget(r.name)));
+                              ModulePlan::find(layout_.params, codegen::gradTarget(r.name)));
       else if (r.role == ir::ResultRole::Update) {
         const ir::Arg &a = f_.args()[size_t(r.updates)];
         bool is_param = a.role == ir::ArgRole::Param;
-        out[r.name] =
-            copyOut(is_param ? buf_.params.data() : buf_.state.data(),
-                    ModuleLayout::find(is_param ? layout_.params : layout_.state, a.name));
+        out[r.name] = copyOut(is_param ? buf_.params.data() : buf_.state.data(),
+                              ModulePlan::find(is_param ? layout_.params : layout_.state, a.name));
       }
     }
     return out;
@@ -176,7 +175,7 @@ public:
 private:
   const ir::Function &f_;
   const Entry &e_;
-  const codegen::ModuleLayout &layout_;
+  const plan::ModulePlan &layout_;
   TensorMap args_; ///< owns the input buffers the pointers refer to
   CallBuffers buf_;
   TensorMap outputs_;
@@ -189,7 +188,7 @@ Expected<std::unique_ptr<JitCall>> JitExecutor::bindCall(const std::string &name
   GRADC_TRY(f, findChecked(module_, name, args));
   size_t index = size_t(f - module_.functions.data());
   return std::make_unique<JitCall>(*f, entries_[index], layout_,
-                                   layout_.functions[index].scratch_bytes, args);
+                                   layout_.functions[index].arena_bytes, args);
 }
 
 Expected<TensorMap> JitExecutor::call(const std::string &name, const TensorMap &args) {
@@ -204,7 +203,8 @@ Expected<std::unique_ptr<BoundCall>> JitExecutor::bind(const std::string &name,
 }
 
 /// Lowers and optimises `m` for the host and builds a JIT holding it.
-Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m) {
+Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m,
+                                                     const plan::ModulePlan &plan) {
   codegen::initializeNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
@@ -214,7 +214,10 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m) {
   if (!tm)
     return toError(tm.takeError(), "cannot create a target machine");
   auto ctx = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> mod = codegen::lowerModule(m, *ctx, {true});
+  codegen::LowerOptions lo;
+  lo.packed_wrappers = true;
+  lo.plan = &plan;
+  std::unique_ptr<llvm::Module> mod = codegen::lowerModule(m, *ctx, lo);
   codegen::optimizeModule(*mod, **tm);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit)
@@ -234,8 +237,9 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m) {
 
 Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats) {
   auto start = std::chrono::steady_clock::now();
-  GRADC_TRY(jit, buildJit(m));
-  auto exec = std::make_unique<JitExecutor>(std::move(m), std::move(jit));
+  plan::ModulePlan plan = plan::buildPlan(m);
+  GRADC_TRY(jit, buildJit(m, plan));
+  auto exec = std::make_unique<JitExecutor>(std::move(m), std::move(plan), std::move(jit));
   GRADC_TRY_STATUS(exec->resolve());
   if (stats)
     stats->compile_ms =

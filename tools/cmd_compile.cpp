@@ -1,6 +1,7 @@
 // gradc compile: an object file and C header for embedding (spec/cli.md).
 #include "codegen/header.h"
 #include "codegen/target.h"
+#include "plan/plan.h"
 #include "support/files.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
@@ -38,9 +39,12 @@ Status compile(const Args &args) {
   GRADC_TRY(m, compileModel(args.positional[0], dims, Functions::All));
   // The header first: if the object then fails, no stale header pairs with
   // an older object.
+  // One execution plan for the object and the header, so they cannot disagree.
+  plan::ModulePlan plan = plan::buildPlan(m);
+  opts.plan = &plan;
   std::string tmp_header = header_path + ".pending";
   if (!header_path.empty())
-    GRADC_TRY_STATUS(support::writeFileAtomic(tmp_header, codegen::emitCHeader(m)));
+    GRADC_TRY_STATUS(support::writeFileAtomic(tmp_header, codegen::emitCHeader(m, &plan)));
   Status obj = codegen::emitModule(m, opts, args.get("o"));
   if (!obj) {
     std::remove(tmp_header.c_str());

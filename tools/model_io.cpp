@@ -8,17 +8,20 @@
 namespace gradc::tools {
 
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
-                                  Functions fns, const std::vector<std::string> &input_grads) {
+                                  Functions fns, const std::vector<std::string> &input_grads,
+                                  const std::string &stop_after) {
   GRADC_TRY(m, frontend::loadModel(path, dims));
   if (fns == Functions::Training && !m.has_loss)
     return Error(path + ": /loss: training needs a loss, and the model has none");
-  if (fns == Functions::Training || (fns == Functions::All && m.has_loss)) {
-    passes::PipelineOptions opts;
-    opts.input_grads = input_grads;
-    Status s = passes::buildTrainingFunctions(m, opts);
-    if (!s)
-      return s.error().withPrefix(path + ": ");
-  }
+  if (fns == Functions::Parsed)
+    return m;
+  passes::PipelineOptions opts;
+  opts.input_grads = input_grads;
+  opts.stop_after = stop_after;
+  Status s = fns == Functions::Forward || !m.has_loss ? passes::buildForwardFunctions(m, opts)
+                                                      : passes::buildTrainingFunctions(m, opts);
+  if (!s)
+    return s.error().withPrefix(path + ": ");
   return m;
 }
 

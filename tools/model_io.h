@@ -15,15 +15,18 @@ namespace gradc::tools {
 
 /// Which functions compileModel builds besides forward.
 enum class Functions {
-  Forward,  ///< forward only
+  Parsed,   ///< forward as the frontend lowered it, no passes
+  Forward,  ///< forward only, through the optimisation passes
   Training, ///< also backward, optimizer_step, train_step; an error without a loss
   All,      ///< the training functions when the model has a loss
 };
 
 /// Parses `path` and runs the pipeline that builds `fns`. `input_grads`
-/// names model inputs whose gradients backward also returns.
+/// names model inputs whose gradients backward also returns; `stop_after`
+/// names the last pass to run (all when empty).
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
-                                  Functions fns, const std::vector<std::string> &input_grads = {});
+                                  Functions fns, const std::vector<std::string> &input_grads = {},
+                                  const std::string &stop_after = "");
 
 /// Reads parameters by PyTorch name. A missing, extra or wrongly shaped
 /// tensor is an error naming the file and the tensor.

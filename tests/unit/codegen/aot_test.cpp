@@ -4,8 +4,8 @@
 #include "codegen_test_util.h"
 
 #include "codegen/header.h"
-#include "codegen/layout.h"
 #include "codegen/target.h"
+#include "plan/plan.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -4,7 +4,7 @@
 #include "codegen_test_util.h"
 
 #include "codegen/abi.h"
-#include "codegen/layout.h"
+#include "plan/plan.h"
 
 #include <thread>
 
@@ -85,15 +85,18 @@ TEST(JitAbi, SignatureFollowsRoles) {
 }
 
 TEST(JitAbi, LayoutIsAligned) {
-  ModuleLayout l = computeLayout(abiModule());
+  ir::Module m = abiModule();
+  plan::ModulePlan l = plan::buildPlan(m);
   ASSERT_EQ(l.params.size(), 2u);
   EXPECT_EQ(l.params[0].offset, 0);
   EXPECT_EQ(l.params[1].offset, 64);
   EXPECT_EQ(l.params_bytes, 128);
   EXPECT_EQ(l.state_bytes, 64);
-  for (const FunctionLayout &fl : l.functions)
-    for (int64_t off : fl.scratch_offset)
-      EXPECT_EQ(off % kAlignment, off < 0 ? off % kAlignment : 0);
+  for (size_t i = 0; i < l.functions.size(); ++i) {
+    for (const plan::ValuePlan &vp : l.functions[i].values)
+      EXPECT_EQ(vp.offset % plan::kAlignment, vp.offset < 0 ? vp.offset % plan::kAlignment : 0);
+    EXPECT_TRUE(bool(plan::checkPlan(m.functions[i], l.functions[i])));
+  }
 }
 
 TEST(JitAbi, TrainAndOptimizerMatchInterpreter) { expectJitMatchesInterpreter(abiModule(), 11); }

@@ -1,0 +1,183 @@
+// Emission of one planned kernel. A fused kernel is one loop nest over its
+// element space; at each point the chain's nodes are evaluated in order, with
+// values of the kernel in registers and every other value loaded once. Stores
+// come last in each iteration, so a value updated in place or taking a dead
+// operand's memory is read before it is overwritten.
+#include "codegen/emit.h"
+
+#include "plan/plan.h"
+
+#include <algorithm>
+#include <map>
+
+namespace gradc::codegen {
+namespace {
+
+void emitNode(EmitContext &c, const ir::Node &n) {
+  switch (n.op) {
+  case ir::OpKind::Constant:
+    return emitConstant(c, n);
+  case ir::OpKind::MatMul:
+    return emitMatMul(c, n);
+  case ir::OpKind::Broadcast:
+    return emitBroadcast(c, n);
+  case ir::OpKind::ReduceSum:
+    return emitReduceSum(c, n);
+  case ir::OpKind::Reshape:
+    return emitReshape(c, n);
+  case ir::OpKind::Softmax:
+    return emitSoftmax(c, n, false);
+  case ir::OpKind::LogSoftmax:
+    return emitSoftmax(c, n, true);
+  case ir::OpKind::OneHot:
+    return emitOneHot(c, n);
+  case ir::OpKind::Conv2d:
+    return emitConv2d(c, n);
+  case ir::OpKind::Conv2dGradInput:
+    return emitConv2dGradInput(c, n);
+  case ir::OpKind::Conv2dGradWeight:
+    return emitConv2dGradWeight(c, n);
+  case ir::OpKind::MaxPool2d:
+    return emitMaxPool2d(c, n);
+  case ir::OpKind::MaxPool2dGrad:
+    return emitMaxPool2dGrad(c, n);
+  case ir::OpKind::AvgPool2d:
+    return emitAvgPool2d(c, n);
+  case ir::OpKind::AvgPool2dGrad:
+    return emitAvgPool2dGrad(c, n);
+  default:
+    GRADC_CHECK(ir::isElementwise(n.op), std::string("no emitter for ") + ir::opName(n.op));
+    return emitElementwise(c, n);
+  }
+}
+
+/// The nodes [from, k.end) of a kernel evaluated at one point of its space.
+class PointEval {
+public:
+  PointEval(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k)
+      : c_(c), p_(p), k_(k) {}
+
+  /// Sets the value of `v` at this point (the conv2d accumulator).
+  void set(ir::ValueId v, llvm::Value *x) { at_[v] = x; }
+
+  void run(llvm::ArrayRef<llvm::Value *> iv, llvm::Value *flat, int32_t from) {
+    std::vector<std::pair<ir::ValueId, llvm::Value *>> stores;
+    for (int32_t i = from; i < k_.end; ++i) {
+      const ir::Node &n = c_.f.nodes()[size_t(i)];
+      if (n.op == ir::OpKind::ReduceSum) {
+        reduce(n, iv, flat);
+        continue;
+      }
+      llvm::Value *x = nullptr;
+      if (n.op == ir::OpKind::Constant) {
+        x = c_.f32(float(n.attrs.f("value")));
+      } else if (n.op == ir::OpKind::Broadcast) {
+        ir::ValueId src = n.operands[0];
+        std::vector<llvm::Value *> idx;
+        for (int64_t d : n.attrs.ints("dims"))
+          idx.push_back(iv[size_t(d)]);
+        x = c_.load(src, flatIndex(c_.b, idx, c_.shape(src)));
+      } else {
+        GRADC_CHECK(ir::isElementwise(n.op),
+                    std::string("unfusable op in a kernel: ") + ir::opName(n.op));
+        std::vector<llvm::Value *> args;
+        for (ir::ValueId o : n.operands)
+          args.push_back(get(o, flat));
+        x = emitScalarOp(c_, n, args);
+      }
+      at_[n.result] = x;
+      if (p_.inMemory(n.result))
+        stores.push_back({n.result, x});
+    }
+    for (const auto &[v, x] : stores)
+      c_.store(v, flat, x);
+  }
+
+private:
+  llvm::Value *get(ir::ValueId v, llvm::Value *flat) {
+    auto it = at_.find(v);
+    if (it != at_.end())
+      return it->second;
+    return at_[v] = c_.load(v, flat);
+  }
+
+  /// out[the point without the reduced axes] += the operand at this point.
+  void reduce(const ir::Node &n, llvm::ArrayRef<llvm::Value *> iv, llvm::Value *flat) {
+    const auto &axes = n.attrs.ints("axes");
+    std::vector<llvm::Value *> out_idx;
+    for (size_t d = 0; d < iv.size(); ++d)
+      if (std::find(axes.begin(), axes.end(), int64_t(d)) == axes.end())
+        out_idx.push_back(iv[d]);
+    llvm::Value *oi = flatIndex(c_.b, out_idx, c_.shape(n.result));
+    llvm::Value *x = get(n.operands[0], flat);
+    c_.store(n.result, oi, c_.b.CreateFAdd(c_.load(n.result, oi), x));
+  }
+
+  EmitContext &c_;
+  const plan::FunctionPlan &p_;
+  const plan::Kernel &k_;
+  std::map<ir::ValueId, llvm::Value *> at_;
+};
+
+/// Zeroes the accumulators of the kernel's reductions.
+void zeroReductions(EmitContext &c, const plan::Kernel &k) {
+  for (int32_t i = k.first; i < k.end; ++i)
+    if (c.f.nodes()[size_t(i)].op == ir::OpKind::ReduceSum)
+      c.zero(c.f.nodes()[size_t(i)].result);
+}
+
+} // namespace
+
+void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k) {
+  const auto &nodes = c.f.nodes();
+  switch (k.kind) {
+  case plan::KernelKind::View: {
+    const ir::Node &n = nodes[size_t(k.first)];
+    if (p.values[size_t(n.result)].home != plan::Home::Alias)
+      emitReshape(c, n); // a view that must also be a result of its own
+    return;
+  }
+  case plan::KernelKind::Generic:
+    GRADC_CHECK(k.end - k.first == 1, "a generic kernel holds one node");
+    return emitNode(c, nodes[size_t(k.first)]);
+  case plan::KernelKind::Elementwise: {
+    zeroReductions(c, k);
+    emitLoopNest(c.b, k.space, [&](llvm::ArrayRef<llvm::Value *> iv) {
+      PointEval pe(c, p, k);
+      pe.run(iv, flatIndex(c.b, iv, k.space), k.first);
+    });
+    return;
+  }
+  case plan::KernelKind::MatMul: {
+    GRADC_CHECK(k.root == k.first, "a matmul kernel starts with its matmul");
+    zeroReductions(c, k);
+    const ir::Node &mm = nodes[size_t(k.root)];
+    if (k.end == k.root + 1)
+      return emitMatMul(c, mm);
+    int64_t cols = k.space[1];
+    emitMatMul(c, mm, [&](llvm::Value *m) {
+      emitLoopNest(c.b, {cols}, [&](llvm::ArrayRef<llvm::Value *> j) {
+        llvm::Value *flat = c.b.CreateAdd(c.b.CreateMul(m, c.i64(cols)), j[0]);
+        PointEval pe(c, p, k);
+        pe.run({m, j[0]}, flat, k.root + 1);
+      });
+    });
+    return;
+  }
+  case plan::KernelKind::Conv2d: {
+    GRADC_CHECK(k.root == k.first, "a conv2d kernel starts with its conv2d");
+    zeroReductions(c, k);
+    const ir::Node &conv = nodes[size_t(k.root)];
+    emitConv2d(c, conv, [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *flat, llvm::Value *acc) {
+      PointEval pe(c, p, k);
+      pe.set(conv.result, acc);
+      if (p.inMemory(conv.result))
+        c.store(conv.result, flat, acc);
+      pe.run(o, flat, k.root + 1);
+    });
+    return;
+  }
+  }
+}
+
+} // namespace gradc::codegen

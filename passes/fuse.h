@@ -1,0 +1,36 @@
+// fusion: partitions every function into kernels.
+//
+// Does: assigns each node a kernel (ir::Node::kernel), so that codegen emits
+//   each kernel as one loop nest in its own LLVM function:
+//   - a chain of elementwise ops of one shape, with the broadcasts and splat
+//     constants they read, is one loop (a broadcast or constant read by
+//     several chains is duplicated into each, so none is materialised);
+//   - a reduce_sum of a chain or epilogue value ends its loop (bias gradients,
+//     loss sums);
+//   - elementwise ops after a matmul or conv2d of the same shape are its
+//     epilogue (bias add, activation);
+//   - every other op is a kernel of its own.
+//   A kernel only grows at the end of the node order, so kernels are runs of
+//   consecutive nodes and the kernel graph is acyclic.
+// Requires: a verified module.
+// Guarantees: the same values (nodes may be duplicated or moved later, never
+//   before an operand); results, arguments and names kept; the verifier's
+//   kernel rules hold. Running it again recomputes the same partition.
+// Does not: reorder independent nodes to fuse more (a scheduler's job), fuse
+//   log_softmax with its loss, or change any arithmetic.
+#pragma once
+
+#include "passes/pass.h"
+
+namespace gradc::passes {
+
+class FusionPass : public Pass {
+public:
+  const char *name() const override { return "fusion"; }
+  Expected<bool> run(ir::Module &m) override;
+};
+
+/// `f` partitioned into kernels as described above.
+ir::Function fuseKernels(const ir::Function &f);
+
+} // namespace gradc::passes

@@ -1,0 +1,334 @@
+// Building the execution plan: kernels from the fusion pass's assignment,
+// homes, live ranges, in-place reuse and greedy-by-size arena placement.
+#include "plan/plan.h"
+
+#include "ir/graph_algorithms.h"
+
+#include <algorithm>
+#include <map>
+
+namespace gradc::plan {
+namespace {
+
+using ir::ValueId;
+
+bool isFloating(ir::OpKind op) { return op == ir::OpKind::Broadcast || op == ir::OpKind::Constant; }
+
+/// The kind of the kernel made of nodes [first, end), and its root.
+Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
+  Kernel k;
+  k.first = first;
+  k.end = end;
+  const auto &nodes = f.nodes();
+  // The first node that is not a broadcast or splat constant read by the chain.
+  int32_t lead = first;
+  while (lead < end - 1 && isFloating(nodes[size_t(lead)].op))
+    ++lead;
+  const ir::Node &n = nodes[size_t(lead)];
+  if (end - first == 1 && n.op == ir::OpKind::Reshape) {
+    k.kind = KernelKind::View;
+    return k;
+  }
+  if (n.op == ir::OpKind::MatMul || n.op == ir::OpKind::Conv2d) {
+    k.kind = n.op == ir::OpKind::MatMul ? KernelKind::MatMul : KernelKind::Conv2d;
+    k.root = lead;
+    k.space = f.type(n.result).shape;
+    return k;
+  }
+  if (ir::isElementwise(n.op)) {
+    k.kind = KernelKind::Elementwise;
+    k.space = f.type(n.result).shape;
+    return k;
+  }
+  k.kind = KernelKind::Generic;
+  return k;
+}
+
+std::vector<Kernel> kernelsOf(const ir::Function &f) {
+  std::vector<Kernel> ks;
+  const auto &nodes = f.nodes();
+  int32_t n = int32_t(nodes.size());
+  for (int32_t i = 0; i < n;) {
+    int32_t j = i + 1;
+    if (nodes[size_t(i)].kernel >= 0)
+      while (j < n && nodes[size_t(j)].kernel == nodes[size_t(i)].kernel)
+        ++j;
+    ks.push_back(classify(f, i, j));
+    i = j;
+  }
+  return ks;
+}
+
+/// How kernel `k` reads value `v` (not produced in k): only at the index it
+/// writes (a direct operand of the elementwise chain), or anywhere.
+bool readsOnlyAtSameIndex(const ir::Function &f, const Kernel &k, ValueId v) {
+  if (k.kind != KernelKind::Elementwise && k.kind != KernelKind::MatMul &&
+      k.kind != KernelKind::Conv2d)
+    return false;
+  for (int32_t i = k.first; i < k.end; ++i) {
+    const ir::Node &n = f.nodes()[size_t(i)];
+    bool direct = ir::isElementwise(n.op);
+    for (ValueId o : n.operands)
+      if (o == v && !direct)
+        return false;
+  }
+  return true;
+}
+
+int32_t kernelOfNode(const std::vector<Kernel> &ks, int32_t node) {
+  auto it = std::upper_bound(ks.begin(), ks.end(), node,
+                             [](int32_t n, const Kernel &k) { return n < k.first; });
+  return int32_t(it - ks.begin()) - 1;
+}
+
+/// Greedy by size: largest buffers first, each at the lowest offset where it
+/// overlaps no placed buffer whose live range meets its own.
+int64_t placeBuffers(std::vector<Buffer> &bufs) {
+  std::vector<size_t> order(bufs.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return bufs[a].bytes != bufs[b].bytes ? bufs[a].bytes > bufs[b].bytes
+                                          : bufs[a].start < bufs[b].start;
+  });
+  std::vector<size_t> placed;
+  int64_t total = 0;
+  for (size_t i : order) {
+    Buffer &b = bufs[i];
+    std::vector<std::pair<int64_t, int64_t>> taken; // [offset, offset + bytes)
+    for (size_t j : placed)
+      if (bufs[j].start <= b.end && b.start <= bufs[j].end)
+        taken.push_back({bufs[j].offset, bufs[j].offset + bufs[j].bytes});
+    std::sort(taken.begin(), taken.end());
+    int64_t at = 0;
+    for (const auto &[lo, hi] : taken) {
+      if (lo - at >= b.bytes)
+        break;
+      at = std::max(at, hi);
+    }
+    b.offset = at;
+    total = std::max(total, at + b.bytes);
+    placed.push_back(i);
+  }
+  return total;
+}
+
+} // namespace
+
+const char *kernelKindName(KernelKind k) {
+  switch (k) {
+  case KernelKind::Elementwise:
+    return "elementwise";
+  case KernelKind::MatMul:
+    return "matmul";
+  case KernelKind::Conv2d:
+    return "conv2d";
+  case KernelKind::View:
+    return "view";
+  case KernelKind::Generic:
+    return "generic";
+  }
+  return "?";
+}
+
+const char *homeName(Home h) {
+  switch (h) {
+  case Home::Arg:
+    return "arg";
+  case Home::Result:
+    return "result";
+  case Home::Register:
+    return "register";
+  case Home::Arena:
+    return "arena";
+  case Home::Alias:
+    return "alias";
+  case Home::Update:
+    return "update";
+  }
+  return "?";
+}
+
+bool resultWrittenDirectly(const ir::Function &f, const ir::Result &r) {
+  if (r.role == ir::ResultRole::Output)
+    return true;
+  if (r.role != ir::ResultRole::Grad)
+    return false;
+  for (const ir::Arg &a : f.args())
+    if (a.role == ir::ArgRole::Grad)
+      return false;
+  return true;
+}
+
+const TensorSlot *ModulePlan::find(const std::vector<TensorSlot> &slots, const std::string &name) {
+  for (const TensorSlot &s : slots)
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
+
+FunctionPlan buildFunctionPlan(const ir::Function &f) {
+  FunctionPlan p;
+  p.name = f.name();
+  p.kernels = kernelsOf(f);
+  const auto &nodes = f.nodes();
+  size_t nv = f.values().size();
+  int32_t nk = int32_t(p.kernels.size());
+  p.values.assign(nv, ValuePlan{});
+  auto users = ir::valueUsers(f);
+
+  std::vector<int32_t> last_use(nv, -1); // kernel of the last reader
+  std::vector<bool> is_result(nv, false);
+  for (size_t ki = 0; ki < p.kernels.size(); ++ki)
+    for (int32_t i = p.kernels[ki].first; i < p.kernels[ki].end; ++i) {
+      p.values[size_t(nodes[size_t(i)].result)].kernel = int32_t(ki);
+      for (ValueId o : nodes[size_t(i)].operands)
+        last_use[size_t(o)] = std::max(last_use[size_t(o)], int32_t(ki));
+    }
+  for (const ir::Result &r : f.results())
+    is_result[size_t(r.value)] = true;
+
+  // Arguments, and values computed straight into their result buffer.
+  for (size_t a = 0; a < f.args().size(); ++a)
+    p.values[size_t(f.args()[a].value)] = {Home::Arg, int32_t(a), -1, -1, -1};
+  for (size_t r = 0; r < f.results().size(); ++r) {
+    const ir::Result &res = f.results()[r];
+    ValuePlan &vp = p.values[size_t(res.value)];
+    if (f.value(res.value).node >= 0 && vp.home == Home::Register && resultWrittenDirectly(f, res))
+      vp = {Home::Result, int32_t(r), -1, vp.kernel, -1};
+  }
+  // Updates in place: the update is computed by an elementwise chain that
+  // reads the old value only at the index it writes, after every other read.
+  for (const ir::Result &res : f.results()) {
+    if (res.role != ir::ResultRole::Update || f.value(res.value).node < 0)
+      continue;
+    ValuePlan &vp = p.values[size_t(res.value)];
+    const Kernel &k = p.kernels[size_t(vp.kernel)];
+    ValueId old = f.args()[size_t(res.updates)].value;
+    bool legal = vp.home == Home::Register && k.kind != KernelKind::Generic &&
+                 k.kind != KernelKind::View && readsOnlyAtSameIndex(f, k, old) &&
+                 !is_result[size_t(old)];
+    for (int32_t u : users[size_t(old)])
+      legal = legal && kernelOfNode(p.kernels, u) <= vp.kernel;
+    // Only one result may own the argument's memory.
+    for (const ir::Result &other : f.results())
+      legal = legal && (&other == &res || other.updates != res.updates ||
+                        p.values[size_t(other.value)].home != Home::Update);
+    if (legal)
+      vp = {Home::Update, res.updates, -1, vp.kernel, -1};
+  }
+  // Every other node value: a register when only its own kernel reads it,
+  // else memory. A matmul's product is accumulated in memory; a reduction
+  // accumulates in memory; generic kernels work on whole buffers.
+  for (size_t ki = 0; ki < p.kernels.size(); ++ki) {
+    const Kernel &k = p.kernels[ki];
+    for (int32_t i = k.first; i < k.end; ++i) {
+      ValueId v = nodes[size_t(i)].result;
+      ValuePlan &vp = p.values[size_t(v)];
+      if (vp.home != Home::Register)
+        continue;
+      bool inside = !is_result[size_t(v)] && last_use[size_t(v)] <= int32_t(ki);
+      bool needs_memory = k.kind == KernelKind::Generic || k.kind == KernelKind::View ||
+                          nodes[size_t(i)].op == ir::OpKind::ReduceSum ||
+                          nodes[size_t(i)].op == ir::OpKind::MatMul || !inside;
+      if (needs_memory)
+        vp.home = Home::Arena;
+    }
+  }
+
+  // Arena buffers with live ranges; views and in-place results join the
+  // buffer of the value whose memory they take.
+  auto endOf = [&](ValueId v) {
+    return is_result[size_t(v)] ? nk : std::max(last_use[size_t(v)], p.values[size_t(v)].kernel);
+  };
+  for (size_t ki = 0; ki < p.kernels.size(); ++ki) {
+    const Kernel &k = p.kernels[ki];
+    std::vector<int32_t> taken; // buffers given to an in-place result of this kernel
+    for (int32_t i = k.first; i < k.end; ++i) {
+      const ir::Node &n = nodes[size_t(i)];
+      ValueId v = n.result;
+      ValuePlan &vp = p.values[size_t(v)];
+      if (vp.home != Home::Arena)
+        continue;
+      int32_t share = -1;
+      if (k.kind == KernelKind::View) {
+        ValueId src = n.operands[0];
+        const ValuePlan &sp = p.values[size_t(src)];
+        if (sp.buffer >= 0) {
+          share = sp.buffer;
+        } else {
+          // A view of an argument, a result or an update: the same memory.
+          vp = {Home::Alias, src, -1, int32_t(ki), -1};
+          continue;
+        }
+      } else if (ir::isElementwise(n.op)) {
+        // Take the buffer of an operand this kernel reads last, and only at
+        // the index it writes, when the sizes match.
+        for (ValueId o : n.operands) {
+          const ValuePlan &op = p.values[size_t(o)];
+          if ((op.home != Home::Arena && op.home != Home::Alias) || op.buffer < 0 ||
+              op.kernel == int32_t(ki))
+            continue;
+          Buffer &b = p.buffers[size_t(op.buffer)];
+          bool fits = b.end == int32_t(ki) && !is_result[size_t(o)] &&
+                      f.type(o).byteSize() == f.type(v).byteSize() &&
+                      std::find(taken.begin(), taken.end(), op.buffer) == taken.end();
+          for (ValueId w : b.values)
+            fits = fits && readsOnlyAtSameIndex(f, k, w) && !is_result[size_t(w)] &&
+                   (k.root < 0 || std::find(nodes[size_t(k.root)].operands.begin(),
+                                            nodes[size_t(k.root)].operands.end(),
+                                            w) == nodes[size_t(k.root)].operands.end());
+          if (fits) {
+            share = op.buffer;
+            taken.push_back(share);
+            break;
+          }
+        }
+      }
+      if (share >= 0) {
+        Buffer &b = p.buffers[size_t(share)];
+        vp = {Home::Alias, b.values.front(), -1, int32_t(ki), share};
+        b.values.push_back(v);
+        b.end = std::max(b.end, endOf(v));
+        continue;
+      }
+      vp.buffer = int32_t(p.buffers.size());
+      p.buffers.push_back({{v}, alignUp(f.type(v).byteSize()), int32_t(ki), endOf(v), 0});
+    }
+  }
+  p.arena_bytes = placeBuffers(p.buffers);
+  for (const Buffer &b : p.buffers)
+    for (ValueId v : b.values)
+      if (p.values[size_t(v)].home == Home::Arena)
+        p.values[size_t(v)].offset = b.offset;
+
+  // Figures: naive (one slot per temporary), lower bound (peak live bytes).
+  for (const ir::Node &n : nodes)
+    if (p.values[size_t(n.result)].home != Home::Result)
+      p.naive_bytes += alignUp(f.type(n.result).byteSize());
+  for (int32_t t = 0; t <= nk; ++t) {
+    int64_t live = 0;
+    for (const Buffer &b : p.buffers)
+      if (b.start <= t && t <= b.end)
+        live += b.bytes;
+    p.lower_bound_bytes = std::max(p.lower_bound_bytes, live);
+  }
+  return p;
+}
+
+ModulePlan buildPlan(const ir::Module &m) {
+  ModulePlan plan;
+  for (const ir::ParamInfo &p : m.params) {
+    plan.params.push_back({p.name, p.type, plan.params_bytes});
+    plan.params_bytes += alignUp(p.type.byteSize());
+  }
+  for (const ir::StateInfo &s : m.states) {
+    plan.state.push_back({s.name, s.type, plan.state_bytes});
+    plan.state_bytes += alignUp(s.type.byteSize());
+  }
+  for (const ir::Function &f : m.functions)
+    plan.functions.push_back(buildFunctionPlan(f));
+  return plan;
+}
+
+} // namespace gradc::plan

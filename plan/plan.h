@@ -1,0 +1,145 @@
+// The execution plan: built once from a module after the passes, and the one
+// source of truth for where every value lives. Lowering, the C header and the
+// JIT all read it; `gradc dump --stage plan|memory` prints it.
+//
+// For each function it holds
+//   - the kernels, in order: runs of nodes the fusion pass grouped (one node
+//     each when fusion did not run), each with a kind that says how codegen
+//     emits it;
+//   - for each value its home: an ABI argument, a result buffer, a register
+//     inside one kernel, an offset in the function's arena, an alias of
+//     another value's memory (a reshape view, an in-place elementwise
+//     result), or in place in the parameter or state it updates;
+//   - the arena: every temporary that needs memory is a buffer with a live
+//     range in kernel steps, placed by greedy-by-size offset assignment.
+#pragma once
+
+#include "ir/function.h"
+#include "support/error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gradc::plan {
+
+/// Every buffer offset is a multiple of this (one cache line, one AVX-512 vector).
+inline constexpr int64_t kAlignment = 64;
+
+inline int64_t alignUp(int64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+
+/// One tensor inside a packed buffer (params, grads, state).
+struct TensorSlot {
+  std::string name;
+  ir::TensorType type;
+  int64_t offset = 0; ///< bytes from the start of the buffer
+};
+
+/// How codegen emits a kernel.
+enum class KernelKind : uint8_t {
+  /// One loop nest over `space` evaluating a chain of elementwise ops (with
+  /// the broadcasts and splat constants they read, never materialised), then
+  /// optionally one reduce_sum of a chain value, accumulated in the same nest.
+  Elementwise,
+  /// A matmul; elementwise ops after it (the epilogue: bias, activation) run
+  /// on each finished row of the product.
+  MatMul,
+  /// A conv2d; elementwise ops after it run on each output element as it is
+  /// finished, from the accumulator register.
+  Conv2d,
+  /// A reshape whose result aliases its operand: no code.
+  View,
+  /// Any other single op, emitted over whole buffers.
+  Generic,
+};
+const char *kernelKindName(KernelKind k);
+
+struct Kernel {
+  KernelKind kind = KernelKind::Generic;
+  int32_t first = 0, end = 0; ///< node indices [first, end)
+  /// The matmul or conv2d node (MatMul, Conv2d), else -1.
+  int32_t root = -1;
+  /// Elementwise: the loop nest's extents (the chain's shape).
+  ir::Shape space;
+};
+
+/// Where a value lives while its function runs.
+enum class Home : uint8_t {
+  Arg,      ///< an ABI argument (input, param, grad, state, scalar)
+  Result,   ///< computed straight into a result's output buffer (`index`)
+  Register, ///< only inside its kernel; never in memory
+  Arena,    ///< at `offset` in the function's arena (scratch)
+  Alias,    ///< the memory of value `index` (a view, or an elementwise result
+            ///< taking its dead operand's buffer)
+  Update,   ///< in place in the param or state argument `index` it updates
+};
+const char *homeName(Home h);
+
+struct ValuePlan {
+  Home home = Home::Register;
+  int32_t index = -1;  ///< argument (Arg, Update), result (Result) or value (Alias)
+  int64_t offset = -1; ///< Arena: byte offset in the arena
+  int32_t kernel = -1; ///< defining kernel, -1 for arguments
+  int32_t buffer = -1; ///< Arena and arena aliases: index into FunctionPlan::buffers
+};
+
+/// One arena allocation: a value and the values that share its memory.
+struct Buffer {
+  std::vector<ir::ValueId> values; ///< the owner first, then its aliases
+  int64_t bytes = 0;               ///< aligned
+  int32_t start = 0, end = 0;      ///< live over kernels [start, end]; end == kernels
+                                   ///< means until the results are copied out
+  int64_t offset = 0;
+};
+
+struct FunctionPlan {
+  std::string name;
+  std::vector<Kernel> kernels;
+  std::vector<ValuePlan> values; ///< by ValueId
+  std::vector<Buffer> buffers;
+  int64_t arena_bytes = 0;       ///< the scratch the function needs
+  int64_t naive_bytes = 0;       ///< every temporary in its own slot (no fusion, no reuse)
+  int64_t lower_bound_bytes = 0; ///< most buffer bytes live at one kernel step
+  /// Whether value v is read or written in memory by codegen (not a register).
+  bool inMemory(ir::ValueId v) const { return values[size_t(v)].home != Home::Register; }
+};
+
+struct ModulePlan {
+  std::vector<TensorSlot> params; ///< grads ("grad.<p>") use the same layout
+  int64_t params_bytes = 0;
+  std::vector<TensorSlot> state;
+  int64_t state_bytes = 0;
+  std::vector<FunctionPlan> functions; ///< in Module::functions order
+
+  /// The slot called `name` in `slots`, or nullptr.
+  static const TensorSlot *find(const std::vector<TensorSlot> &slots, const std::string &name);
+};
+
+/// Builds the plan of every function of `m` (which must verify). A function
+/// without kernel assignments gets one kernel per node.
+ModulePlan buildPlan(const ir::Module &m);
+FunctionPlan buildFunctionPlan(const ir::Function &f);
+
+/// Checks the invariants codegen relies on, independently of how the plan was
+/// made: every value in memory has a home; arena buffers are aligned, inside
+/// the arena, and no two live at the same kernel step overlap; values sharing
+/// memory do so only where it is legal (a view, an elementwise result over an
+/// operand that no later kernel reads and that its kernel reads only at the
+/// same index, an update after every other read of the old value). Returns
+/// the first violation.
+Status checkPlan(const ir::Function &f, const FunctionPlan &p);
+
+/// The plan as text: kernels with their nodes, then every value's home.
+std::string printPlan(const ir::Function &f, const FunctionPlan &p, const std::string &module);
+/// The arena as text: each buffer's offset, size and live range, and the totals.
+std::string printMemory(const ir::Function &f, const FunctionPlan &p, const std::string &module);
+/// The arena as JSON (docs/cli.md): naive_bytes, planned_bytes,
+/// lower_bound_bytes and the buffers.
+std::string memoryJson(const ir::Function &f, const FunctionPlan &p);
+
+/// Whether a result with this role may be computed in place in its output
+/// buffer: outputs always; grads when the function reads no Grad argument
+/// (the grads buffer is then write-only).
+bool resultWrittenDirectly(const ir::Function &f, const ir::Result &r);
+
+} // namespace gradc::plan
