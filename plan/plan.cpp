@@ -5,6 +5,7 @@
 #include "ir/graph_algorithms.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 namespace gradc::plan {
@@ -81,16 +82,9 @@ int32_t kernelOfNode(const std::vector<Kernel> &ks, int32_t node) {
   return int32_t(it - ks.begin()) - 1;
 }
 
-/// Greedy by size: largest buffers first, each at the lowest offset where it
-/// overlaps no placed buffer whose live range meets its own.
-int64_t placeBuffers(std::vector<Buffer> &bufs) {
-  std::vector<size_t> order(bufs.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return bufs[a].bytes != bufs[b].bytes ? bufs[a].bytes > bufs[b].bytes
-                                          : bufs[a].start < bufs[b].start;
-  });
+/// Places buffers in `order`, each at the lowest offset where it overlaps no
+/// placed buffer whose live range meets its own. Returns the arena size.
+int64_t placeInOrder(std::vector<Buffer> &bufs, const std::vector<size_t> &order, bool best_fit) {
   std::vector<size_t> placed;
   int64_t total = 0;
   for (size_t i : order) {
@@ -100,17 +94,71 @@ int64_t placeBuffers(std::vector<Buffer> &bufs) {
       if (bufs[j].start <= b.end && b.start <= bufs[j].end)
         taken.push_back({bufs[j].offset, bufs[j].offset + bufs[j].bytes});
     std::sort(taken.begin(), taken.end());
-    int64_t at = 0;
+    // The gaps between placed buffers, then the end: the first that fits
+    // (first fit) or the smallest that fits (best fit).
+    int64_t at = 0, best = -1, best_gap = 0;
     for (const auto &[lo, hi] : taken) {
-      if (lo - at >= b.bytes)
-        break;
+      int64_t gap = lo - at;
+      if (gap >= b.bytes && (best < 0 || gap < best_gap)) {
+        best = at;
+        best_gap = gap;
+        if (!best_fit)
+          break;
+      }
       at = std::max(at, hi);
     }
-    b.offset = at;
+    b.offset = best >= 0 ? best : at;
     total = std::max(total, at + b.bytes);
     placed.push_back(i);
   }
   return total;
+}
+
+/// Offset assignment over live ranges (as TFLite's and MNN's planners do):
+/// buffers in five orders, greedy by size (largest first), by live range
+/// (longest first), by start (schedule order), by size x range and by end,
+/// each placed first-fit and best-fit; the smallest arena wins. Each try is
+/// deterministic and O(buffers^2).
+int64_t placeBuffers(std::vector<Buffer> &bufs) {
+  std::vector<size_t> base(bufs.size());
+  for (size_t i = 0; i < base.size(); ++i)
+    base[i] = i;
+  auto bySize = [&](size_t a, size_t b) {
+    return bufs[a].bytes != bufs[b].bytes ? bufs[a].bytes > bufs[b].bytes
+                                          : bufs[a].start < bufs[b].start;
+  };
+  auto byLength = [&](size_t a, size_t b) {
+    int32_t la = bufs[a].end - bufs[a].start, lb = bufs[b].end - bufs[b].start;
+    return la != lb ? la > lb : bySize(a, b);
+  };
+  auto byStart = [&](size_t a, size_t b) {
+    return bufs[a].start != bufs[b].start ? bufs[a].start < bufs[b].start : bySize(a, b);
+  };
+  auto byArea = [&](size_t a, size_t b) {
+    int64_t xa = bufs[a].bytes * (bufs[a].end - bufs[a].start + 1);
+    int64_t xb = bufs[b].bytes * (bufs[b].end - bufs[b].start + 1);
+    return xa != xb ? xa > xb : bySize(a, b);
+  };
+  auto byEnd = [&](size_t a, size_t b) {
+    return bufs[a].end != bufs[b].end ? bufs[a].end > bufs[b].end : bySize(a, b);
+  };
+  std::vector<std::function<bool(size_t, size_t)>> orders{bySize, byLength, byStart, byArea, byEnd};
+  int64_t best = -1;
+  std::vector<int64_t> best_offsets;
+  for (size_t h = 0; h < 2 * orders.size(); ++h) {
+    std::vector<size_t> order = base;
+    std::stable_sort(order.begin(), order.end(), orders[h % orders.size()]);
+    int64_t total = placeInOrder(bufs, order, h >= orders.size());
+    if (best < 0 || total < best) {
+      best = total;
+      best_offsets.clear();
+      for (const Buffer &b : bufs)
+        best_offsets.push_back(b.offset);
+    }
+  }
+  for (size_t i = 0; i < bufs.size(); ++i)
+    bufs[i].offset = best_offsets[i];
+  return std::max<int64_t>(best, 0);
 }
 
 } // namespace
@@ -251,11 +299,13 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
       if (vp.home != Home::Arena)
         continue;
       int32_t share = -1;
+      ValueId alias_of = -1; // the value whose memory v takes
       if (k.kind == KernelKind::View) {
         ValueId src = n.operands[0];
         const ValuePlan &sp = p.values[size_t(src)];
         if (sp.buffer >= 0) {
           share = sp.buffer;
+          alias_of = src;
         } else {
           // A view of an argument, a result or an update: the same memory.
           vp = {Home::Alias, src, -1, int32_t(ki), -1};
@@ -280,6 +330,7 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
                                             w) == nodes[size_t(k.root)].operands.end());
           if (fits) {
             share = op.buffer;
+            alias_of = o;
             taken.push_back(share);
             break;
           }
@@ -287,7 +338,7 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
       }
       if (share >= 0) {
         Buffer &b = p.buffers[size_t(share)];
-        vp = {Home::Alias, b.values.front(), -1, int32_t(ki), share};
+        vp = {Home::Alias, alias_of, -1, int32_t(ki), share};
         b.values.push_back(v);
         b.end = std::max(b.end, endOf(v));
         continue;

@@ -1,0 +1,198 @@
+// The execution plan: the checker on every test model, on a few hundred
+// random DAG functions (a property test), and fused code from those random
+// functions against the reference interpreter. Also shows the checker fails.
+#include "../codegen/codegen_test_util.h"
+
+#include "frontend/model_json.h"
+#include "passes/fuse.h"
+#include "passes/pipeline.h"
+#include "plan/plan.h"
+
+#include <filesystem>
+
+namespace gradc::plan {
+namespace {
+
+using codegen::testing::expectJitMatchesInterpreter;
+using codegen::testing::moduleOf;
+
+std::string sourceDir() {
+  const char *src = std::getenv("GRADC_SOURCE_DIR");
+  return src ? src : GRADC_SOURCE_DIR;
+}
+
+void expectPlanHolds(const ir::Module &m) {
+  ModulePlan p = buildPlan(m);
+  ASSERT_EQ(p.functions.size(), m.functions.size());
+  for (size_t i = 0; i < m.functions.size(); ++i) {
+    const FunctionPlan &fp = p.functions[i];
+    Status s = checkPlan(m.functions[i], fp);
+    EXPECT_TRUE(bool(s)) << m.name << "." << m.functions[i].name() << ": "
+                         << (s ? "" : s.error().message());
+    EXPECT_GE(fp.arena_bytes, fp.lower_bound_bytes);
+    EXPECT_LE(fp.arena_bytes, fp.naive_bytes);
+    EXPECT_EQ(fp.arena_bytes % kAlignment, 0);
+  }
+}
+
+TEST(Plan, HoldsOnEveryModel) {
+  int models = 0;
+  for (const char *dir : {"/examples/models", "/tests/models"})
+    for (const auto &e : std::filesystem::directory_iterator(sourceDir() + dir)) {
+      if (e.path().extension() != ".json")
+        continue;
+      SCOPED_TRACE(e.path().string());
+      auto m = frontend::loadModel(e.path().string());
+      ASSERT_TRUE(bool(m)) << m.error().message();
+      ASSERT_TRUE(bool(passes::buildTrainingFunctions(*m)));
+      expectPlanHolds(*m);
+      ++models;
+    }
+  EXPECT_GE(models, 16);
+}
+
+/// The planned arena of the shared models stays within 5% of the lower bound.
+TEST(Plan, ArenaNearTheLowerBound) {
+  for (const char *name : {"smol_mlp", "mlp_fashion", "cnn_fashion", "our_cnn"}) {
+    auto m = frontend::loadModel(sourceDir() + "/examples/models/" + name + ".json");
+    ASSERT_TRUE(bool(m));
+    ASSERT_TRUE(bool(passes::buildTrainingFunctions(*m)));
+    ModulePlan p = buildPlan(*m);
+    for (const FunctionPlan &fp : p.functions)
+      EXPECT_LE(double(fp.arena_bytes), 1.05 * double(fp.lower_bound_bytes))
+          << name << "." << fp.name;
+  }
+}
+
+/// A random function over a few shapes: elementwise chains, broadcasts of
+/// rows and scalars, reductions, matmuls, reshapes, with outputs, and
+/// updates of params and state (as optimizer steps have).
+ir::Function randomFunction(std::mt19937 &rng) {
+  const int64_t r = 3, c = 5;
+  ir::Function f("train_step");
+  std::vector<ir::ValueId> mats, rows, scalars;
+  mats.push_back(f.addArg("x", ir::ArgRole::Input, ir::f32({r, c})));
+  mats.push_back(f.addArg("w", ir::ArgRole::Param, ir::f32({r, c})));
+  ir::ValueId s = f.addArg("m", ir::ArgRole::State, ir::f32({r, c}));
+  mats.push_back(s);
+  rows.push_back(f.addArg("b", ir::ArgRole::Param, ir::f32({c})));
+  scalars.push_back(f.addArg("lr", ir::ArgRole::Scalar, ir::f32({})));
+  auto pick = [&](const std::vector<ir::ValueId> &vs) {
+    return vs[std::uniform_int_distribution<size_t>(0, vs.size() - 1)(rng)];
+  };
+  const ir::OpKind unary[] = {ir::OpKind::Relu, ir::OpKind::Sigmoid, ir::OpKind::Tanh,
+                              ir::OpKind::Abs, ir::OpKind::Exp};
+  const ir::OpKind binary[] = {ir::OpKind::Add, ir::OpKind::Sub, ir::OpKind::Mul};
+  int steps = std::uniform_int_distribution<int>(3, 24)(rng);
+  for (int i = 0; i < steps; ++i) {
+    switch (std::uniform_int_distribution<int>(0, 9)(rng)) {
+    case 0:
+    case 1:
+      mats.push_back(f.addNode(unary[rng() % 5], {pick(mats)}));
+      break;
+    case 2:
+    case 3:
+    case 4:
+      mats.push_back(f.addNode(binary[rng() % 3], {pick(mats), pick(mats)}));
+      break;
+    case 5: {
+      ir::Attrs a;
+      a.set("shape", std::vector<int64_t>{r, c});
+      a.set("dims", rng() % 2 ? std::vector<int64_t>{1} : std::vector<int64_t>{});
+      ir::ValueId src = a.ints("dims").empty() ? pick(scalars) : pick(rows);
+      mats.push_back(f.addNode(ir::OpKind::Broadcast, {src}, a));
+      break;
+    }
+    case 6: {
+      ir::Attrs a;
+      a.set("axes", rng() % 2 ? std::vector<int64_t>{0} : std::vector<int64_t>{0, 1});
+      ir::ValueId v = f.addNode(ir::OpKind::ReduceSum, {pick(mats)}, a);
+      (a.ints("axes").size() == 1 ? rows : scalars).push_back(v);
+      break;
+    }
+    case 7: {
+      ir::Attrs a; // [r, c] x [r, c]^T -> [r, r], then [r, r] x [r, c] -> [r, c]
+      a.set("transpose_a", false);
+      a.set("transpose_b", true);
+      ir::ValueId p = f.addNode(ir::OpKind::MatMul, {pick(mats), pick(mats)}, a); // [r, r]
+      ir::Attrs b;
+      b.set("transpose_a", false);
+      b.set("transpose_b", false);
+      mats.push_back(f.addNode(ir::OpKind::MatMul, {p, pick(mats)}, b)); // [r, c]
+      break;
+    }
+    case 8: {
+      ir::Attrs a;
+      a.set("shape", std::vector<int64_t>{r * c});
+      ir::ValueId flat = f.addNode(ir::OpKind::Reshape, {pick(mats)}, a);
+      ir::Attrs b;
+      b.set("shape", std::vector<int64_t>{r, c});
+      mats.push_back(f.addNode(ir::OpKind::Reshape, {flat}, b));
+      break;
+    }
+    default: {
+      ir::Attrs a;
+      a.set("value", 0.5);
+      a.set("shape", std::vector<int64_t>{r, c});
+      ir::ValueId k = f.addNode(ir::OpKind::Constant, {}, a);
+      mats.push_back(f.addNode(ir::OpKind::Mul, {k, pick(mats)}));
+    }
+    }
+  }
+  f.addResult("out", ir::ResultRole::Output, mats.back());
+  if (rng() % 2)
+    f.addResult("out2", ir::ResultRole::Output, pick(mats));
+  f.addResult("new.w", ir::ResultRole::Update, f.addNode(ir::OpKind::Sub, {mats[1], pick(mats)}),
+              f.findArg("w"));
+  if (rng() % 2)
+    f.addResult("new.m", ir::ResultRole::Update, f.addNode(ir::OpKind::Mul, {s, pick(mats)}),
+                f.findArg("m"));
+  return f;
+}
+
+TEST(Plan, HoldsOnRandomFunctions) {
+  std::mt19937 rng(2026);
+  for (int i = 0; i < 300; ++i) {
+    ir::Function f = passes::fuseKernels(randomFunction(rng));
+    ASSERT_TRUE(bool(ir::verify(f))) << i;
+    FunctionPlan p = buildFunctionPlan(f);
+    Status s = checkPlan(f, p);
+    ASSERT_TRUE(bool(s)) << "function " << i << ": " << s.error().message();
+  }
+}
+
+TEST(Plan, FusedRandomFunctionsMatchTheInterpreter) {
+  std::mt19937 rng(7);
+  for (int i = 0; i < 40; ++i) {
+    SCOPED_TRACE("function " + std::to_string(i));
+    ir::Module m = moduleOf(passes::fuseKernels(randomFunction(rng)));
+    expectJitMatchesInterpreter(m, uint32_t(i), -1, 1);
+  }
+}
+
+TEST(Plan, CheckerRejectsOverlapAndIllegalSharing) {
+  std::mt19937 rng(11);
+  int broken = 0;
+  for (int i = 0; i < 50 && broken < 10; ++i) {
+    ir::Function f = passes::fuseKernels(randomFunction(rng));
+    FunctionPlan p = buildFunctionPlan(f);
+    // Two arena buffers live at the same time put at one offset must be refused.
+    for (size_t a = 0; a < p.buffers.size(); ++a)
+      for (size_t b = a + 1; b < p.buffers.size(); ++b) {
+        const Buffer &x = p.buffers[a], &y = p.buffers[b];
+        if (x.start > y.end || y.start > x.end)
+          continue;
+        FunctionPlan bad = p;
+        for (ir::ValueId v : bad.buffers[b].values)
+          if (bad.values[size_t(v)].home == Home::Arena)
+            bad.values[size_t(v)].offset = x.offset;
+        EXPECT_FALSE(bool(checkPlan(f, bad))) << "function " << i;
+        ++broken;
+        a = b = p.buffers.size();
+      }
+  }
+  EXPECT_GE(broken, 5);
+}
+
+} // namespace
+} // namespace gradc::plan
