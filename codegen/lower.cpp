@@ -160,10 +160,41 @@ void bindValues(EmitContext &c, const Buffers &buf, const plan::FunctionPlan &fp
   }
 }
 
+/// Everything a kernel's code depends on, as text: its kind and space, and
+/// per node the op, attributes and types, operands (a node of the kernel, or
+/// a buffer argument and type), and where the result goes. Kernels with equal
+/// signatures share one LLVM function, so a model that repeats a layer
+/// compiles its code once (compile time follows the distinct kernels).
+std::string kernelSignature(const EmitContext &c, const plan::FunctionPlan &fp,
+                            const plan::Kernel &k, const std::vector<llvm::Value *> &bufs) {
+  auto bufIndex = [&](ir::ValueId v) {
+    auto it = std::find(bufs.begin(), bufs.end(), c.ptr[size_t(v)]);
+    return it == bufs.end() ? std::string("r") : "b" + std::to_string(it - bufs.begin());
+  };
+  std::string sig = std::string(plan::kernelKindName(k.kind)) + ir::shapeStr(k.space) + "|";
+  for (int32_t i = k.first; i < k.end; ++i) {
+    const ir::Node &n = c.f.nodes()[size_t(i)];
+    sig += ir::opName(n.op);
+    for (const auto &spec : ir::opInfo(n.op).attrs)
+      if (const ir::AttrValue *a = n.attrs.find(spec.name))
+        sig += "," + ir::attrValueStr(*a);
+    for (ir::ValueId o : n.operands) {
+      int32_t node = c.f.value(o).node;
+      sig += node >= k.first && node < k.end ? " n" + std::to_string(node - k.first)
+                                             : " " + bufIndex(o) + c.f.type(o).str();
+    }
+    const plan::ValuePlan &vp = fp.values[size_t(n.result)];
+    sig += " ->" + c.f.type(n.result).str() + bufIndex(n.result) +
+           (vp.home == plan::Home::Alias ? "a" : "") + ";";
+  }
+  return sig;
+}
+
 /// Emits kernel `k` as `internal void <symbol>.k<i>(ptr noalias...)` over the
-/// distinct buffers it touches, and calls it from the entry point.
+/// distinct buffers it touches (or reuses an equal kernel's function), and
+/// calls it from the entry point.
 void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::FunctionPlan &fp,
-                    size_t index) {
+                    size_t index, std::map<std::string, llvm::Function *> &emitted) {
   const plan::Kernel &k = fp.kernels[index];
   std::vector<llvm::Value *> bufs; // distinct base pointers, in first-use order
   auto touch = [&](ir::ValueId v) {
@@ -177,27 +208,30 @@ void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::Function
       touch(o);
     touch(n.result);
   }
-  llvm::LLVMContext &ctx = c.module.getContext();
-  llvm::Type *ptrTy = llvm::PointerType::get(ctx, 0);
-  auto *fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                      std::vector<llvm::Type *>(bufs.size(), ptrTy), false);
-  auto *kfn = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
-                                     abi.symbol + ".k" + std::to_string(index), c.module);
-  kfn->setDoesNotThrow();
-  kfn->addFnAttr(llvm::Attribute::NoInline);
-  for (size_t i = 0; i < bufs.size(); ++i) {
-    kfn->getArg(unsigned(i))->addAttr(llvm::Attribute::NoAlias);
-    kfn->getArg(unsigned(i))->addAttr(llvm::Attribute::NoCapture);
+  llvm::Function *&kfn = emitted[kernelSignature(c, fp, k, bufs)];
+  if (!kfn) {
+    llvm::LLVMContext &ctx = c.module.getContext();
+    llvm::Type *ptrTy = llvm::PointerType::get(ctx, 0);
+    auto *fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                        std::vector<llvm::Type *>(bufs.size(), ptrTy), false);
+    kfn = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
+                                 abi.symbol + ".k" + std::to_string(index), c.module);
+    kfn->setDoesNotThrow();
+    kfn->addFnAttr(llvm::Attribute::NoInline);
+    for (size_t i = 0; i < bufs.size(); ++i) {
+      kfn->getArg(unsigned(i))->addAttr(llvm::Attribute::NoAlias);
+      kfn->getArg(unsigned(i))->addAttr(llvm::Attribute::NoCapture);
+    }
+    llvm::IRBuilder<> kb(llvm::BasicBlock::Create(ctx, "entry", kfn));
+    EmitContext kc{kb, c.module, c.f, std::vector<llvm::Value *>(c.ptr.size(), nullptr)};
+    for (size_t v = 0; v < c.ptr.size(); ++v) {
+      auto it = std::find(bufs.begin(), bufs.end(), c.ptr[v]);
+      if (c.ptr[v] && it != bufs.end())
+        kc.ptr[v] = kfn->getArg(unsigned(it - bufs.begin()));
+    }
+    emitKernel(kc, fp, k);
+    kb.CreateRetVoid();
   }
-  llvm::IRBuilder<> kb(llvm::BasicBlock::Create(ctx, "entry", kfn));
-  EmitContext kc{kb, c.module, c.f, std::vector<llvm::Value *>(c.ptr.size(), nullptr)};
-  for (size_t v = 0; v < c.ptr.size(); ++v) {
-    auto it = std::find(bufs.begin(), bufs.end(), c.ptr[v]);
-    if (c.ptr[v] && it != bufs.end())
-      kc.ptr[v] = kfn->getArg(unsigned(it - bufs.begin()));
-  }
-  emitKernel(kc, fp, k);
-  kb.CreateRetVoid();
   c.b.CreateCall(kfn, bufs);
 }
 
@@ -227,7 +261,8 @@ llvm::Value *emitEpilogue(EmitContext &c, const Buffers &buf, const plan::Functi
 }
 
 void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f,
-                   const plan::ModulePlan &mp, const plan::FunctionPlan &fp) {
+                   const plan::ModulePlan &mp, const plan::FunctionPlan &fp,
+                   std::map<std::string, llvm::Function *> &emitted) {
   FunctionAbi abi = functionAbi(m, f);
   llvm::Function *fn = declareFunction(mod, abi);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(mod.getContext(), "entry", fn));
@@ -235,7 +270,7 @@ void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f
   Buffers buf = bindBuffers(c, fn, abi, mp);
   bindValues(c, buf, fp);
   for (size_t k = 0; k < fp.kernels.size(); ++k)
-    emitKernelCall(c, abi, fp, k);
+    emitKernelCall(c, abi, fp, k, emitted);
   b.CreateRet(emitEpilogue(c, buf, fp));
 }
 
@@ -264,8 +299,9 @@ std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext
                                           const LowerOptions &opts) {
   auto mod = std::make_unique<llvm::Module>(cIdentifier(m.name), ctx);
   const plan::ModulePlan &mp = opts.plan ? *opts.plan : plan::buildPlan(m);
+  std::map<std::string, llvm::Function *> emitted; // kernels by signature
   for (size_t i = 0; i < m.functions.size(); ++i) {
-    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i]);
+    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i], emitted);
     if (opts.packed_wrappers)
       emitPackedWrapper(*mod, functionAbi(m, m.functions[i]));
   }

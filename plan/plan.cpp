@@ -145,7 +145,12 @@ int64_t placeBuffers(std::vector<Buffer> &bufs) {
   std::vector<std::function<bool(size_t, size_t)>> orders{bySize, byLength, byStart, byArea, byEnd};
   int64_t best = -1;
   std::vector<int64_t> best_offsets;
+  // Each try is quadratic: a deep model (thousands of buffers, mostly short
+  // lived) gets the two greedy-by-size tries only.
+  size_t tries = bufs.size() > 1000 ? 1 : orders.size();
   for (size_t h = 0; h < 2 * orders.size(); ++h) {
+    if (h % orders.size() >= tries)
+      continue;
     std::vector<size_t> order = base;
     std::stable_sort(order.begin(), order.end(), orders[h % orders.size()]);
     int64_t total = placeInOrder(bufs, order, h >= orders.size());
@@ -357,13 +362,14 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
   for (const ir::Node &n : nodes)
     if (p.values[size_t(n.result)].home != Home::Result)
       p.naive_bytes += alignUp(f.type(n.result).byteSize());
-  for (int32_t t = 0; t <= nk; ++t) {
-    int64_t live = 0;
-    for (const Buffer &b : p.buffers)
-      if (b.start <= t && t <= b.end)
-        live += b.bytes;
-    p.lower_bound_bytes = std::max(p.lower_bound_bytes, live);
+  std::vector<int64_t> delta(size_t(nk) + 2, 0); // live bytes change at each step
+  for (const Buffer &b : p.buffers) {
+    delta[size_t(b.start)] += b.bytes;
+    delta[size_t(b.end) + 1] -= b.bytes;
   }
+  int64_t live = 0;
+  for (int64_t d : delta)
+    p.lower_bound_bytes = std::max(p.lower_bound_bytes, live += d);
   return p;
 }
 
