@@ -29,7 +29,7 @@ struct EmitOptions {
   const plan::ModulePlan *plan = nullptr;
 };
 
-/// Lowers, optimises (O3) and writes `m` to `path` in the requested form.
+/// Lowers, optimises (O2) and writes `m` to `path` in the requested form.
 /// The file appears atomically (temp file + rename) or not at all.
 Status emitModule(const ir::Module &m, const EmitOptions &opts, const std::string &path);
 
@@ -40,7 +40,7 @@ Expected<std::string> dumpAsm(const ir::Module &m, const EmitOptions &opts = {})
 
 // For the JIT and tests, which hold LLVM types already.
 
-/// Runs the new pass manager's default O3 pipeline on `mod`, tuned for `tm`
+/// Runs the new pass manager's default O2 pipeline on `mod`, tuned for `tm`
 /// (whose triple and data layout are set on the module first).
 void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm);
 
