@@ -72,7 +72,9 @@ void emitMatMul(EmitContext &c, const ir::Node &n, RowHook row = nullptr);
 void emitBroadcast(EmitContext &c, const ir::Node &n);
 void emitReduceSum(EmitContext &c, const ir::Node &n);
 void emitReshape(EmitContext &c, const ir::Node &n);
-void emitSoftmax(EmitContext &c, const ir::Node &n, bool log);
+/// With `point` (a row-wise log_softmax of a matrix only), each output
+/// element goes to `point` instead of the result buffer.
+void emitSoftmax(EmitContext &c, const ir::Node &n, bool log, PointHook point = nullptr);
 void emitOneHot(EmitContext &c, const ir::Node &n);
 // emit_window.cpp
 /// With `point`, each output element goes to `point` instead of the result buffer.

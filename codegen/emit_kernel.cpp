@@ -71,6 +71,10 @@ public:
       llvm::Value *x = nullptr;
       if (n.op == ir::OpKind::Constant) {
         x = c_.f32(float(n.attrs.f("value")));
+      } else if (n.op == ir::OpKind::OneHot) {
+        // [i, j] of one_hot(labels) is labels[i] == j.
+        llvm::Value *label = c_.b.CreateSExt(c_.load(n.operands[0], iv[0]), c_.b.getInt64Ty());
+        x = c_.b.CreateSelect(c_.b.CreateICmpEQ(label, iv[1]), c_.f32(1), c_.f32(0));
       } else if (n.op == ir::OpKind::Broadcast) {
         ir::ValueId src = n.operands[0];
         std::vector<llvm::Value *> idx;
@@ -164,17 +168,22 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
     });
     return;
   }
-  case plan::KernelKind::Conv2d: {
-    GRADC_CHECK(k.root == k.first, "a conv2d kernel starts with its conv2d");
+  case plan::KernelKind::Conv2d:
+  case plan::KernelKind::LogSoftmax: {
+    GRADC_CHECK(k.root == k.first, "an epilogue kernel starts with its root op");
     zeroReductions(c, k);
-    const ir::Node &conv = nodes[size_t(k.root)];
-    emitConv2d(c, conv, [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *flat, llvm::Value *acc) {
+    const ir::Node &root = nodes[size_t(k.root)];
+    auto epilogue = [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *flat, llvm::Value *x) {
       PointEval pe(c, p, k);
-      pe.set(conv.result, acc);
-      if (p.inMemory(conv.result))
-        c.store(conv.result, flat, acc);
+      pe.set(root.result, x);
+      if (p.inMemory(root.result))
+        c.store(root.result, flat, x);
       pe.run(o, flat, k.root + 1);
-    });
+    };
+    if (k.kind == plan::KernelKind::Conv2d)
+      emitConv2d(c, root, epilogue);
+    else
+      emitSoftmax(c, root, true, epilogue);
     return;
   }
   }

@@ -84,7 +84,7 @@ void emitReshape(EmitContext &c, const ir::Node &n) {
 
 // Along `axis`: m = max; s = sum exp(x - m); softmax exp(x - m) / s,
 // log_softmax x - m - log(s).
-void emitSoftmax(EmitContext &c, const ir::Node &n, bool log) {
+void emitSoftmax(EmitContext &c, const ir::Node &n, bool log, PointHook point) {
   ir::ValueId x = n.operands[0];
   const ir::Shape &s = c.shape(x);
   size_t axis = size_t(n.attrs.i("axis"));
@@ -113,7 +113,10 @@ void emitSoftmax(EmitContext &c, const ir::Node &n, bool log) {
       llvm::Value *d = b.CreateFSub(c.load(x, at(a[0])), m);
       llvm::Value *y = log ? b.CreateFSub(d, log_total)
                            : b.CreateFDiv(b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, d), total);
-      c.store(n.result, at(a[0]), y);
+      if (point)
+        point({oi[0], a[0]}, at(a[0]), y); // [outer, axis] when inner == 1
+      else
+        c.store(n.result, at(a[0]), y);
     });
   });
 }

@@ -12,7 +12,18 @@ namespace {
 
 using ir::ValueId;
 
-bool floatingOp(ir::OpKind op) { return op == ir::OpKind::Broadcast || op == ir::OpKind::Constant; }
+/// Ops a fused loop evaluates at each point from their operand's memory (or
+/// from nothing): copied next to each elementwise user, never materialised.
+bool floatingOp(ir::OpKind op) {
+  return op == ir::OpKind::Broadcast || op == ir::OpKind::Constant || op == ir::OpKind::OneHot;
+}
+
+/// A row-wise log_softmax over the last axis of a matrix (the
+/// cross-entropy's) takes an epilogue like a matmul.
+bool rowLogSoftmax(const ir::Function &f, const ir::Node &n) {
+  return n.op == ir::OpKind::LogSoftmax && f.type(n.result).shape.size() == 2 &&
+         n.attrs.i("axis") == 1;
+}
 
 /// Copies node n of `from` into `into` with operands mapped.
 ValueId copyNode(ir::Function &into, const ir::Function &from, const ir::Node &n,
@@ -104,7 +115,7 @@ ir::Function fuseKernels(const ir::Function &in) {
     } else if (n.op == ir::OpKind::ReduceSum && open != Open::None && reads_open &&
                f.type(n.operands[0]).shape == shape) {
       open = Open::None; // the reduction closes the chain's loop
-    } else if (n.op == ir::OpKind::MatMul || n.op == ir::OpKind::Conv2d) {
+    } else if (n.op == ir::OpKind::MatMul || n.op == ir::OpKind::Conv2d || rowLogSoftmax(f, n)) {
       start(Open::Epilogue, s);
     } else {
       start(Open::None, s);

@@ -2,13 +2,15 @@
 //
 // Does: assigns each node a kernel (ir::Node::kernel), so that codegen emits
 //   each kernel as one loop nest in its own LLVM function:
-//   - a chain of elementwise ops of one shape, with the broadcasts and splat
-//     constants they read, is one loop (a broadcast or constant read by
-//     several chains is duplicated into each, so none is materialised);
+//   - a chain of elementwise ops of one shape, with the broadcasts, splat
+//     constants and one_hot encodings they read, is one loop (such a node
+//     read by several chains is duplicated into each, so none is
+//     materialised);
 //   - a reduce_sum of a chain or epilogue value ends its loop (bias gradients,
 //     loss sums);
-//   - elementwise ops after a matmul or conv2d of the same shape are its
-//     epilogue (bias add, activation);
+//   - elementwise ops after a matmul, conv2d or row-wise log_softmax of the
+//     same shape are its epilogue (bias add and activation; the
+//     cross-entropy's product with the one-hot targets and its sum);
 //   - every other op is a kernel of its own.
 //   A kernel only grows at the end of the node order, so kernels are runs of
 //   consecutive nodes and the kernel graph is acyclic.
@@ -16,8 +18,8 @@
 // Guarantees: the same values (nodes may be duplicated or moved later, never
 //   before an operand); results, arguments and names kept; the verifier's
 //   kernel rules hold. Running it again recomputes the same partition.
-// Does not: reorder independent nodes to fuse more (a scheduler's job), fuse
-//   log_softmax with its loss, or change any arithmetic.
+// Does not: reorder independent nodes to fuse more (a scheduler's job), or
+//   change any arithmetic.
 #pragma once
 
 #include "passes/pass.h"

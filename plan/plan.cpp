@@ -13,7 +13,9 @@ namespace {
 
 using ir::ValueId;
 
-bool isFloating(ir::OpKind op) { return op == ir::OpKind::Broadcast || op == ir::OpKind::Constant; }
+bool isFloating(ir::OpKind op) {
+  return op == ir::OpKind::Broadcast || op == ir::OpKind::Constant || op == ir::OpKind::OneHot;
+}
 
 /// The kind of the kernel made of nodes [first, end), and its root.
 Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
@@ -28,6 +30,12 @@ Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
   const ir::Node &n = nodes[size_t(lead)];
   if (end - first == 1 && n.op == ir::OpKind::Reshape) {
     k.kind = KernelKind::View;
+    return k;
+  }
+  if (n.op == ir::OpKind::LogSoftmax && end - first > 1) {
+    k.kind = KernelKind::LogSoftmax;
+    k.root = lead;
+    k.space = f.type(n.result).shape;
     return k;
   }
   if (n.op == ir::OpKind::MatMul || n.op == ir::OpKind::Conv2d) {
@@ -63,8 +71,7 @@ std::vector<Kernel> kernelsOf(const ir::Function &f) {
 /// How kernel `k` reads value `v` (not produced in k): only at the index it
 /// writes (a direct operand of the elementwise chain), or anywhere.
 bool readsOnlyAtSameIndex(const ir::Function &f, const Kernel &k, ValueId v) {
-  if (k.kind != KernelKind::Elementwise && k.kind != KernelKind::MatMul &&
-      k.kind != KernelKind::Conv2d)
+  if (k.kind == KernelKind::Generic || k.kind == KernelKind::View)
     return false;
   for (int32_t i = k.first; i < k.end; ++i) {
     const ir::Node &n = f.nodes()[size_t(i)];
@@ -176,6 +183,8 @@ const char *kernelKindName(KernelKind k) {
     return "matmul";
   case KernelKind::Conv2d:
     return "conv2d";
+  case KernelKind::LogSoftmax:
+    return "log_softmax";
   case KernelKind::View:
     return "view";
   case KernelKind::Generic:

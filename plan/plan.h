@@ -47,6 +47,9 @@ enum class KernelKind : uint8_t {
   /// A conv2d; elementwise ops after it run on each output element as it is
   /// finished, from the accumulator register.
   Conv2d,
+  /// A log_softmax over the rows of a matrix; elementwise ops after it run on
+  /// each element as its row is normalised (the cross-entropy loss).
+  LogSoftmax,
   /// A reshape whose result aliases its operand: no code.
   View,
   /// Any other single op, emitted over whole buffers.
