@@ -8,17 +8,15 @@
 namespace gradc::tools {
 
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
-                                  Functions fns, const std::vector<std::string> &input_grads) {
+                                  Functions fns, const passes::PipelineOptions &opts) {
   GRADC_TRY(m, frontend::loadModel(path, dims));
   if (fns == Functions::Training && !m.has_loss)
     return Error(path + ": /loss: training needs a loss, and the model has none");
-  if (fns == Functions::Training || (fns == Functions::All && m.has_loss)) {
-    passes::PipelineOptions opts;
-    opts.input_grads = input_grads;
-    Status s = passes::buildTrainingFunctions(m, opts);
-    if (!s)
-      return s.error().withPrefix(path + ": ");
-  }
+  if (fns == Functions::Parsed)
+    return m;
+  Status s = passes::buildTrainingFunctions(m, opts, fns != Functions::Forward);
+  if (!s)
+    return s.error().withPrefix(path + ": ");
   return m;
 }
 
