@@ -19,7 +19,11 @@ Expected<std::vector<std::unique_ptr<passes::Pass>>> namedPasses(const std::stri
                                                                  const passes::PipelineOptions &o) {
   std::vector<std::unique_ptr<passes::Pass>> out;
   std::stringstream items(list);
+  if (!list.empty() && list.back() == ',')
+    return Error("--passes: empty pass name in '" + list + "'");
   for (std::string name; std::getline(items, name, ',');) {
+    if (name.empty())
+      return Error("--passes: empty pass name in '" + list + "'");
     const passes::PassInfo *p = passes::findPass(name);
     if (!p)
       return Error("--passes: unknown pass '" + name + "' (expected one of " + passes::passNames() +
@@ -31,8 +35,6 @@ Expected<std::vector<std::unique_ptr<passes::Pass>>> namedPasses(const std::stri
                    name + ")");
     out.push_back(p->make(o));
   }
-  if (!list.empty() && list.back() == ',')
-    return Error("--passes: empty pass name in '" + list + "'");
   return out;
 }
 
