@@ -5,6 +5,7 @@
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/model_io.h"
+#include "tools/pipeline_flags.h"
 
 #include <algorithm>
 #include <chrono>
@@ -60,7 +61,8 @@ Expected<BenchResult> bench(const Args &args) {
   r.backend = args.get("backend", "jit");
   r.threads = threads;
   auto start = Clock::now();
-  GRADC_TRY(m, compileModel(args.positional[0], dims, Functions::All));
+  GRADC_TRY(pipeline, pipelineOptions(args));
+  GRADC_TRY(m, compileModel(args.positional[0], dims, Functions::All, pipeline));
   runtime::TensorMap feed = runtime::randomInputs(m, 0);
   runtime::TensorMap all = runtime::initParams(m, 0);
   runtime::TensorMap state = runtime::initState(m);
@@ -123,11 +125,11 @@ void printText(const BenchResult &r) {
 
 int cmdBench(int argc, char **argv) {
   auto args = parseArgs("bench", argc, argv, 2,
-                        {{"threads", true},
-                         {"format", true},
-                         {"dim", true, true},
-                         {"backend", true},
-                         {"min-time", true}});
+                        withPipelineFlags({{"threads", true},
+                                           {"format", true},
+                                           {"dim", true, true},
+                                           {"backend", true},
+                                           {"min-time", true}}));
   if (!args)
     return fail(args.error().message());
   std::string format = args->get("format", "text");

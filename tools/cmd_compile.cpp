@@ -6,6 +6,7 @@
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/model_io.h"
+#include "tools/pipeline_flags.h"
 
 #include <cstdio>
 
@@ -36,7 +37,8 @@ Status compile(const Args &args) {
     outputs.push_back({"--header", header_path});
   GRADC_TRY_STATUS(
       support::checkOutputPaths("compile", outputs, {{"the model", args.positional[0]}}));
-  GRADC_TRY(m, compileModel(args.positional[0], dims, Functions::All));
+  GRADC_TRY(pipeline, pipelineOptions(args));
+  GRADC_TRY(m, compileModel(args.positional[0], dims, Functions::All, pipeline));
   // The header first: if the object then fails, no stale header pairs with
   // an older object.
   // One execution plan for the object and the header, so they cannot disagree.
@@ -62,7 +64,8 @@ Status compile(const Args &args) {
 int cmdCompile(int argc, char **argv) {
   auto args = parseArgs(
       "compile", argc, argv, 2,
-      {{"o", true}, {"header", true}, {"emit", true}, {"target", true}, {"dim", true, true}});
+      withPipelineFlags(
+          {{"o", true}, {"header", true}, {"emit", true}, {"target", true}, {"dim", true, true}}));
   if (!args)
     return fail(args.error().message());
   Status s = compile(*args);

@@ -1,10 +1,13 @@
-// gradc dump: the IR after a named stage, as text or dot.
+// gradc dump: the IR after a named stage or pass, as text or dot; and the
+// pass pipeline itself (--list-passes).
 #include "codegen/target.h"
 #include "ir/printer.h"
+#include "passes/pipeline.h"
 #include "plan/plan.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/model_io.h"
+#include "tools/pipeline_flags.h"
 
 #include <cstdio>
 
@@ -12,31 +15,47 @@ namespace gradc::tools {
 namespace {
 
 struct Stage {
-  const char *name;
-  const char *function;   ///< the function printed; empty for the whole module
-  bool training;          ///< needs the training functions (when the model has a loss)
-  const char *stop_after; ///< the last pass run; "" for the whole pipeline
-  enum Kind { Ir, Native, Plan, Memory } kind = Ir;
+  std::string name;
+  std::string function; ///< the function printed; empty for the whole module
+  /// The pipeline runs up to the last run of this pass; "" runs all of it.
+  std::string after;
+  bool parsed = false; ///< no pass runs: forward as the frontend lowered it
+  bool native = false; ///< printed from codegen (LLVM IR, assembly), not from the graph IR
 };
 
+/// Named stages; besides these, every registered pass is a stage (the whole
+/// module after its last run in the pipeline). A stage printed from codegen
+/// sets `native` and gets its case in dumpNative.
 const Stage kStages[] = {
-    {"parsed", "forward", false, ""},         // as the frontend lowered it
-    {"grad", "backward", true, "train-step"}, // loss and parameter gradients
-    {"differentiated", "backward", true, "train-step"},
-    {"optimizer", "optimizer_step", true, "train-step"},
-    {"train", "train_step", true, "train-step"}, // forward, backward, update
-    {"all", "", true, "train-step"},             // every function of the module
-    {"fusion", "", true, "", Stage::Ir},         // after every pass: kernels
-    {"plan", "", true, "", Stage::Plan},         // kernels and where each value lives
-    {"memory", "", true, "", Stage::Memory},     // the arena of each function
-    {"llvm", "", true, "", Stage::Native},       // optimised LLVM IR of every function
-    {"asm", "", true, "", Stage::Native},        // the host (or --target) assembly
+    {"parsed", "forward", "", true},              // as the frontend lowered it
+    {"grad", "backward", "autodiff"},             // loss and parameter gradients
+    {"differentiated", "backward", "autodiff"},   // the same as grad
+    {"optimizer", "optimizer_step", "optimizer"}, // the parameter update
+    {"train", "train_step", "train-step"},        // forward, backward, update
+    {"all", "", ""},                              // every function, as compiled
+    {"plan", "", "", false, true},                // kernels and where each value lives
+    {"memory", "", "", false, true},              // each function's arena (also json)
+    {"llvm", "", "", false, true},                // optimised LLVM IR of every function
+    {"asm", "", "", false, true},                 // the host (or --target) assembly
 };
 
-/// The plan of every function (plan), or the arena of every function
-/// (memory); as JSON, the train step's (else forward's) arena with every
-/// function's under "functions".
-std::string printPlanStage(const ir::Module &m, bool memory, bool json) {
+Expected<Stage> findStage(const std::string &name) {
+  std::string names;
+  for (const Stage &s : kStages) {
+    names += (names.empty() ? "" : ", ") + s.name;
+    if (name == s.name)
+      return s;
+  }
+  if (passes::findPass(name))
+    return Stage{name, "", name};
+  return Error("--stage: unknown stage '" + name + "' (expected one of " + names +
+               ", or a pass: " + passes::passNames() + ")");
+}
+
+/// The execution plan of every function (plan), or the arena of every
+/// function (memory); as JSON, the train step's (else forward's) arena with
+/// every function's under "functions".
+std::string dumpPlan(const ir::Module &m, bool memory, bool json) {
   plan::ModulePlan p = plan::buildPlan(m);
   std::string out;
   if (json) {
@@ -57,46 +76,68 @@ std::string printPlanStage(const ir::Module &m, bool memory, bool json) {
   return out;
 }
 
+Expected<std::string> dumpNative(const Stage &stage, const ir::Module &m, const Args &args) {
+  if (stage.name == "plan" || stage.name == "memory")
+    return dumpPlan(m, stage.name == "memory", args.get("format", "text") == "json");
+  codegen::EmitOptions opts;
+  opts.cpu = args.get("target", "native");
+  if (stage.name == "llvm")
+    return codegen::dumpLLVM(m, opts);
+  GRADC_CHECK(stage.name == "asm", "native stage without a printer: " + stage.name);
+  return codegen::dumpAsm(m, opts);
+}
+
+/// The default pipeline in order, one pass a line with its description.
+std::string listPasses() {
+  std::string s;
+  const auto &names = passes::defaultPipeline();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const passes::PassInfo *p = passes::findPass(names[i]);
+    char line[256];
+    std::snprintf(line, sizeof line, "%2zu  %-14s %s%s\n", i + 1, p->name,
+                  p->required ? "[required] " : "", p->description);
+    s += line;
+  }
+  return s;
+}
+
 Expected<std::string> dump(const Args &args) {
+  if (args.has("list-passes")) {
+    if (!args.positional.empty() || args.has("stage"))
+      return Error("gradc dump: --list-passes takes no MODEL.json and no --stage");
+    return listPasses();
+  }
   if (args.positional.size() != 1)
     return Error("gradc dump: expected one MODEL.json (usage: gradc dump MODEL.json --stage "
                  "STAGE [--format text|dot])");
-  std::string stage_name = args.get("stage", "parsed");
-  const Stage *stage = nullptr;
-  std::string names;
-  for (const Stage &s : kStages) {
-    names += std::string(names.empty() ? "" : ", ") + s.name;
-    if (stage_name == s.name)
-      stage = &s;
-  }
-  if (!stage)
-    return Error("--stage: unknown stage '" + stage_name + "' (expected one of " + names + ")");
+  GRADC_TRY(stage, findStage(args.get("stage", "parsed")));
   std::string format = args.get("format", "text");
   if (format != "text" && format != "dot" && format != "json")
     return Error("--format: expected text, dot or json, got '" + format + "'");
-  if ((format == "json") != (stage->kind == Stage::Memory && format == "json"))
+  if (format == "json" && stage.name != "memory")
     return Error("--format: json is for --stage memory only");
+  if (stage.native && format == "dot")
+    return Error("--format: stage '" + stage.name + "' prints text" +
+                 (stage.name == "memory" ? " or json" : " only"));
   GRADC_TRY(dims, parseDims(args.all("dim")));
+  GRADC_TRY(pipeline, pipelineOptions(args));
+  for (const std::string &d : pipeline.disabled)
+    if (d == stage.after)
+      return Error("--stage: pass '" + d + "' is disabled (--disable-pass)");
+  pipeline.stop_after = stage.after;
+  pipeline.input_grads = args.all("input-grad");
   const std::string &path = args.positional[0];
-  GRADC_TRY(m, compileModel(path, dims, stage->training ? Functions::All : Functions::Parsed,
-                            args.all("input-grad"), stage->stop_after));
-  if (stage->kind == Stage::Plan || stage->kind == Stage::Memory) {
-    if (format == "dot")
-      return Error("--format: stage '" + stage_name + "' prints text or json");
-    return printPlanStage(m, stage->kind == Stage::Memory, format == "json");
-  }
-  if (stage->kind == Stage::Native) {
-    if (format != "text")
-      return Error("--format: stage '" + stage_name + "' prints text only");
-    codegen::EmitOptions opts;
-    opts.cpu = args.get("target", "native");
-    return stage_name == "llvm" ? codegen::dumpLLVM(m, opts) : codegen::dumpAsm(m, opts);
-  }
-  if (*stage->function == '\0')
-    return format == "dot" ? ir::printDot(m) : ir::printText(m);
-  const ir::Function *f = m.find(stage->function);
+  GRADC_TRY(m,
+            compileModel(path, dims, stage.parsed ? Functions::Parsed : Functions::All, pipeline));
+  // A model without a loss has only forward, and no training pass runs on it.
+  const passes::PassInfo *pass = passes::findPass(stage.after);
+  const ir::Function *f = stage.function.empty() ? nullptr : m.find(stage.function);
+  if ((!stage.function.empty() && !f) || (pass && pass->required && !m.has_loss))
+    return Error(path + ": /loss: stage '" + stage.name + "' needs a loss, and the model has none");
+  if (stage.native)
+    return dumpNative(stage, m, args);
   if (!f)
-    return Error(path + ": /loss: stage '" + stage_name + "' needs a loss, and the model has none");
+    return format == "dot" ? ir::printDot(m) : ir::printText(m);
   return format == "dot" ? ir::printDot(*f, m.name) : ir::printText(*f, m.name);
 }
 
@@ -104,11 +145,12 @@ Expected<std::string> dump(const Args &args) {
 
 int cmdDump(int argc, char **argv) {
   auto args = parseArgs("dump", argc, argv, 2,
-                        {{"stage", true},
-                         {"format", true},
-                         {"dim", true, true},
-                         {"target", true},
-                         {"input-grad", true, true}});
+                        withPipelineFlags({{"stage", true},
+                                           {"format", true},
+                                           {"dim", true, true},
+                                           {"target", true},
+                                           {"input-grad", true, true},
+                                           {"list-passes", false}}));
   if (!args)
     return fail(args.error().message());
   auto text = dump(*args);

@@ -6,6 +6,7 @@
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/model_io.h"
+#include "tools/pipeline_flags.h"
 
 namespace gradc::tools {
 namespace {
@@ -15,19 +16,19 @@ struct RunOptions {
   uint64_t seed = 0;
   int64_t steps = 0;
   frontend::DimOverrides dims;
-  std::vector<std::string> input_grads;
+  passes::PipelineOptions pipeline; ///< with the --input-grad inputs
 };
 
 Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   GRADC_TRY(args, parseArgs("run", argc, argv, 2,
-                            {{"feed", true},
-                             {"out", true},
-                             {"weights", true},
-                             {"seed", true},
-                             {"steps", true},
-                             {"dim", true, true},
-                             {"backend", true},
-                             {"input-grad", true, true}}));
+                            withPipelineFlags({{"feed", true},
+                                               {"out", true},
+                                               {"weights", true},
+                                               {"seed", true},
+                                               {"steps", true},
+                                               {"dim", true, true},
+                                               {"backend", true},
+                                               {"input-grad", true, true}})));
   RunOptions o;
   if (args.positional.size() != 1)
     return Error("gradc run: expected one MODEL.json, got " +
@@ -49,8 +50,10 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   o.seed = uint64_t(seed);
   o.steps = steps;
   o.dims = dims;
-  o.input_grads = args.all("input-grad");
-  if (!o.input_grads.empty() && o.steps == 0)
+  GRADC_TRY(pipeline, pipelineOptions(args));
+  o.pipeline = pipeline;
+  o.pipeline.input_grads = args.all("input-grad");
+  if (!o.pipeline.input_grads.empty() && o.steps == 0)
     return Error("--input-grad needs --steps N (N >= 1): gradients come from the training run");
   if (o.steps > 1000000)
     return Error("--steps: at most 1000000, got " + std::to_string(o.steps));
@@ -71,7 +74,7 @@ runtime::TensorMap merged(std::initializer_list<const runtime::TensorMap *> maps
 Expected<runtime::TensorMap> run(const RunOptions &o) {
   GRADC_TRY(module,
             compileModel(o.model, o.dims, o.steps > 0 ? Functions::Training : Functions::Forward,
-                         o.input_grads));
+                         o.pipeline));
   // The feed first: a wrong feed is refused before parameters (possibly
   // gigabytes) are read or initialised.
   GRADC_TRY(feed, loadFeed(module, o.feed));

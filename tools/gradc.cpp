@@ -38,9 +38,15 @@ const char *kUsage =
     "      ahead-of-time object (and C header) needing only libc, libm and pthreads\n"
     "  bench MODEL.json [--threads N] [--format text|json] [--dim NAME=V]... [--min-time S]\n"
     "      compile time and median forward / train-step times (JIT)\n"
-    "  dump MODEL.json --stage parsed|grad|optimizer|train|all|llvm|asm [--format text|dot]\n"
-    "      [--dim NAME=V]... [--target CPU]\n"
-    "      print the IR after a stage\n"
+    "  dump MODEL.json --stage parsed|grad|optimizer|train|all|llvm|asm|PASS\n"
+    "      [--format text|dot] [--dim NAME=V]... [--target CPU]\n"
+    "      print the IR after a stage or a pass; dump --list-passes lists the pipeline\n"
+    "  opt FILE.ir --passes=PASS,PASS... [--format text|dot]\n"
+    "      run optimisation passes in order on IR text and print the result\n"
+    "\n"
+    "  run, compile, bench and dump also take --disable-pass=PASS (repeatable),\n"
+    "  --print-after=PASS, --print-after-all, --time-passes and --verify-each\n"
+    "  (the verifier always runs after every pass)\n"
     "  compare EXPECTED.safetensors ACTUAL.safetensors [--rtol R] [--atol A]\n"
     "      compare two tensor files element by element\n"
     "  inspect FILE.safetensors [--limit N]\n"
@@ -70,8 +76,10 @@ int dispatch(int argc, char **argv) {
     return cmdCompile(argc, argv);
   if (cmd == "bench")
     return cmdBench(argc, argv);
+  if (cmd == "opt")
+    return cmdOpt(argc, argv);
   return fail("unknown command '" + cmd +
-              "' (expected run, compile, bench, dump, compare or inspect; see gradc --help)");
+              "' (expected run, compile, bench, dump, opt, compare or inspect; see gradc --help)");
 }
 
 } // namespace

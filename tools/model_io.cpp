@@ -8,18 +8,13 @@
 namespace gradc::tools {
 
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
-                                  Functions fns, const std::vector<std::string> &input_grads,
-                                  const std::string &stop_after) {
+                                  Functions fns, const passes::PipelineOptions &opts) {
   GRADC_TRY(m, frontend::loadModel(path, dims));
   if (fns == Functions::Training && !m.has_loss)
     return Error(path + ": /loss: training needs a loss, and the model has none");
   if (fns == Functions::Parsed)
     return m;
-  passes::PipelineOptions opts;
-  opts.input_grads = input_grads;
-  opts.stop_after = stop_after;
-  Status s = fns == Functions::Forward || !m.has_loss ? passes::buildForwardFunctions(m, opts)
-                                                      : passes::buildTrainingFunctions(m, opts);
+  Status s = passes::buildTrainingFunctions(m, opts, fns != Functions::Forward);
   if (!s)
     return s.error().withPrefix(path + ": ");
   return m;

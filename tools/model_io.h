@@ -4,6 +4,7 @@
 
 #include "frontend/model_json.h"
 #include "ir/function.h"
+#include "passes/pass.h"
 #include "runtime/executor.h"
 #include "runtime/jit.h"
 #include "runtime/tensor.h"
@@ -15,18 +16,16 @@ namespace gradc::tools {
 
 /// Which functions compileModel builds besides forward.
 enum class Functions {
-  Parsed,   ///< forward as the frontend lowered it, no passes
+  Parsed,   ///< forward as the frontend lowered it: no pass runs
   Forward,  ///< forward only, through the optimisation passes
   Training, ///< also backward, optimizer_step, train_step; an error without a loss
   All,      ///< the training functions when the model has a loss
 };
 
-/// Parses `path` and runs the pipeline that builds `fns`. `input_grads`
-/// names model inputs whose gradients backward also returns; `stop_after`
-/// names the last pass to run (all when empty).
+/// Parses `path` and runs the pass pipeline that builds `fns`, as `opts`
+/// asks (input gradients, disabled passes, printing, timing, stopping).
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
-                                  Functions fns, const std::vector<std::string> &input_grads = {},
-                                  const std::string &stop_after = "");
+                                  Functions fns, const passes::PipelineOptions &opts = {});
 
 /// Reads parameters by PyTorch name. A missing, extra or wrongly shaped
 /// tensor is an error naming the file and the tensor.
