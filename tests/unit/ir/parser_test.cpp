@@ -302,3 +302,46 @@ TEST(Parser, NeverCrashesOnMutatedText) {
 
 } // namespace
 } // namespace gradc::ir
+
+namespace gradc::ir {
+namespace {
+
+const char *kKernels =
+    "func @fn(\n"
+    "    %x: f32[2, 3] input\n"
+    "    %w: f32[4, 3] param\n"
+    ") {\n"
+    "  kernel @k0 {\n"
+    "    %0 = matmul %x, %w {transpose_a = false, transpose_b = true} : f32[2, 4]\n"
+    "    %act = relu %0 : f32[2, 4]\n"
+    "  }\n"
+    "  kernel @k1 {\n"
+    "    %e = exp %act : f32[2, 4]\n"
+    "  }\n"
+    "  return\n"
+    "    output \"out.e\" = %e\n"
+    "}\n";
+
+TEST(Parser, KernelRegionsRoundTripAndAreChecked) {
+  auto f = parseFunction(kKernels);
+  ASSERT_TRUE(bool(f)) << f.error().message();
+  EXPECT_EQ(f->numKernels(), 2);
+  EXPECT_EQ(f->nodes()[1].kernel, 0);
+  EXPECT_EQ(f->nodes()[2].kernel, 1);
+  EXPECT_EQ(printText(*f), kKernels);
+  auto replaced = [](std::string from, std::string to) {
+    std::string text = kKernels;
+    text.replace(text.find(from), from.size(), to);
+    return errorOf(text);
+  };
+  EXPECT_EQ(replaced("kernel @k1", "kernel @k2"),
+            "line 9: expected kernel @k1 (kernels are numbered in order from k0), got @k2");
+  EXPECT_EQ(replaced("  kernel @k1 {\n    %e = exp %act : f32[2, 4]\n  }\n",
+                     "  %e = exp %act : f32[2, 4]\n")
+                    .find("only some nodes are assigned to kernels") != std::string::npos,
+            true);
+  EXPECT_EQ(replaced("    %e = exp %act : f32[2, 4]\n", ""), "line 9: kernel @k1 is empty");
+}
+
+} // namespace
+} // namespace gradc::ir
