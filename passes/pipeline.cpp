@@ -8,6 +8,7 @@
 #include "passes/dce.h"
 #include "passes/fuse.h"
 #include "passes/optimizer.h"
+#include "passes/schedule.h"
 #include "passes/train_step.h"
 
 namespace gradc::passes {
@@ -49,6 +50,8 @@ const std::vector<PassInfo> &registeredPasses() {
        "affine",
        false, make<AlgebraicPass>},
       {"cse", "merge nodes with the same op, operands and attributes", false, make<CsePass>},
+      {"schedule", "order nodes to free memory early, keeping elementwise chains together",
+       false, make<SchedulePass>},
       {"fusion",
        "partition each function into kernels: elementwise chains, epilogues, reductions",
        false, make<FusionPass>},
@@ -88,6 +91,8 @@ const std::vector<std::string> &defaultPipeline() {
       "cse",
       // What the rewrites left unused.
       "dce",
+      // Where the order is free, free memory early (passes/schedule.h).
+      "schedule",
       // Kernels for codegen: one loop nest each (passes/fuse.h). Last, so
       // that no later pass has to keep kernels intact.
       "fusion",

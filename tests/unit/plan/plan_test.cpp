@@ -6,6 +6,7 @@
 #include "frontend/model_json.h"
 #include "passes/fuse.h"
 #include "passes/pipeline.h"
+#include "passes/schedule.h"
 #include "plan/plan.h"
 
 #include <filesystem>
@@ -153,7 +154,8 @@ ir::Function randomFunction(std::mt19937 &rng) {
 TEST(Plan, HoldsOnRandomFunctions) {
   std::mt19937 rng(2026);
   for (int i = 0; i < 300; ++i) {
-    ir::Function f = passes::fuseKernels(randomFunction(rng));
+    ir::Function r = randomFunction(rng);
+    ir::Function f = passes::fuseKernels(i % 2 ? passes::scheduleForMemory(r) : r);
     ASSERT_TRUE(bool(ir::verify(f))) << i;
     FunctionPlan p = buildFunctionPlan(f);
     Status s = checkPlan(f, p);
@@ -165,7 +167,8 @@ TEST(Plan, FusedRandomFunctionsMatchTheInterpreter) {
   std::mt19937 rng(7);
   for (int i = 0; i < 40; ++i) {
     SCOPED_TRACE("function " + std::to_string(i));
-    ir::Module m = moduleOf(passes::fuseKernels(randomFunction(rng)));
+    ir::Function r = randomFunction(rng);
+    ir::Module m = moduleOf(passes::fuseKernels(i % 2 ? passes::scheduleForMemory(r) : r));
     expectJitMatchesInterpreter(m, uint32_t(i), -1, 1);
   }
 }
