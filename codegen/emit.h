@@ -57,7 +57,10 @@ using PointHook = llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> idx, llv
 /// Emits the body of one planned kernel: a fused loop nest (elementwise
 /// chain, reduction, matmul or conv2d epilogue), a view, or one op over whole
 /// buffers. Every value the kernel reads or writes in memory has c.ptr set.
-void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k);
+/// `workspace` is the kernel's arena workspace (null when it has none) and
+/// `vw` the target's vector width in floats.
+void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k,
+                llvm::Value *workspace, int vw);
 
 /// The scalar formula of an elementwise op (Unary or Binary) on `args`.
 llvm::Value *emitScalarOp(EmitContext &c, const ir::Node &n, llvm::ArrayRef<llvm::Value *> args);
@@ -69,6 +72,11 @@ void emitElementwise(EmitContext &c, const ir::Node &n);
 // emit_linalg.cpp
 /// C = A·B into C's buffer, m-k-n; `row` (if given) runs after each row of C.
 void emitMatMul(EmitContext &c, const ir::Node &n, RowHook row = nullptr);
+/// The same product through packed panels in `workspace`
+/// (plan::gemmWorkspaceBytes) and a register-tiled micro-kernel on vectors
+/// of `vw` floats; each element of C goes to `point`, or to C's buffer.
+void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                      PointHook point = nullptr);
 void emitBroadcast(EmitContext &c, const ir::Node &n);
 void emitReduceSum(EmitContext &c, const ir::Node &n);
 void emitReshape(EmitContext &c, const ir::Node &n);

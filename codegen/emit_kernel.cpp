@@ -132,7 +132,8 @@ void zeroReductions(EmitContext &c, const plan::Kernel &k) {
 
 } // namespace
 
-void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k) {
+void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k,
+                llvm::Value *workspace, int vw) {
   const auto &nodes = c.f.nodes();
   switch (k.kind) {
   case plan::KernelKind::View: {
@@ -152,22 +153,7 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
     });
     return;
   }
-  case plan::KernelKind::MatMul: {
-    GRADC_CHECK(k.root == k.first, "a matmul kernel starts with its matmul");
-    zeroReductions(c, k);
-    const ir::Node &mm = nodes[size_t(k.root)];
-    if (k.end == k.root + 1)
-      return emitMatMul(c, mm);
-    int64_t cols = k.space[1];
-    emitMatMul(c, mm, [&](llvm::Value *m) {
-      emitLoopNest(c.b, {cols}, [&](llvm::ArrayRef<llvm::Value *> j) {
-        llvm::Value *flat = c.b.CreateAdd(c.b.CreateMul(m, c.i64(cols)), j[0]);
-        PointEval pe(c, p, k);
-        pe.run({m, j[0]}, flat, k.root + 1);
-      });
-    });
-    return;
-  }
+  case plan::KernelKind::MatMul:
   case plan::KernelKind::Conv2d:
   case plan::KernelKind::LogSoftmax: {
     GRADC_CHECK(k.root == k.first, "an epilogue kernel starts with its root op");
@@ -181,10 +167,22 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
       pe.run(o, flat, k.root + 1);
     };
     if (k.kind == plan::KernelKind::Conv2d)
-      emitConv2d(c, root, epilogue);
-    else
-      emitSoftmax(c, root, true, epilogue);
-    return;
+      return emitConv2d(c, root, epilogue);
+    if (k.kind == plan::KernelKind::LogSoftmax)
+      return emitSoftmax(c, root, true, epilogue);
+    if (k.workspace_bytes > 0)
+      return emitPackedMatMul(c, root, workspace, vw, epilogue);
+    // Small: plain loops, accumulating in C's buffer; the epilogue per row.
+    if (k.end == k.root + 1)
+      return emitMatMul(c, root);
+    int64_t cols = k.space[1];
+    return emitMatMul(c, root, [&](llvm::Value *m) {
+      emitLoopNest(c.b, {cols}, [&](llvm::ArrayRef<llvm::Value *> j) {
+        llvm::Value *flat = c.b.CreateAdd(c.b.CreateMul(m, c.i64(cols)), j[0]);
+        PointEval pe(c, p, k);
+        pe.run({m, j[0]}, flat, k.root + 1);
+      });
+    });
   }
   }
 }

@@ -194,7 +194,8 @@ std::string kernelSignature(const EmitContext &c, const plan::FunctionPlan &fp,
 /// distinct buffers it touches (or reuses an equal kernel's function), and
 /// calls it from the entry point.
 void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::FunctionPlan &fp,
-                    size_t index, std::map<std::string, llvm::Function *> &emitted) {
+                    size_t index, llvm::Value *scratch, int vw,
+                    std::map<std::string, llvm::Function *> &emitted) {
   const plan::Kernel &k = fp.kernels[index];
   std::vector<llvm::Value *> bufs; // distinct base pointers, in first-use order
   auto touch = [&](ir::ValueId v) {
@@ -208,7 +209,14 @@ void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::Function
       touch(o);
     touch(n.result);
   }
-  llvm::Function *&kfn = emitted[kernelSignature(c, fp, k, bufs)];
+  // The workspace, if any, is the last argument.
+  size_t nbufs = bufs.size();
+  if (k.workspace_bytes > 0)
+    bufs.push_back(
+        c.b.CreateConstInBoundsGEP1_64(c.b.getInt8Ty(), scratch, uint64_t(k.workspace_offset)));
+  std::string sig = kernelSignature(c, fp, k, bufs) + "|ws" + std::to_string(k.workspace_bytes) +
+                    "|vw" + std::to_string(vw);
+  llvm::Function *&kfn = emitted[sig];
   if (!kfn) {
     llvm::LLVMContext &ctx = c.module.getContext();
     llvm::Type *ptrTy = llvm::PointerType::get(ctx, 0);
@@ -225,11 +233,11 @@ void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::Function
     llvm::IRBuilder<> kb(llvm::BasicBlock::Create(ctx, "entry", kfn));
     EmitContext kc{kb, c.module, c.f, std::vector<llvm::Value *>(c.ptr.size(), nullptr)};
     for (size_t v = 0; v < c.ptr.size(); ++v) {
-      auto it = std::find(bufs.begin(), bufs.end(), c.ptr[v]);
-      if (c.ptr[v] && it != bufs.end())
+      auto it = std::find(bufs.begin(), bufs.begin() + long(nbufs), c.ptr[v]);
+      if (c.ptr[v] && it != bufs.begin() + long(nbufs))
         kc.ptr[v] = kfn->getArg(unsigned(it - bufs.begin()));
     }
-    emitKernel(kc, fp, k);
+    emitKernel(kc, fp, k, k.workspace_bytes > 0 ? kfn->getArg(unsigned(nbufs)) : nullptr, vw);
     kb.CreateRetVoid();
   }
   c.b.CreateCall(kfn, bufs);
@@ -261,7 +269,7 @@ llvm::Value *emitEpilogue(EmitContext &c, const Buffers &buf, const plan::Functi
 }
 
 void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f,
-                   const plan::ModulePlan &mp, const plan::FunctionPlan &fp,
+                   const plan::ModulePlan &mp, const plan::FunctionPlan &fp, int vw,
                    std::map<std::string, llvm::Function *> &emitted) {
   FunctionAbi abi = functionAbi(m, f);
   llvm::Function *fn = declareFunction(mod, abi);
@@ -270,7 +278,7 @@ void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f
   Buffers buf = bindBuffers(c, fn, abi, mp);
   bindValues(c, buf, fp);
   for (size_t k = 0; k < fp.kernels.size(); ++k)
-    emitKernelCall(c, abi, fp, k, emitted);
+    emitKernelCall(c, abi, fp, k, buf.scratch, vw, emitted);
   b.CreateRet(emitEpilogue(c, buf, fp));
 }
 
@@ -301,7 +309,7 @@ std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext
   const plan::ModulePlan &mp = opts.plan ? *opts.plan : plan::buildPlan(m);
   std::map<std::string, llvm::Function *> emitted; // kernels by signature
   for (size_t i = 0; i < m.functions.size(); ++i) {
-    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i], emitted);
+    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i], opts.vector_floats, emitted);
     if (opts.packed_wrappers)
       emitPackedWrapper(*mod, functionAbi(m, m.functions[i]));
   }

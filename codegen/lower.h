@@ -27,6 +27,9 @@ struct LowerOptions {
   /// The CPU the code is for ("native" or an LLVM CPU name), so kernels can
   /// be chosen per target.
   std::string cpu = "native";
+  /// Floats per vector register of that CPU (16 with AVX-512, 8 with AVX,
+  /// 4 with SSE or NEON): the width of the matmul micro-kernel's vectors.
+  int vector_floats = 8;
   /// Also emit `float NAME_packed(void **ptrs, const float *scalars)` per
   /// function (the uniform entry point the JIT calls).
   bool packed_wrappers = false;

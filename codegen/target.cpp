@@ -52,6 +52,15 @@ void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm) {
   mpm.run(mod, mam);
 }
 
+int vectorFloats(const llvm::TargetMachine &tm) {
+  const llvm::MCSubtargetInfo *sti = tm.getMCSubtargetInfo();
+  if (sti->checkFeatures("+avx512f"))
+    return 16;
+  if (sti->checkFeatures("+avx"))
+    return 8;
+  return 4;
+}
+
 namespace {
 
 std::string hostFeatures() {
@@ -91,6 +100,7 @@ Expected<std::string> emitToString(const ir::Module &m, const EmitOptions &opts)
   LowerOptions lo;
   lo.plan = opts.plan;
   lo.cpu = opts.cpu;
+  lo.vector_floats = vectorFloats(*tm);
   std::unique_ptr<llvm::Module> mod = lowerModule(m, ctx, lo);
   optimizeModule(*mod, *tm);
   llvm::SmallString<0> buffer;

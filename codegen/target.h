@@ -44,6 +44,10 @@ Expected<std::string> dumpAsm(const ir::Module &m, const EmitOptions &opts = {})
 /// (whose triple and data layout are set on the module first).
 void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm);
 
+/// Floats per vector register of the machine `tm` compiles for (16 with
+/// AVX-512, 8 with AVX, else 4).
+int vectorFloats(const llvm::TargetMachine &tm);
+
 /// Calls LLVM's one-time native target initialisation (thread-safe).
 void initializeNativeTarget();
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <random>
 #include <map>
 
 namespace gradc::plan {
@@ -42,6 +43,11 @@ Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
     k.kind = n.op == ir::OpKind::MatMul ? KernelKind::MatMul : KernelKind::Conv2d;
     k.root = lead;
     k.space = f.type(n.result).shape;
+    if (n.op == ir::OpKind::MatMul) {
+      const ir::Shape &a = f.type(n.operands[0]).shape;
+      int64_t depth = n.attrs.b("transpose_a") ? a[0] : a[1];
+      k.workspace_bytes = gemmWorkspaceBytes(k.space[0], k.space[1], depth);
+    }
     return k;
   }
   if (ir::isElementwise(n.op)) {
@@ -168,12 +174,39 @@ int64_t placeBuffers(std::vector<Buffer> &bufs) {
         best_offsets.push_back(b.offset);
     }
   }
+  // Small plans: also a fixed series of pseudo-random orders (a seeded
+  // generator, so the plan is deterministic); the greedy orders can miss a
+  // packing that leaves no gap, and these tries cost microseconds.
+  if (bufs.size() <= 200) {
+    std::mt19937 rng(20261125);
+    std::vector<size_t> order = base;
+    for (int t = 0; t < 200 && best > 0; ++t) {
+      std::shuffle(order.begin(), order.end(), rng);
+      for (bool fit : {false, true}) {
+        int64_t total = placeInOrder(bufs, order, fit);
+        if (total < best) {
+          best = total;
+          for (size_t i = 0; i < bufs.size(); ++i)
+            best_offsets[i] = bufs[i].offset;
+        }
+      }
+    }
+  }
   for (size_t i = 0; i < bufs.size(); ++i)
     bufs[i].offset = best_offsets[i];
   return std::max<int64_t>(best, 0);
 }
 
 } // namespace
+
+int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k) {
+  // Below about 16K multiply-adds packing costs more than it saves.
+  if (m * n * k < (int64_t(1) << 14) || n < 8)
+    return 0;
+  auto roundUp = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
+  int64_t floats = roundUp(n, kGemmMaxCols) * k + roundUp(m, kGemmRows) * k;
+  return alignUp(floats * 4);
+}
 
 const char *kernelKindName(KernelKind k) {
   switch (k) {
@@ -361,7 +394,14 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
       p.buffers.push_back({{v}, alignUp(f.type(v).byteSize()), int32_t(ki), endOf(v), 0});
     }
   }
+  // Workspaces live while their kernel runs.
+  for (size_t ki = 0; ki < p.kernels.size(); ++ki)
+    if (p.kernels[ki].workspace_bytes > 0)
+      p.buffers.push_back({{}, p.kernels[ki].workspace_bytes, int32_t(ki), int32_t(ki), 0});
   p.arena_bytes = placeBuffers(p.buffers);
+  for (const Buffer &b : p.buffers)
+    if (b.values.empty())
+      p.kernels[size_t(b.start)].workspace_offset = b.offset;
   for (const Buffer &b : p.buffers)
     for (ValueId v : b.values)
       if (p.values[size_t(v)].home == Home::Arena)
@@ -371,6 +411,8 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
   for (const ir::Node &n : nodes)
     if (p.values[size_t(n.result)].home != Home::Result)
       p.naive_bytes += alignUp(f.type(n.result).byteSize());
+  for (const Kernel &k : p.kernels)
+    p.naive_bytes += k.workspace_bytes;
   std::vector<int64_t> delta(size_t(nk) + 2, 0); // live bytes change at each step
   for (const Buffer &b : p.buffers) {
     delta[size_t(b.start)] += b.bytes;

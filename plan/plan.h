@@ -64,7 +64,21 @@ struct Kernel {
   int32_t root = -1;
   /// Elementwise: the loop nest's extents (the chain's shape).
   ir::Shape space;
+  /// Arena bytes the kernel uses while it runs (a matmul's packed panels),
+  /// at `workspace_offset`; 0 for none.
+  int64_t workspace_bytes = 0;
+  int64_t workspace_offset = -1;
 };
+
+/// The register tile of the packed matmul: rows of A per micro-kernel, and
+/// the most columns of B (two vectors of the widest target, AVX-512).
+inline constexpr int64_t kGemmRows = 6;
+inline constexpr int64_t kGemmMaxCols = 32;
+
+/// Workspace of a matmul C[m, n] = A[m, k] B[k, n] through packed panels
+/// (A in kGemmRows-row panels, B in kGemmMaxCols-column panels, zero-padded),
+/// or 0 when it is small enough for plain loops.
+int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k);
 
 /// Where a value lives while its function runs.
 enum class Home : uint8_t {
@@ -88,7 +102,8 @@ struct ValuePlan {
 
 /// One arena allocation: a value and the values that share its memory.
 struct Buffer {
-  std::vector<ir::ValueId> values; ///< the owner first, then its aliases
+  std::vector<ir::ValueId> values; ///< the owner first, then its aliases;
+                                   ///< empty for a kernel's workspace
   int64_t bytes = 0;               ///< aligned
   int32_t start = 0, end = 0;      ///< live over kernels [start, end]; end == kernels
                                    ///< means until the results are copied out

@@ -148,6 +148,19 @@ Status checkPlan(const ir::Function &f, const FunctionPlan &p) {
     int64_t lo = p.values[size_t(o)].offset;
     spans.push_back({v, lo, lo + f.type(v).byteSize(), def[size_t(v)], end});
   }
+  for (int32_t k = 0; k < nk; ++k) {
+    const Kernel &kn = p.kernels[size_t(k)];
+    if (kn.workspace_bytes == 0)
+      continue;
+    if (kn.workspace_offset < 0 || kn.workspace_offset % kAlignment != 0 ||
+        kn.workspace_offset + kn.workspace_bytes > p.arena_bytes)
+      return Error(f.name() + ": the workspace of kernel k" + std::to_string(k) +
+                   " is misaligned or outside the arena");
+    for (const Span &s : spans)
+      if (s.start <= k && k <= s.end && s.lo < kn.workspace_offset + kn.workspace_bytes &&
+          kn.workspace_offset < s.hi)
+        return err(s.v, "overlaps the workspace of kernel k" + std::to_string(k));
+  }
   for (size_t a = 0; a < spans.size(); ++a)
     for (size_t b = a + 1; b < spans.size(); ++b) {
       const Span &x = spans[a], &y = spans[b];

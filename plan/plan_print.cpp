@@ -85,6 +85,8 @@ std::string printMemory(const ir::Function &f, const FunctionPlan &p, const std:
     out << "  @" << b.offset << " +" << b.bytes << " live " << liveText(b.start, b.end, nk) << ":";
     for (ir::ValueId v : b.values)
       out << " " << names[size_t(v)];
+    if (b.values.empty())
+      out << " (workspace of k" << b.start << ")";
     out << "\n";
   }
   return out.str();
@@ -102,7 +104,10 @@ std::string memoryJson(const ir::Function &f, const FunctionPlan &p) {
         << ", \"first_kernel\": " << b.start << ", \"last_kernel\": " << b.end << ", \"values\": [";
     for (size_t j = 0; j < b.values.size(); ++j)
       out << (j ? ", " : "") << jsonString(names[size_t(b.values[j])].substr(1));
-    out << "]}";
+    out << "]";
+    if (b.values.empty())
+      out << ", \"workspace_of_kernel\": " << b.start;
+    out << "}";
   }
   out << "]}";
   return out.str();

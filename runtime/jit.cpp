@@ -203,8 +203,8 @@ Expected<std::unique_ptr<BoundCall>> JitExecutor::bind(const std::string &name,
 }
 
 /// Lowers and optimises `m` for the host and builds a JIT holding it.
-Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m,
-                                                     const plan::ModulePlan &plan) {
+Expected<std::unique_ptr<llvm::orc::LLJIT>>
+buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats) {
   codegen::initializeNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
@@ -217,6 +217,7 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m,
   codegen::LowerOptions lo;
   lo.packed_wrappers = true;
   lo.plan = &plan;
+  lo.vector_floats = vector_floats > 0 ? vector_floats : codegen::vectorFloats(**tm);
   std::unique_ptr<llvm::Module> mod = codegen::lowerModule(m, *ctx, lo);
   codegen::optimizeModule(*mod, **tm);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
@@ -235,10 +236,11 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m,
 
 } // namespace
 
-Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats) {
+Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats,
+                                                    int vector_floats) {
   auto start = std::chrono::steady_clock::now();
   plan::ModulePlan plan = plan::buildPlan(m);
-  GRADC_TRY(jit, buildJit(m, plan));
+  GRADC_TRY(jit, buildJit(m, plan, vector_floats));
   auto exec = std::make_unique<JitExecutor>(std::move(m), std::move(plan), std::move(jit));
   GRADC_TRY_STATUS(exec->resolve());
   if (stats)

@@ -2,8 +2,8 @@
 // (ORC LLJIT, O3, all host features) and runs it behind runtime::Executor.
 #pragma once
 
-#include "support/error.h"
 #include "runtime/executor.h"
+#include "support/error.h"
 
 #include <memory>
 
@@ -17,7 +17,10 @@ struct JitStats {
 /// Compiles `m` (which must verify) and returns an executor calling native
 /// code. Arguments are checked with checkArgs; results come back by result
 /// name as from the interpreter. Calls are thread-safe: each call has its own
-/// buffers. `stats`, if given, receives the compile time.
-Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats = nullptr);
+/// buffers. `stats`, if given, receives the compile time. `vector_floats`
+/// overrides the vector width kernels are built for (0: the host's; tests
+/// use it to run every width on one machine).
+Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats = nullptr,
+                                                    int vector_floats = 0);
 
 } // namespace gradc::runtime
