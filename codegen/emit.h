@@ -77,6 +77,13 @@ void emitMatMul(EmitContext &c, const ir::Node &n, RowHook row = nullptr);
 /// of `vw` floats; each element of C goes to `point`, or to C's buffer.
 void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                       PointHook point = nullptr);
+/// conv2d and its gradients as implicit GEMMs on the same micro-kernel (the
+/// im2col matrix is read in place by the packing): `workspace` holds
+/// plan::convWorkspaceBytes.
+void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                      PointHook point = nullptr);
+void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw);
+void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw);
 void emitBroadcast(EmitContext &c, const ir::Node &n);
 void emitReduceSum(EmitContext &c, const ir::Node &n);
 void emitReshape(EmitContext &c, const ir::Node &n);

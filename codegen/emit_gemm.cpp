@@ -1,65 +1,66 @@
-// The packed matmul: C[m, n] = op(A)[m, k] op(B)[k, n] in the manner of Goto
-// and BLIS. A is packed into kGemmRows-row panels and B into NR-column panels
-// (zero-padded, in the kernel's arena workspace), so every transpose reads
-// the same layout; a register-blocked micro-kernel then keeps a
-// kGemmRows x NR tile of C in vector registers, with one broadcast of A and
-// NR / VW vector loads of B per FMA group, and hands each finished element
-// to the epilogue (or stores it). Tiles on the edges compute padding and
-// write only the valid part.
+// Packed GEMM in the manner of Goto and BLIS, and the ops built on it:
+// matmul, and conv2d with both gradients as implicit GEMMs (im2col done by
+// the packing, never materialised).
+//
+// C[m, n] = sum_d A(i, d) B(d, j), where A and B are read through loaders, so
+// a transpose or an im2col window is just another loader. A is packed into
+// kGemmRows-row panels and B into NR-column panels (zero-padded past the
+// edges) in the kernel's arena workspace; a register-blocked micro-kernel
+// keeps a kGemmRows x NR tile of C in vector registers, with one broadcast of
+// A and NR / VW vector loads of B per group of FMAs, and hands each finished
+// element of the tile's valid part to a sink (the epilogue, a store, or a
+// scatter-add).
 #include "codegen/emit.h"
 
 #include "plan/plan.h"
 
 #include <llvm/IR/Intrinsics.h>
 
+#include <functional>
+
 namespace gradc::codegen {
 namespace {
+
+using Loader = std::function<llvm::Value *(llvm::Value *row, llvm::Value *depth)>;
+using Sink = std::function<void(llvm::Value *i, llvm::Value *j, llvm::Value *x)>;
 
 llvm::Value *mad(EmitContext &c, llvm::Value *a, int64_t k, llvm::Value *b) {
   return c.b.CreateAdd(c.b.CreateMul(a, c.i64(k), "", true, true), b, "", true, true);
 }
 
-/// Packs op(X)[rows, depth] into panels of `width` rows of X (zero past
-/// `rows`): P[(p * depth + d) * width + r] = op(X)[p * width + r, d].
-/// `trans` says X is stored [depth, rows].
-void packPanels(EmitContext &c, ir::ValueId x, bool trans, int64_t rows, int64_t depth,
-                int64_t width, llvm::Value *dst) {
+/// Packs X(r, d) for r < rows into panels of `width` rows (zero past `rows`):
+/// P[(p * depth + d) * width + r'] = X(p * width + r', d).
+void packPanels(EmitContext &c, const Loader &x, int64_t rows, int64_t depth, int64_t width,
+                llvm::Value *dst) {
   auto &b = c.b;
   int64_t panels = (rows + width - 1) / width;
   emitLoopNest(b, {panels, depth, width}, [&](llvm::ArrayRef<llvm::Value *> iv) {
     llvm::Value *r = mad(c, iv[0], width, iv[2]);
     llvm::Value *inside = b.CreateICmpSLT(r, c.i64(rows));
-    llvm::Value *rc = b.CreateSelect(inside, r, c.i64(rows - 1));
-    llvm::Value *src = trans ? mad(c, iv[1], rows, rc) : mad(c, rc, depth, iv[1]);
-    llvm::Value *v = b.CreateSelect(inside, c.load(x, src), c.f32(0));
+    llvm::Value *v =
+        b.CreateSelect(inside, x(b.CreateSelect(inside, r, c.i64(rows - 1)), iv[1]), c.f32(0));
     llvm::Value *at = mad(c, mad(c, iv[0], depth, iv[1]), width, iv[2]);
     b.CreateStore(v, b.CreateInBoundsGEP(c.f32Ty(), dst, at));
   });
 }
 
-} // namespace
-
-void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                      PointHook point) {
+/// The driver: packs both operands into `workspace` (at least
+/// plan::gemmWorkspaceBytes(m, n, k)) and runs the micro-kernel over all tiles.
+void emitGemm(EmitContext &c, int64_t m, int64_t n, int64_t k, const Loader &a, const Loader &bt,
+              llvm::Value *workspace, int vw, const Sink &sink) {
   auto &b = c.b;
-  bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
-  ir::ValueId a = n.operands[0], bv = n.operands[1];
-  const ir::Shape &sa = c.shape(a);
-  int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1], cols = c.shape(n.result)[1];
   const int64_t mr = plan::kGemmRows;
   // Two vectors of columns, or one when that covers the matrix.
-  int64_t nr = std::min<int64_t>(plan::kGemmMaxCols, cols <= vw ? vw : 2 * vw);
+  int64_t nr = std::min<int64_t>(plan::kGemmMaxCols, n <= vw ? vw : 2 * vw);
   int64_t nv = nr / vw;
-  int64_t np = (cols + nr - 1) / nr, mp = (m + mr - 1) / mr;
-  // op(B)[k, cols] packed as panels of nr columns: the rows of op(B)^T.
+  int64_t np = (n + nr - 1) / nr, mp = (m + mr - 1) / mr;
   llvm::Value *bp = workspace;
   llvm::Value *ap = b.CreateConstInBoundsGEP1_64(c.f32Ty(), workspace, uint64_t(np * nr * k));
-  packPanels(c, bv, !tb, cols, k, nr, bp);
-  packPanels(c, a, ta, m, k, mr, ap);
+  packPanels(c, bt, n, k, nr, bp); // B^T(j, d) = B(d, j): columns of B as panel rows
+  packPanels(c, a, m, k, mr, ap);
 
   llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
-  llvm::Type *tileTy = llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr));
-  llvm::Value *tile = c.entryAlloca("tile", tileTy);
+  llvm::Value *tile = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
   std::vector<llvm::Value *> acc;
   for (int64_t i = 0; i < mr * nv; ++i)
     acc.push_back(c.entryAlloca("acc", vecTy));
@@ -85,12 +86,11 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
         llvm::Value *splat = b.CreateVectorSplat(unsigned(vw), ai);
         for (int64_t v = 0; v < nv; ++v) {
           llvm::Value *x = acc[size_t(i * nv + v)];
-          llvm::Value *sum = b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, x)});
-          b.CreateStore(sum, x);
+          b.CreateStore(b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, x)}), x);
         }
       }
     });
-    // The tile to memory, then its valid part to the epilogue or to C.
+    // The tile to memory, then its valid part to the sink.
     for (int64_t i = 0; i < mr; ++i)
       for (int64_t v = 0; v < nv; ++v)
         b.CreateAlignedStore(
@@ -101,17 +101,158 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
       llvm::Value *row = mad(c, pj[1], mr, ij[0]);
       llvm::Value *col = mad(c, pj[0], nr, ij[1]);
       llvm::Value *valid =
-          b.CreateAnd(b.CreateICmpSLT(row, c.i64(m)), b.CreateICmpSLT(col, c.i64(cols)));
+          b.CreateAnd(b.CreateICmpSLT(row, c.i64(m)), b.CreateICmpSLT(col, c.i64(n)));
       emitIf(b, valid, [&] {
-        llvm::Value *x =
-            b.CreateLoad(c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), tile, mad(c, ij[0], nr, ij[1])));
-        llvm::Value *flat = mad(c, row, cols, col);
-        if (point)
-          point({row, col}, flat, x);
-        else
-          c.store(n.result, flat, x);
+        sink(row, col,
+             b.CreateLoad(c.f32Ty(),
+                          b.CreateInBoundsGEP(c.f32Ty(), tile, mad(c, ij[0], nr, ij[1]))));
       });
     });
+  });
+}
+
+/// One conv2d's geometry (NCHW input, OIHW weight) and its im2col view: the
+/// column matrix has a row per (c, kh, kw) and a column per (oh, ow).
+struct ConvGeometry {
+  int64_t batch, in_c, h, w, out_c, kh, kw, oh, ow;
+  int64_t stride[2], pad[2], dil[2];
+
+  ConvGeometry(const ir::Attrs &a, const ir::Shape &x, const ir::Shape &wt, const ir::Shape &y) {
+    batch = x[0], in_c = x[1], h = x[2], w = x[3];
+    out_c = wt[0], kh = wt[2], kw = wt[3], oh = y[2], ow = y[3];
+    for (int d = 0; d < 2; ++d) {
+      stride[d] = a.ints("stride")[size_t(d)];
+      pad[d] = a.ints("padding")[size_t(d)];
+      dil[d] = a.ints("dilation")[size_t(d)];
+    }
+  }
+  int64_t taps() const { return in_c * kh * kw; }
+  int64_t positions() const { return oh * ow; }
+
+  /// The input position behind column-matrix row `r` (a tap) and column `p`
+  /// (an output position): channel, row, column, and whether it is inside
+  /// the image (not padding).
+  struct Position {
+    llvm::Value *ch, *ih, *iw, *inside;
+  };
+  Position at(EmitContext &c, llvm::Value *r, llvm::Value *p) const {
+    auto &b = c.b;
+    llvm::Value *ki = b.CreateURem(b.CreateUDiv(r, c.i64(kw)), c.i64(kh));
+    llvm::Value *kj = b.CreateURem(r, c.i64(kw));
+    auto coord = [&](llvm::Value *o, llvm::Value *k, int d) {
+      return b.CreateAdd(b.CreateSub(b.CreateMul(o, c.i64(stride[d])), c.i64(pad[d])),
+                         b.CreateMul(k, c.i64(dil[d])));
+    };
+    llvm::Value *ih = coord(b.CreateUDiv(p, c.i64(ow)), ki, 0);
+    llvm::Value *iw = coord(b.CreateURem(p, c.i64(ow)), kj, 1);
+    llvm::Value *inside = b.CreateAnd(b.CreateICmpULT(ih, c.i64(h)), b.CreateICmpULT(iw, c.i64(w)));
+    return {b.CreateUDiv(r, c.i64(kh * kw)), ih, iw, inside};
+  }
+
+  /// Flat index of (image, position) in an NCHW input; `clamp` maps padding
+  /// to a valid address (the value is discarded there).
+  llvm::Value *flat(EmitContext &c, llvm::Value *image, const Position &q, bool clamp) const {
+    auto &b = c.b;
+    llvm::Value *ih = clamp ? b.CreateSelect(q.inside, q.ih, c.i64(0)) : q.ih;
+    llvm::Value *iw = clamp ? b.CreateSelect(q.inside, q.iw, c.i64(0)) : q.iw;
+    return flatIndex(b, {image, q.ch, ih, iw}, {batch, in_c, h, w});
+  }
+
+  /// x[image, position(r, p)], 0 in the padding: the im2col matrix, read in place.
+  llvm::Value *col(EmitContext &c, ir::ValueId x, llvm::Value *image, llvm::Value *r,
+                   llvm::Value *p) const {
+    Position q = at(c, r, p);
+    return c.b.CreateSelect(q.inside, c.load(x, flat(c, image, q, true)), c.f32(0));
+  }
+};
+
+} // namespace
+
+void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                      PointHook point) {
+  bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
+  ir::ValueId a = n.operands[0], bv = n.operands[1];
+  const ir::Shape &sa = c.shape(a);
+  int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1], cols = c.shape(n.result)[1];
+  Loader la = [&](llvm::Value *i, llvm::Value *d) {
+    return c.load(a, ta ? mad(c, d, m, i) : mad(c, i, k, d));
+  };
+  Loader lbt = [&](llvm::Value *j, llvm::Value *d) {
+    return c.load(bv, tb ? mad(c, j, k, d) : mad(c, d, cols, j));
+  };
+  emitGemm(c, m, cols, k, la, lbt, workspace, vw,
+           [&](llvm::Value *i, llvm::Value *j, llvm::Value *x) {
+             llvm::Value *flat = mad(c, i, cols, j);
+             if (point)
+               point({i, j}, flat, x);
+             else
+               c.store(n.result, flat, x);
+           });
+}
+
+// y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.
+void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                      PointHook point) {
+  ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
+  ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
+  int64_t taps = g.taps(), pos = g.positions();
+  emitLoopNest(c.b, {g.batch}, [&](llvm::ArrayRef<llvm::Value *> img) {
+    Loader la = [&](llvm::Value *o, llvm::Value *d) { return c.load(w, mad(c, o, taps, d)); };
+    Loader lbt = [&](llvm::Value *p, llvm::Value *d) { return g.col(c, x, img[0], d, p); };
+    emitGemm(c, g.out_c, pos, taps, la, lbt, workspace, vw,
+             [&](llvm::Value *o, llvm::Value *p, llvm::Value *v) {
+               llvm::Value *flat = mad(c, mad(c, img[0], g.out_c, o), pos, p);
+               llvm::Value *ohv = c.b.CreateUDiv(p, c.i64(g.ow));
+               llvm::Value *owv = c.b.CreateURem(p, c.i64(g.ow));
+               if (point)
+                 point({img[0], o, ohv, owv}, flat, v);
+               else
+                 c.store(y, flat, v);
+             });
+  });
+}
+
+// dw[out_c, taps] = dy[out_c, (n, positions)] . col(x)[(n, positions), taps]:
+// one GEMM whose depth runs over every image and output position.
+void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw) {
+  ir::ValueId x = n.operands[0], dy = n.operands[1], dw = n.result;
+  const ir::Shape &ws = c.shape(dw);
+  ConvGeometry g(n.attrs, c.shape(x), ws, c.shape(dy));
+  int64_t taps = g.taps(), pos = g.positions();
+  Loader la = [&](llvm::Value *o, llvm::Value *q) {
+    llvm::Value *img = c.b.CreateUDiv(q, c.i64(pos)), *p = c.b.CreateURem(q, c.i64(pos));
+    return c.load(dy, mad(c, mad(c, img, g.out_c, o), pos, p));
+  };
+  Loader lbt = [&](llvm::Value *d, llvm::Value *q) {
+    llvm::Value *img = c.b.CreateUDiv(q, c.i64(pos)), *p = c.b.CreateURem(q, c.i64(pos));
+    return g.col(c, x, img, d, p);
+  };
+  emitGemm(
+      c, g.out_c, taps, g.batch * pos, la, lbt, workspace, vw,
+      [&](llvm::Value *o, llvm::Value *d, llvm::Value *v) { c.store(dw, mad(c, o, taps, d), v); });
+}
+
+// dx = col2im(W^T[taps, out_c] . dy[n][out_c, positions]), per image: each
+// element of the product is added to the input position it came from.
+void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw) {
+  ir::ValueId dy = n.operands[0], w = n.operands[1], dx = n.result;
+  ConvGeometry g(n.attrs, c.shape(dx), c.shape(w), c.shape(dy));
+  int64_t taps = g.taps(), pos = g.positions();
+  auto &b = c.b;
+  c.zero(dx);
+  emitLoopNest(b, {g.batch}, [&](llvm::ArrayRef<llvm::Value *> img) {
+    Loader la = [&](llvm::Value *d, llvm::Value *o) { return c.load(w, mad(c, o, taps, d)); };
+    Loader lbt = [&](llvm::Value *p, llvm::Value *o) {
+      return c.load(dy, mad(c, mad(c, img[0], g.out_c, o), pos, p));
+    };
+    emitGemm(c, taps, pos, g.out_c, la, lbt, workspace, vw,
+             [&](llvm::Value *d, llvm::Value *p, llvm::Value *v) {
+               ConvGeometry::Position q = g.at(c, d, p);
+               emitIf(b, q.inside, [&] {
+                 llvm::Value *to = g.flat(c, img[0], q, false);
+                 c.store(dx, to, b.CreateFAdd(c.load(dx, to), v));
+               });
+             });
   });
 }
 

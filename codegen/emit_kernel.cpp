@@ -142,9 +142,15 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
       emitReshape(c, n); // a view that must also be a result of its own
     return;
   }
-  case plan::KernelKind::Generic:
+  case plan::KernelKind::Generic: {
     GRADC_CHECK(k.end - k.first == 1, "a generic kernel holds one node");
-    return emitNode(c, nodes[size_t(k.first)]);
+    const ir::Node &n = nodes[size_t(k.first)];
+    if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradWeight)
+      return emitPackedConv2dGradWeight(c, n, workspace, vw);
+    if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradInput)
+      return emitPackedConv2dGradInput(c, n, workspace, vw);
+    return emitNode(c, n);
+  }
   case plan::KernelKind::Elementwise: {
     zeroReductions(c, k);
     emitLoopNest(c.b, k.space, [&](llvm::ArrayRef<llvm::Value *> iv) {
@@ -167,7 +173,8 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
       pe.run(o, flat, k.root + 1);
     };
     if (k.kind == plan::KernelKind::Conv2d)
-      return emitConv2d(c, root, epilogue);
+      return k.workspace_bytes > 0 ? emitPackedConv2d(c, root, workspace, vw, epilogue)
+                                   : emitConv2d(c, root, epilogue);
     if (k.kind == plan::KernelKind::LogSoftmax)
       return emitSoftmax(c, root, true, epilogue);
     if (k.workspace_bytes > 0)

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <functional>
-#include <random>
 #include <map>
+#include <random>
 
 namespace gradc::plan {
 namespace {
@@ -47,6 +47,8 @@ Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
       const ir::Shape &a = f.type(n.operands[0]).shape;
       int64_t depth = n.attrs.b("transpose_a") ? a[0] : a[1];
       k.workspace_bytes = gemmWorkspaceBytes(k.space[0], k.space[1], depth);
+    } else {
+      k.workspace_bytes = convWorkspaceBytes(f, n);
     }
     return k;
   }
@@ -56,6 +58,7 @@ Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
     return k;
   }
   k.kind = KernelKind::Generic;
+  k.workspace_bytes = convWorkspaceBytes(f, n);
   return k;
 }
 
@@ -206,6 +209,28 @@ int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k) {
   auto roundUp = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
   int64_t floats = roundUp(n, kGemmMaxCols) * k + roundUp(m, kGemmRows) * k;
   return alignUp(floats * 4);
+}
+
+int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n) {
+  // The GEMM's (m, n, k) per op, as codegen/emit_gemm.cpp runs it: the
+  // forward and input gradient per image, the weight gradient over the batch.
+  auto shape = [&](ir::ValueId v) -> const ir::Shape & { return f.type(v).shape; };
+  switch (n.op) {
+  case ir::OpKind::Conv2d: {
+    const ir::Shape &w = shape(n.operands[1]), &y = shape(n.result);
+    return gemmWorkspaceBytes(w[0], y[2] * y[3], w[1] * w[2] * w[3]);
+  }
+  case ir::OpKind::Conv2dGradInput: {
+    const ir::Shape &dy = shape(n.operands[0]), &w = shape(n.operands[1]);
+    return gemmWorkspaceBytes(w[1] * w[2] * w[3], dy[2] * dy[3], w[0]);
+  }
+  case ir::OpKind::Conv2dGradWeight: {
+    const ir::Shape &dy = shape(n.operands[1]), &dw = shape(n.result);
+    return gemmWorkspaceBytes(dw[0], dw[1] * dw[2] * dw[3], dy[0] * dy[2] * dy[3]);
+  }
+  default:
+    return 0;
+  }
 }
 
 const char *kernelKindName(KernelKind k) {

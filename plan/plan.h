@@ -80,6 +80,10 @@ inline constexpr int64_t kGemmMaxCols = 32;
 /// or 0 when it is small enough for plain loops.
 int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k);
 
+/// Workspace of a conv2d, conv2d_grad_input or conv2d_grad_weight node
+/// computed as an implicit GEMM (codegen/emit_gemm.cpp), or 0 for plain loops.
+int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n);
+
 /// Where a value lives while its function runs.
 enum class Home : uint8_t {
   Arg,      ///< an ABI argument (input, param, grad, state, scalar)
