@@ -145,6 +145,18 @@ mut plan.live_ranges_touching_share plan/plan.cpp \
   's/if (bufs\[j\].start <= b.end \&\& b.start <= bufs\[j\].end)/if (bufs[j].start < b.end \&\& b.start < bufs[j].end)/' \
   'gradc gradc_plan_test' "$PLAN"
 
+# The packed GEMM and the implicit-GEMM convolutions (codegen/emit_gemm.cpp).
+GEMM='^(codegen_gemm_test\.|e2e\.[a-z0-9_]+\.(forward|train3)$)'
+mut gemm.last_column_dropped codegen/emit_gemm.cpp \
+  's/b.CreateICmpSLT(col, c.i64(n))/b.CreateICmpSLT(col, c.i64(n - 1))/' \
+  'gradc codegen_gemm_test' "$GEMM"
+mut gemm.first_vector_only codegen/emit_gemm.cpp \
+  's/{splat, bvec\[size_t(v)\], b.CreateLoad(vecTy, x)}/{splat, bvec[0], b.CreateLoad(vecTy, x)}/' \
+  'gradc codegen_gemm_test' "$GEMM"
+mut conv.padding_sign codegen/emit_gemm.cpp \
+  's/b.CreateSub(b.CreateMul(o, c.i64(stride\[d\])), c.i64(pad\[d\]))/b.CreateAdd(b.CreateMul(o, c.i64(stride[d])), c.i64(pad[d]))/' \
+  'gradc codegen_gemm_test' "$GEMM"
+
 # The checkers themselves, made to pass what they should not.
 mut check.compare_always_passes tools/cmd_tensors.cpp \
   's/return failed ? 1 : 0;/return 0;/' gradc "$CHECKERS"
