@@ -44,20 +44,40 @@ void packPanels(EmitContext &c, const Loader &x, int64_t rows, int64_t depth, in
   });
 }
 
-/// The driver: packs both operands into `workspace` (at least
-/// plan::gemmWorkspaceBytes(m, n, k)) and runs the micro-kernel over all tiles.
-void emitGemm(EmitContext &c, int64_t m, int64_t n, int64_t k, const Loader &a, const Loader &bt,
-              llvm::Value *workspace, int vw, const Sink &sink) {
-  auto &b = c.b;
-  const int64_t mr = plan::kGemmRows;
+/// Where a GEMM's panels live in its workspace, and the register tile.
+struct GemmLayout {
+  int64_t m, n, k, mr, nr, nv, np, mp;
+  llvm::Value *bp, *ap; ///< packed B (first), then packed A
+};
+
+GemmLayout gemmLayout(EmitContext &c, int64_t m, int64_t n, int64_t k, int vw,
+                      llvm::Value *workspace) {
+  GemmLayout g{m, n, k, plan::kGemmRows, 0, 0, 0, 0, workspace, nullptr};
   // Two vectors of columns, or one when that covers the matrix.
-  int64_t nr = std::min<int64_t>(plan::kGemmMaxCols, n <= vw ? vw : 2 * vw);
-  int64_t nv = nr / vw;
-  int64_t np = (n + nr - 1) / nr, mp = (m + mr - 1) / mr;
-  llvm::Value *bp = workspace;
-  llvm::Value *ap = b.CreateConstInBoundsGEP1_64(c.f32Ty(), workspace, uint64_t(np * nr * k));
+  g.nr = std::min<int64_t>(plan::kGemmMaxCols, n <= vw ? vw : 2 * vw);
+  g.nv = g.nr / vw;
+  g.np = (n + g.nr - 1) / g.nr;
+  g.mp = (m + g.mr - 1) / g.mr;
+  g.ap = c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), workspace, uint64_t(g.np * g.nr * k));
+  return g;
+}
+
+/// Packs A into its panels (once, when A is the same for several GEMMs: a
+/// convolution's weights across the images of the batch).
+void packA(EmitContext &c, const GemmLayout &g, const Loader &a) {
+  packPanels(c, a, g.m, g.k, g.mr, g.ap);
+}
+
+/// The driver: packs B (and A, unless `a` is null: packed already by packA)
+/// and runs the micro-kernel over all tiles.
+void emitGemm(EmitContext &c, const GemmLayout &g, const Loader *a, const Loader &bt, int vw,
+              const Sink &sink) {
+  auto &b = c.b;
+  const int64_t m = g.m, n = g.n, k = g.k, mr = g.mr, nr = g.nr, nv = g.nv, np = g.np, mp = g.mp;
+  llvm::Value *bp = g.bp, *ap = g.ap;
   packPanels(c, bt, n, k, nr, bp); // B^T(j, d) = B(d, j): columns of B as panel rows
-  packPanels(c, a, m, k, mr, ap);
+  if (a)
+    packA(c, g, *a);
 
   llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
   llvm::Value *tile = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
@@ -180,7 +200,7 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
   Loader lbt = [&](llvm::Value *j, llvm::Value *d) {
     return c.load(bv, tb ? mad(c, j, k, d) : mad(c, d, cols, j));
   };
-  emitGemm(c, m, cols, k, la, lbt, workspace, vw,
+  emitGemm(c, gemmLayout(c, m, cols, k, vw, workspace), &la, lbt, vw,
            [&](llvm::Value *i, llvm::Value *j, llvm::Value *x) {
              llvm::Value *flat = mad(c, i, cols, j);
              if (point)
@@ -196,19 +216,19 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
   ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
   ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
   int64_t taps = g.taps(), pos = g.positions();
+  GemmLayout gl = gemmLayout(c, g.out_c, pos, taps, vw, workspace);
+  packA(c, gl, [&](llvm::Value *o, llvm::Value *d) { return c.load(w, mad(c, o, taps, d)); });
   emitLoopNest(c.b, {g.batch}, [&](llvm::ArrayRef<llvm::Value *> img) {
-    Loader la = [&](llvm::Value *o, llvm::Value *d) { return c.load(w, mad(c, o, taps, d)); };
     Loader lbt = [&](llvm::Value *p, llvm::Value *d) { return g.col(c, x, img[0], d, p); };
-    emitGemm(c, g.out_c, pos, taps, la, lbt, workspace, vw,
-             [&](llvm::Value *o, llvm::Value *p, llvm::Value *v) {
-               llvm::Value *flat = mad(c, mad(c, img[0], g.out_c, o), pos, p);
-               llvm::Value *ohv = c.b.CreateUDiv(p, c.i64(g.ow));
-               llvm::Value *owv = c.b.CreateURem(p, c.i64(g.ow));
-               if (point)
-                 point({img[0], o, ohv, owv}, flat, v);
-               else
-                 c.store(y, flat, v);
-             });
+    emitGemm(c, gl, nullptr, lbt, vw, [&](llvm::Value *o, llvm::Value *p, llvm::Value *v) {
+      llvm::Value *flat = mad(c, mad(c, img[0], g.out_c, o), pos, p);
+      llvm::Value *ohv = c.b.CreateUDiv(p, c.i64(g.ow));
+      llvm::Value *owv = c.b.CreateURem(p, c.i64(g.ow));
+      if (point)
+        point({img[0], o, ohv, owv}, flat, v);
+      else
+        c.store(y, flat, v);
+    });
   });
 }
 
@@ -228,7 +248,7 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
     return g.col(c, x, img, d, p);
   };
   emitGemm(
-      c, g.out_c, taps, g.batch * pos, la, lbt, workspace, vw,
+      c, gemmLayout(c, g.out_c, taps, g.batch * pos, vw, workspace), &la, lbt, vw,
       [&](llvm::Value *o, llvm::Value *d, llvm::Value *v) { c.store(dw, mad(c, o, taps, d), v); });
 }
 
@@ -240,19 +260,19 @@ void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *w
   int64_t taps = g.taps(), pos = g.positions();
   auto &b = c.b;
   c.zero(dx);
+  GemmLayout gl = gemmLayout(c, taps, pos, g.out_c, vw, workspace);
+  packA(c, gl, [&](llvm::Value *d, llvm::Value *o) { return c.load(w, mad(c, o, taps, d)); });
   emitLoopNest(b, {g.batch}, [&](llvm::ArrayRef<llvm::Value *> img) {
-    Loader la = [&](llvm::Value *d, llvm::Value *o) { return c.load(w, mad(c, o, taps, d)); };
     Loader lbt = [&](llvm::Value *p, llvm::Value *o) {
       return c.load(dy, mad(c, mad(c, img[0], g.out_c, o), pos, p));
     };
-    emitGemm(c, taps, pos, g.out_c, la, lbt, workspace, vw,
-             [&](llvm::Value *d, llvm::Value *p, llvm::Value *v) {
-               ConvGeometry::Position q = g.at(c, d, p);
-               emitIf(b, q.inside, [&] {
-                 llvm::Value *to = g.flat(c, img[0], q, false);
-                 c.store(dx, to, b.CreateFAdd(c.load(dx, to), v));
-               });
-             });
+    emitGemm(c, gl, nullptr, lbt, vw, [&](llvm::Value *d, llvm::Value *p, llvm::Value *v) {
+      ConvGeometry::Position q = g.at(c, d, p);
+      emitIf(b, q.inside, [&] {
+        llvm::Value *to = g.flat(c, img[0], q, false);
+        c.store(dx, to, b.CreateFAdd(c.load(dx, to), v));
+      });
+    });
   });
 }
 
