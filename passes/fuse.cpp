@@ -25,52 +25,43 @@ bool rowLogSoftmax(const ir::Function &f, const ir::Node &n) {
          n.attrs.i("axis") == 1;
 }
 
-/// Copies node n of `from` into `into` with operands mapped.
-ValueId copyNode(ir::Function &into, const ir::Function &from, const ir::Node &n,
-                 const std::vector<ValueId> &map) {
-  std::vector<ValueId> ops;
-  for (ValueId o : n.operands)
-    ops.push_back(map[size_t(o)]);
-  return into.addNode(n.op, std::move(ops), n.attrs, from.value(n.result).name);
-}
-
-/// Rebuilds `f` with every floating node (a broadcast or splat constant read
-/// only by elementwise ops, and no result) copied right before each user, so
-/// each copy can join its user's kernel and is never materialised.
-/// `copied` marks the copies.
+/// Rebuilds `f` with every floating node (floatingNodes) copied right before
+/// each user, its own floating operands first, so each copy can join its
+/// user's kernel and none is materialised. `copied` marks the copies.
 ir::Function placeFloating(const ir::Function &f, std::vector<bool> &copied) {
-  auto users = ir::valueUsers(f);
-  std::vector<bool> is_result(f.values().size(), false);
-  for (const ir::Result &r : f.results())
-    is_result[size_t(r.value)] = true;
-  std::vector<bool> floating(f.nodes().size(), false);
-  for (size_t i = 0; i < f.nodes().size(); ++i) {
-    const ir::Node &n = f.nodes()[i];
-    if (!floatingOp(n.op) || is_result[size_t(n.result)] || users[size_t(n.result)].empty())
-      continue;
-    bool ok = true;
-    for (int32_t u : users[size_t(n.result)])
-      ok = ok && ir::isElementwise(f.nodes()[size_t(u)].op);
-    floating[i] = ok;
-  }
+  std::vector<bool> floating = floatingNodes(f);
   ir::Function out(f.name());
   std::vector<ValueId> map(f.values().size(), ir::kNoValue);
   for (const ir::Arg &a : f.args())
     map[size_t(a.value)] = out.addArg(a.name, a.role, f.type(a.value));
+  // The value of `v` for one user: a fresh copy of a floating node (once per
+  // user), or the value already built.
+  std::map<ValueId, ValueId> local;
+  auto place = [&](auto &self, ValueId v) -> ValueId {
+    int32_t node = f.value(v).node;
+    if (node < 0 || !floating[size_t(node)])
+      return map[size_t(v)];
+    auto it = local.find(v);
+    if (it != local.end())
+      return it->second;
+    const ir::Node &n = f.nodes()[size_t(node)];
+    std::vector<ValueId> ops;
+    for (ValueId o : n.operands)
+      ops.push_back(self(self, o));
+    ValueId copy = out.addNode(n.op, std::move(ops), n.attrs, f.value(v).name);
+    copied.resize(out.nodes().size(), false);
+    copied.back() = true;
+    return local[v] = copy;
+  };
   for (size_t i = 0; i < f.nodes().size(); ++i) {
     const ir::Node &n = f.nodes()[i];
     if (floating[i])
       continue;
-    std::vector<ValueId> local = map; // floating operands copied for this user only
-    for (ValueId o : n.operands) {
-      const ir::Value &ov = f.value(o);
-      if (ov.node >= 0 && floating[size_t(ov.node)] && local[size_t(o)] == map[size_t(o)]) {
-        local[size_t(o)] = copyNode(out, f, f.nodes()[size_t(ov.node)], map);
-        copied.resize(out.nodes().size(), false);
-        copied.back() = true;
-      }
-    }
-    map[size_t(n.result)] = copyNode(out, f, n, local);
+    local.clear();
+    std::vector<ValueId> ops;
+    for (ValueId o : n.operands)
+      ops.push_back(place(place, o));
+    map[size_t(n.result)] = out.addNode(n.op, std::move(ops), n.attrs, f.value(n.result).name);
   }
   for (const ir::Result &r : f.results())
     out.addResult(r.name, r.role, map[size_t(r.value)], r.updates);
@@ -82,6 +73,37 @@ ir::Function placeFloating(const ir::Function &f, std::vector<bool> &copied) {
 enum class Open { None, Chain, Epilogue };
 
 } // namespace
+
+std::vector<bool> floatingNodes(const ir::Function &f) {
+  auto users = ir::valueUsers(f);
+  std::vector<bool> is_result(f.values().size(), false);
+  for (const ir::Result &r : f.results())
+    is_result[size_t(r.value)] = true;
+  std::vector<bool> floating(f.nodes().size(), false);
+  for (size_t i = 0; i < f.nodes().size(); ++i) {
+    const ir::Node &n = f.nodes()[i];
+    const auto &us = users[size_t(n.result)];
+    if (is_result[size_t(n.result)] || us.empty())
+      continue;
+    bool ok = true;
+    for (int32_t u : us)
+      ok = ok && ir::isElementwise(f.nodes()[size_t(u)].op);
+    if (ir::isElementwise(n.op)) {
+      // An elementwise op of arguments (and floating values) with one reader:
+      // computed in that reader's loop instead (the optimizer's decay of its
+      // state, say), never twice.
+      ok = ok && us.size() == 1;
+      for (ValueId o : n.operands) {
+        int32_t src = f.value(o).node;
+        ok = ok && (src < 0 || floating[size_t(src)]);
+      }
+    } else {
+      ok = ok && floatingOp(n.op);
+    }
+    floating[i] = ok;
+  }
+  return floating;
+}
 
 ir::Function fuseKernels(const ir::Function &in) {
   std::vector<bool> copied;

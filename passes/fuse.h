@@ -5,7 +5,8 @@
 //   - a chain of elementwise ops of one shape, with the broadcasts, splat
 //     constants and one_hot encodings they read, is one loop (such a node
 //     read by several chains is duplicated into each, so none is
-//     materialised);
+//     materialised); an elementwise op of arguments with one reader (the
+//     decay of an optimizer's state) is computed in its reader's loop;
 //   - a reduce_sum of a chain or epilogue value ends its loop (bias gradients,
 //     loss sums);
 //   - elementwise ops after a matmul, conv2d or row-wise log_softmax of the
@@ -34,5 +35,11 @@ public:
 
 /// `f` partitioned into kernels as described above.
 ir::Function fuseKernels(const ir::Function &f);
+
+/// The nodes fusion copies next to each elementwise reader instead of
+/// computing once: broadcasts, splat constants and one_hot encodings read
+/// only by elementwise ops, and elementwise ops of arguments (or of such
+/// nodes) with a single elementwise reader. Never a result.
+std::vector<bool> floatingNodes(const ir::Function &f);
 
 } // namespace gradc::passes

@@ -3,6 +3,7 @@
 
 #include "ir/clone.h"
 #include "ir/graph_algorithms.h"
+#include "passes/fuse.h"
 
 #include <algorithm>
 #include <set>
@@ -11,16 +12,6 @@ namespace gradc::passes {
 namespace {
 
 using ir::ValueId;
-
-bool floats(const ir::Function &f, const std::vector<std::vector<int32_t>> &users,
-            const ir::Node &n) {
-  if (n.op != ir::OpKind::Broadcast && n.op != ir::OpKind::Constant && n.op != ir::OpKind::OneHot)
-    return false;
-  for (int32_t u : users[size_t(n.result)])
-    if (!ir::isElementwise(f.nodes()[size_t(u)].op))
-      return false;
-  return true;
-}
 
 } // namespace
 
@@ -53,9 +44,8 @@ ir::Function scheduleForMemory(const ir::Function &f) {
         edge(u, def);
   }
 
-  std::vector<bool> floating(n), chainy(n);
+  std::vector<bool> floating = floatingNodes(f), chainy(n);
   for (size_t i = 0; i < n; ++i) {
-    floating[i] = floats(f, users, nodes[i]);
     chainy[i] = ir::isElementwise(nodes[i].op) || nodes[i].op == ir::OpKind::ReduceSum;
   }
   // Bytes a value holds until its last reader runs (arguments and floating
