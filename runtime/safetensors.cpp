@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <unistd.h>
 
@@ -167,11 +168,17 @@ Expected<std::vector<Entry>> parseHeader(const uint8_t *begin, const uint8_t *en
   return entries;
 }
 
+/// Where the bytes come from: a file read in pieces, or a buffer in memory.
+struct Source {
+  uint64_t size = 0;
+  std::function<Status(uint64_t offset, uint64_t n, void *dst)> read;
+};
+
 /// Reads and checks a file in order, allocating only for what has passed:
 /// the 8-byte length, the header (at most kMaxSafetensorsHeader bytes), the
 /// entries and their layout against the file's size, and only then the data.
-Expected<TensorMap> read(const support::InputFile &file) {
-  uint64_t size = file.size();
+Expected<TensorMap> read(const Source &file) {
+  uint64_t size = file.size;
   if (size < 8)
     return Error("file of " + std::to_string(size) +
                  " bytes is too short for the 8-byte header length");
@@ -247,9 +254,26 @@ std::string serialize(const std::string &header, const TensorMap &tensors) {
 
 Expected<TensorMap> readSafetensors(const std::string &path) {
   GRADC_TRY(file, support::InputFile::open(path, "safetensors file"));
-  auto tensors = read(file);
+  Source source{file.size(), [&file](uint64_t offset, uint64_t n, void *dst) {
+                  return file.read(offset, n, dst);
+                }};
+  auto tensors = read(source);
   if (!tensors && tensors.error().message().rfind(path + ": ", 0) != 0)
     return tensors.error().withPrefix(path + ": ");
+  return tensors;
+}
+
+Expected<TensorMap> parseSafetensors(std::string_view bytes, const std::string &name) {
+  Source source{bytes.size(), [bytes](uint64_t offset, uint64_t n, void *dst) -> Status {
+                  GRADC_CHECK(offset <= bytes.size() && n <= bytes.size() - offset,
+                              "read past the end of a checked buffer");
+                  if (n > 0) // an empty data section has no buffer: dst may be null
+                    std::memcpy(dst, bytes.data() + offset, size_t(n));
+                  return Status::ok();
+                }};
+  auto tensors = read(source);
+  if (!tensors)
+    return tensors.error().withPrefix(name + ": ");
   return tensors;
 }
 

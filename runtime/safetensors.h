@@ -6,6 +6,7 @@
 #include "runtime/tensor.h"
 
 #include <string>
+#include <string_view>
 
 namespace gradc::runtime {
 
@@ -18,6 +19,10 @@ inline constexpr uint64_t kMaxSafetensorsHeader = 100ull << 20;
 /// overlapping or gapped data, or a malformed header is an Error naming the
 /// file and the tensor.
 Expected<TensorMap> readSafetensors(const std::string &path);
+
+/// As readSafetensors, from the bytes of a whole file held in memory (the
+/// fuzzer's entry point); `name` stands for the file in messages.
+Expected<TensorMap> parseSafetensors(std::string_view bytes, const std::string &name);
 
 /// Writes `tensors` (sorted by name, 8-byte aligned header) to a temporary
 /// file beside `path` and renames it over `path`, so a failure never leaves

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <signal.h>
 #include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -72,23 +73,74 @@ Expected<std::string> readSmallFile(const std::string &path, const std::string &
   return text;
 }
 
+namespace {
+
+/// Writes all of `data` to `fd`, then flushes it to the disk; false with errno set on failure.
+bool writeAll(int fd, const std::string &data) {
+  const char *p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, std::min<size_t>(left, 1u << 30));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = EIO;
+      return false;
+    }
+    p += n;
+    left -= size_t(n);
+  }
+  return ::fsync(fd) == 0;
+}
+
+/// Removes "<path>.tmp.<pid>" files that a killed gradc left beside `path`: temporaries whose
+/// process no longer exists. Best effort; the target itself is never touched.
+void removeStaleTemporaries(const std::string &path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path target(path);
+  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string prefix = target.filename().string() + ".tmp.";
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    std::string pid = name.substr(prefix.size());
+    if (pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    if (::kill(pid_t(std::stol(pid)), 0) != 0 && errno == ESRCH)
+      ::unlink(it->path().c_str());
+  }
+}
+
+} // namespace
+
 Status writeFileAtomic(const std::string &path, const std::string &data) {
+  // The temporary is created fresh (O_EXCL, no symbolic link followed); one left by a dead
+  // process with our pid is removed first.
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE *f = std::fopen(tmp.c_str(), "wb");
-  if (!f)
+  int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(tmp.c_str(), flags, 0666);
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0)
+    fd = ::open(tmp.c_str(), flags, 0666);
+  if (fd < 0)
     return Error(path + ": cannot write: " + std::strerror(errno));
-  bool ok = data.empty() || std::fwrite(data.data(), 1, data.size(), f) == data.size();
-  ok = std::fflush(f) == 0 && ok;
-  int err = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (ok && std::rename(tmp.c_str(), path.c_str()) != 0) {
+  bool ok = writeAll(fd, data);
+  int err = ok ? 0 : errno;
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
     err = errno;
     ok = false;
   }
   if (!ok) {
-    std::remove(tmp.c_str());
+    ::unlink(tmp.c_str());
     return Error(path + ": cannot write: " + std::strerror(err ? err : EIO));
   }
+  removeStaleTemporaries(path);
   return Status::ok();
 }
 

@@ -42,8 +42,11 @@ private:
 Expected<std::string> readSmallFile(const std::string &path, const std::string &what,
                                     uint64_t max_bytes);
 
-/// Writes `data` to `path` atomically. The error reads
-/// "<path>: cannot write: <reason>".
+/// Writes `data` to `path` atomically: to "<path>.tmp.<pid>" (created fresh,
+/// flushed to disk), then renamed over `path`, so that `path` holds either its
+/// old content or all of `data`, whenever the process dies. On an error the
+/// temporary is removed; one left by a killed process is removed by the next
+/// successful write to `path`. The error reads "<path>: cannot write: <reason>".
 Status writeFileAtomic(const std::string &path, const std::string &data);
 
 /// True when `a` and `b` name the same file: the same inode where both exist

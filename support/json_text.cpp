@@ -141,7 +141,9 @@ std::string lineColumn(std::string_view text, size_t pos) {
 Status checkJsonText(std::string_view text, int max_depth) {
   // nlohmann's lexer takes a NUL byte for the end of the input, so text after
   // one would be ignored; no valid JSON text holds a raw NUL anywhere.
-  if (const void *nul = std::memchr(text.data(), '\0', text.size())) {
+  // An empty text may have no buffer at all, and memchr must not see a null pointer.
+  const void *nul = text.empty() ? nullptr : std::memchr(text.data(), '\0', text.size());
+  if (nul) {
     size_t pos = size_t(static_cast<const char *>(nul) - text.data());
     return Error(lineColumn(text, pos) + ": invalid JSON: a NUL byte");
   }

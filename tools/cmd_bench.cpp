@@ -4,6 +4,7 @@
 #include "runtime/init.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
+#include "tools/memory_limit.h"
 #include "tools/model_io.h"
 #include "tools/pipeline_flags.h"
 
@@ -63,6 +64,15 @@ Expected<BenchResult> bench(const Args &args) {
   auto start = Clock::now();
   GRADC_TRY(pipeline, pipelineOptions(args));
   GRADC_TRY(m, compileModel(args.positional[0], dims, Functions::All, pipeline));
+  uint64_t limit = defaultMaxMemory();
+  if (args.has("max-memory")) {
+    GRADC_TRY(l, parseByteSize("max-memory", args.get("max-memory")));
+    limit = l;
+  }
+  // Forward and train_step are bound at once: two calls' buffers.
+  MemoryNeed need = estimateMemory(m, r.backend);
+  need.arena = need.arena > UINT64_MAX / 2 ? UINT64_MAX : need.arena * 2;
+  GRADC_TRY_STATUS(checkMemory("bench", need, limit));
   runtime::TensorMap feed = runtime::randomInputs(m, 0);
   runtime::TensorMap all = runtime::initParams(m, 0);
   runtime::TensorMap state = runtime::initState(m);
@@ -129,6 +139,7 @@ int cmdBench(int argc, char **argv) {
                                            {"format", true},
                                            {"dim", true, true},
                                            {"backend", true},
+                                           {"max-memory", true},
                                            {"min-time", true}}));
   if (!args)
     return fail(args.error().message());

@@ -5,6 +5,7 @@
 #include "support/files.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
+#include "tools/memory_limit.h"
 #include "tools/model_io.h"
 #include "tools/pipeline_flags.h"
 
@@ -15,6 +16,7 @@ struct RunOptions {
   std::string model, feed, out, weights, backend;
   uint64_t seed = 0;
   int64_t steps = 0;
+  uint64_t max_memory = 0;
   frontend::DimOverrides dims;
   passes::PipelineOptions pipeline; ///< with the --input-grad inputs
 };
@@ -28,6 +30,7 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
                                                {"steps", true},
                                                {"dim", true, true},
                                                {"backend", true},
+                                               {"max-memory", true},
                                                {"input-grad", true, true}})));
   RunOptions o;
   if (args.positional.size() != 1)
@@ -47,6 +50,12 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   GRADC_TRY(seed, parseCount("seed", args.get("seed", "0")));
   GRADC_TRY(steps, parseCount("steps", args.get("steps", "0")));
   GRADC_TRY(dims, parseDims(args.all("dim")));
+  if (args.has("max-memory")) {
+    GRADC_TRY(limit, parseByteSize("max-memory", args.get("max-memory")));
+    o.max_memory = limit;
+  } else {
+    o.max_memory = defaultMaxMemory();
+  }
   o.seed = uint64_t(seed);
   o.steps = steps;
   o.dims = dims;
@@ -75,6 +84,8 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
   GRADC_TRY(module,
             compileModel(o.model, o.dims, o.steps > 0 ? Functions::Training : Functions::Forward,
                          o.pipeline));
+  // Nothing the size of the model is allocated before this check.
+  GRADC_TRY_STATUS(checkMemory("run", estimateMemory(module, o.backend), o.max_memory));
   // The feed first: a wrong feed is refused before parameters (possibly
   // gigabytes) are read or initialised.
   GRADC_TRY(feed, loadFeed(module, o.feed));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gradc needs to build and test, and only those still missing.
 # Idempotent and non-interactive; run as root. Usage: bash tools/setup.sh [--goldens]
-#   --goldens  also python3-torch and python3-numpy, needed only by tests/e2e/make_goldens.sh.
+#   --goldens     also python3-torch and python3-numpy, needed only by tests/e2e/make_goldens.sh.
+#   --sanitizers  also clang-19 and its runtimes (ASan, UBSan, libFuzzer): tools/sanitize.sh.
 set -euo pipefail
 
 packages=(cmake ninja-build g++ llvm-19-dev llvm-19-tools libboost-graph-dev nlohmann-json3-dev
@@ -9,8 +10,9 @@ packages=(cmake ninja-build g++ llvm-19-dev llvm-19-tools libboost-graph-dev nlo
 for arg in "$@"; do
   case "$arg" in
     --goldens) packages+=(python3-torch python3-numpy) ;;
-    -h | --help) sed -n '2,4p' "$0"; exit 0 ;;
-    *) echo "setup.sh: unknown argument '$arg' (expected --goldens)" >&2; exit 2 ;;
+    --sanitizers) packages+=(clang-19 libclang-rt-19-dev) ;;
+    -h | --help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown argument '$arg' (expected --goldens or --sanitizers)" >&2; exit 2 ;;
   esac
 done
 
