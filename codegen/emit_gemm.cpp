@@ -117,15 +117,20 @@ void emitGemm(EmitContext &c, const GemmLayout &g, const Loader *a, const Loader
             b.CreateLoad(vecTy, acc[size_t(i * nv + v)]),
             b.CreateConstInBoundsGEP1_64(c.f32Ty(), tile, uint64_t(i * nr + v * vw)),
             llvm::Align(4));
-    emitLoopNest(b, {mr, nr}, [&](llvm::ArrayRef<llvm::Value *> ij) {
-      llvm::Value *row = mad(c, pj[1], mr, ij[0]);
-      llvm::Value *col = mad(c, pj[0], nr, ij[1]);
-      llvm::Value *valid =
-          b.CreateAnd(b.CreateICmpSLT(row, c.i64(m)), b.CreateICmpSLT(col, c.i64(n)));
-      emitIf(b, valid, [&] {
-        sink(row, col,
-             b.CreateLoad(c.f32Ty(),
-                          b.CreateInBoundsGEP(c.f32Ty(), tile, mad(c, ij[0], nr, ij[1]))));
+    // Only the valid part of an edge tile: min(mr, m - row0) rows and
+    // min(nr, n - col0) columns, as counted loops without a test per
+    // element, so the epilogue vectorises along the columns.
+    llvm::Value *row0 = b.CreateMul(pj[1], c.i64(mr)), *col0 = b.CreateMul(pj[0], c.i64(nr));
+    auto clampTo = [&](llvm::Value *left, int64_t most) {
+      return b.CreateSelect(b.CreateICmpSLT(left, c.i64(most)), left, c.i64(most));
+    };
+    llvm::Value *rows = clampTo(b.CreateSub(c.i64(m), row0), mr);
+    llvm::Value *colsLeft = clampTo(b.CreateSub(c.i64(n), col0), nr);
+    emitCountedLoop(b, rows, [&](llvm::Value *i) {
+      emitCountedLoop(b, colsLeft, [&](llvm::Value *j) {
+        llvm::Value *x =
+            b.CreateLoad(c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), tile, mad(c, i, nr, j)));
+        sink(b.CreateAdd(row0, i), b.CreateAdd(col0, j), x);
       });
     });
   });

@@ -42,6 +42,24 @@ void emitLoopNest(llvm::IRBuilder<> &b, llvm::ArrayRef<int64_t> extents, LoopBod
   emitNest(b, extents, ivs, body);
 }
 
+void emitCountedLoop(llvm::IRBuilder<> &b, llvm::Value *count,
+                     llvm::function_ref<void(llvm::Value *)> body) {
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext &ctx = b.getContext();
+  llvm::BasicBlock *pre = b.GetInsertBlock();
+  llvm::BasicBlock *loop = llvm::BasicBlock::Create(ctx, "loop", fn);
+  llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx, "loop.exit", fn);
+  b.CreateBr(loop);
+  b.SetInsertPoint(loop);
+  llvm::PHINode *iv = b.CreatePHI(b.getInt64Ty(), 2, "i");
+  iv->addIncoming(b.getInt64(0), pre);
+  body(iv);
+  llvm::Value *next = b.CreateAdd(iv, b.getInt64(1), "i.next", true, true);
+  iv->addIncoming(next, b.GetInsertBlock());
+  b.CreateCondBr(b.CreateICmpSLT(next, count), loop, exit);
+  b.SetInsertPoint(exit);
+}
+
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond, llvm::function_ref<void()> then) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   llvm::BasicBlock *thenBB = llvm::BasicBlock::Create(b.getContext(), "if.then", fn);

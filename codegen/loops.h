@@ -18,6 +18,11 @@ using LoopBody = llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>)>;
 /// extent emits nothing; an empty nest runs the body once.
 void emitLoopNest(llvm::IRBuilder<> &b, llvm::ArrayRef<int64_t> extents, LoopBody body);
 
+/// Emits `for i < count { body }` for a run-time `count` (i64) that is at
+/// least 1, and leaves the builder after it.
+void emitCountedLoop(llvm::IRBuilder<> &b, llvm::Value *count,
+                     llvm::function_ref<void(llvm::Value *)> body);
+
 /// Emits `if (cond) then()` and leaves the builder after it.
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond, llvm::function_ref<void()> then);
 
