@@ -55,7 +55,8 @@ TEST(Gemm, OddShapesAllTransposesMatchInterpreter) {
     SCOPED_TRACE("transpose_a " + std::to_string(t & 1) + ", transpose_b " +
                  std::to_string(t >> 1));
     ir::Module m = matmuls(t & 1, t >> 1, 24, uint32_t(t + 1));
-    for (const plan::Kernel &k : plan::buildPlan(m).functions[0].kernels)
+    plan::ModulePlan p = plan::buildPlan(m);
+    for (const plan::Kernel &k : p.functions[0].kernels)
       packed += k.workspace_bytes > 0;
     // Sums over k = 257 in a different order: float rounding, not exactness.
     expectJitMatchesInterpreter(m, uint32_t(t), -1, 1, 1e-4, 1e-5);
@@ -126,7 +127,8 @@ TEST(Gemm, ConvolutionsAsImplicitGemmMatchInterpreter) {
     SCOPED_TRACE("conv " + std::to_string(k.o) + "x" + std::to_string(k.c) + "x" +
                  std::to_string(k.kh) + "x" + std::to_string(k.kw));
     ir::Module m = convModule(k);
-    for (const plan::Kernel &kn : plan::buildPlan(m).functions[0].kernels)
+    plan::ModulePlan p = plan::buildPlan(m);
+    for (const plan::Kernel &kn : p.functions[0].kernels)
       packed += kn.workspace_bytes > 0;
     expectJitMatchesInterpreter(m, 5, -1, 1, 1e-4, 1e-5);
   }
