@@ -9,6 +9,8 @@
 #include "tools/model_io.h"
 #include "tools/pipeline_flags.h"
 
+#include <cmath>
+
 namespace gradc::tools {
 namespace {
 
@@ -19,6 +21,7 @@ struct RunOptions {
   uint64_t max_memory = 0;
   frontend::DimOverrides dims;
   passes::PipelineOptions pipeline; ///< with the --input-grad inputs
+  bool allow_nonfinite = false;     ///< accept NaN/Inf in feed and weights, and as a loss
 };
 
 Expected<RunOptions> parseRunOptions(int argc, char **argv) {
@@ -31,6 +34,7 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
                                                {"dim", true, true},
                                                {"backend", true},
                                                {"max-memory", true},
+                                               {"allow-nonfinite", false},
                                                {"input-grad", true, true}})));
   RunOptions o;
   if (args.positional.size() != 1)
@@ -47,6 +51,7 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   o.out = args.get("out");
   o.weights = args.get("weights");
   o.backend = args.get("backend", "jit");
+  o.allow_nonfinite = args.has("allow-nonfinite");
   GRADC_TRY(seed, parseCount("seed", args.get("seed", "0")));
   GRADC_TRY(steps, parseCount("steps", args.get("steps", "0")));
   GRADC_TRY(dims, parseDims(args.all("dim")));
@@ -88,10 +93,10 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
   GRADC_TRY_STATUS(checkMemory("run", estimateMemory(module, o.backend), o.max_memory));
   // The feed first: a wrong feed is refused before parameters (possibly
   // gigabytes) are read or initialised.
-  GRADC_TRY(feed, loadFeed(module, o.feed));
+  GRADC_TRY(feed, loadFeed(module, o.feed, o.allow_nonfinite));
   runtime::TensorMap params;
   if (!o.weights.empty()) {
-    GRADC_TRY(w, loadWeights(module, o.weights));
+    GRADC_TRY(w, loadWeights(module, o.weights, o.allow_nonfinite));
     params = std::move(w);
   } else {
     params = runtime::initParams(module, o.seed);
@@ -117,6 +122,12 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
   for (int64_t i = 0; i < o.steps; ++i) {
     GRADC_TRY(res, exec->call("train_step", merged({&feed, &params, &state, &scalars})));
     losses.f32[size_t(i)] = res.at("loss").f32[0];
+    // Training that diverged stops here, not after more steps of NaN.
+    if (!o.allow_nonfinite && !std::isfinite(losses.f32[size_t(i)]))
+      return Error(o.model + ": training diverged: the loss of step " + std::to_string(i + 1) +
+                   " of " + std::to_string(o.steps) + " is " +
+                   (std::isnan(losses.f32[size_t(i)]) ? "NaN" : "infinite") +
+                   " (try a smaller learning rate; --allow-nonfinite runs on)");
     // Updated params and state come back under their own names; a param
     // the loss never reaches has no update (ParamInfo::trained).
     for (auto &[name, t] : res) {

@@ -5,6 +5,8 @@
 #include "runtime/jit.h"
 #include "runtime/safetensors.h"
 
+#include <cmath>
+
 namespace gradc::tools {
 
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
@@ -50,14 +52,28 @@ Status checkTensorSet(const std::string &path, const char *what,
   return Status::ok();
 }
 
+/// The first NaN or infinite value of an F32 tensor in `tensors`, as an error.
+Status checkFinite(const runtime::TensorMap &tensors, const std::string &path, const char *what) {
+  for (const auto &[name, t] : tensors)
+    for (size_t i = 0; i < t.f32.size(); ++i)
+      if (!std::isfinite(t.f32[i]))
+        return Error(path + ": " + what + " tensor '" + name + "': element " + std::to_string(i) +
+                     " is " + (std::isnan(t.f32[i]) ? "NaN" : "infinite") +
+                     " (pass --allow-nonfinite to accept non-finite values)");
+  return Status::ok();
+}
+
 } // namespace
 
-Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path) {
+Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path,
+                                         bool allow_nonfinite) {
   GRADC_TRY(w, runtime::readSafetensors(path));
   std::vector<std::pair<std::string, ir::TensorType>> want;
   for (const ir::ParamInfo &p : m.params)
     want.push_back({p.name, p.type});
   GRADC_TRY_STATUS(checkTensorSet(path, "weight", want, w));
+  if (!allow_nonfinite)
+    GRADC_TRY_STATUS(checkFinite(w, path, "weight"));
   return w;
 }
 
@@ -76,7 +92,8 @@ Status checkLabels(const ir::Module &m, const runtime::TensorMap &feed, const st
   return Status::ok();
 }
 
-Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &path) {
+Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &path,
+                                      bool allow_nonfinite) {
   GRADC_TRY(feed, runtime::readSafetensors(path));
   const ir::Function *fwd = m.find("forward");
   GRADC_CHECK(fwd != nullptr, "module without forward");
@@ -86,6 +103,8 @@ Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &pa
       want.push_back({a.name, fwd->type(a.value)});
   GRADC_TRY_STATUS(checkTensorSet(path, "feed", want, feed));
   GRADC_TRY_STATUS(checkLabels(m, feed, path));
+  if (!allow_nonfinite)
+    GRADC_TRY_STATUS(checkFinite(feed, path, "feed"));
   return feed;
 }
 

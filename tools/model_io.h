@@ -29,11 +29,17 @@ Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOv
 
 /// Reads parameters by PyTorch name. A missing, extra or wrongly shaped
 /// tensor is an error naming the file and the tensor.
-Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path);
+/// A NaN or infinite value is an error naming the tensor and element unless
+/// `allow_nonfinite`.
+Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path,
+                                         bool allow_nonfinite = false);
 
 /// Reads one tensor per model input, named as the input. Also checks class
 /// indices for a cross-entropy target lie in [0, classes).
-Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &path);
+/// A NaN or infinite value is an error naming the tensor and element unless
+/// `allow_nonfinite`.
+Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &path,
+                                      bool allow_nonfinite = false);
 
 /// Checks class indices of the cross-entropy target in `feed`; `where`
 /// names the source in the message.

@@ -59,3 +59,8 @@ raw("feed_duplicate_name",
 raw("feed_name_injection",
     b'{"x": ' + x_entry + b', "target": ' + t_entry +
     b', "evil\\n\\u001b[2J": {"dtype": "F32", "shape": [0], "data_offsets": [80, 80]}}', body)
+# A feed with a NaN: refused when read, unless --allow-nonfinite.
+nan_feed = dict(feed)
+nan_feed["x"] = feed["x"].copy()
+nan_feed["x"].reshape(-1)[5] = np.nan
+save_st(out("feed_nan"), nan_feed)
