@@ -13,23 +13,11 @@ void emitNest(llvm::IRBuilder<> &b, llvm::ArrayRef<int64_t> extents,
     body(ivs);
     return;
   }
-  int64_t n = extents[ivs.size()];
-  llvm::Function *fn = b.GetInsertBlock()->getParent();
-  llvm::LLVMContext &ctx = b.getContext();
-  llvm::BasicBlock *pre = b.GetInsertBlock();
-  llvm::BasicBlock *loop = llvm::BasicBlock::Create(ctx, "loop", fn);
-  llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx, "loop.exit", fn);
-  b.CreateBr(loop);
-  b.SetInsertPoint(loop);
-  llvm::PHINode *iv = b.CreatePHI(b.getInt64Ty(), 2, "i");
-  iv->addIncoming(b.getInt64(0), pre);
-  ivs.push_back(iv);
-  emitNest(b, extents, ivs, body);
-  ivs.pop_back();
-  llvm::Value *next = b.CreateAdd(iv, b.getInt64(1), "i.next", true, true);
-  iv->addIncoming(next, b.GetInsertBlock());
-  b.CreateCondBr(b.CreateICmpSLT(next, b.getInt64(n)), loop, exit);
-  b.SetInsertPoint(exit);
+  emitCountedLoop(b, b.getInt64(extents[ivs.size()]), [&](llvm::Value *iv) {
+    ivs.push_back(iv);
+    emitNest(b, extents, ivs, body);
+    ivs.pop_back();
+  });
 }
 
 } // namespace
