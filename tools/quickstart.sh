@@ -58,6 +58,7 @@ build/gradc bench "$model" --min-time 0.2
 hint() { printf '  %-72s # %s\n' "$1" "$2"; }
 printf '\nWhat next:\n'
 hint "build/gradc dump $model --stage train" "forward + backward + SGD in one function"
+hint "build/gradc dump $model --stage plan" "the fused kernels and where each value lives"
 hint "build/gradc dump $model --stage llvm" "the LLVM IR the JIT compiles"
 hint "build/gradc compile $model -o smol.o --header smol.h" "an object for your own C program"
 hint "cat examples/embed/README.md" "embedding it with nothing but libc"
