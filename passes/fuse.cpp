@@ -111,15 +111,13 @@ ir::Function fuseKernels(const ir::Function &in) {
   const auto &nodes = f.nodes();
   int32_t kernel = -1;
   Open open = Open::None;
-  ir::Shape shape;           // the open kernel's element shape
-  std::vector<bool> in_open; // by ValueId: computed in the open kernel
-  in_open.assign(f.values().size(), false);
-  size_t pending = 0; // floating nodes waiting for their user
+  ir::Shape shape;                                     // the open kernel's element shape
+  std::vector<int32_t> made_in(f.values().size(), -1); // by ValueId: the kernel computing it
+  size_t pending = 0;                                  // floating nodes waiting for their user
   auto start = [&](Open kind, const ir::Shape &s) {
     ++kernel;
     open = kind;
     shape = s;
-    std::fill(in_open.begin(), in_open.end(), false);
   };
   for (size_t i = 0; i < nodes.size(); ++i) {
     const ir::Node &n = nodes[i];
@@ -130,7 +128,7 @@ ir::Function fuseKernels(const ir::Function &in) {
     }
     bool reads_open = false;
     for (ValueId o : n.operands)
-      reads_open = reads_open || in_open[size_t(o)];
+      reads_open = reads_open || made_in[size_t(o)] == kernel;
     if (ir::isElementwise(n.op)) {
       if (!(open != Open::None && s == shape && reads_open))
         start(Open::Chain, s);
@@ -144,7 +142,7 @@ ir::Function fuseKernels(const ir::Function &in) {
     }
     for (size_t p = i - pending; p <= i; ++p) {
       f.setKernel(p, kernel);
-      in_open[size_t(nodes[p].result)] = open != Open::None || p == i;
+      made_in[size_t(nodes[p].result)] = kernel;
     }
     pending = 0;
   }
