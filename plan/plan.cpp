@@ -77,21 +77,6 @@ std::vector<Kernel> kernelsOf(const ir::Function &f) {
   return ks;
 }
 
-/// How kernel `k` reads value `v` (not produced in k): only at the index it
-/// writes (a direct operand of the elementwise chain), or anywhere.
-bool readsOnlyAtSameIndex(const ir::Function &f, const Kernel &k, ValueId v) {
-  if (k.kind == KernelKind::Generic || k.kind == KernelKind::View)
-    return false;
-  for (int32_t i = k.first; i < k.end; ++i) {
-    const ir::Node &n = f.nodes()[size_t(i)];
-    bool direct = ir::isElementwise(n.op);
-    for (ValueId o : n.operands)
-      if (o == v && !direct)
-        return false;
-  }
-  return true;
-}
-
 int32_t kernelOfNode(const std::vector<Kernel> &ks, int32_t node) {
   auto it = std::upper_bound(ks.begin(), ks.end(), node,
                              [](int32_t n, const Kernel &k) { return n < k.first; });
@@ -231,6 +216,19 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n) {
   default:
     return 0;
   }
+}
+
+bool readsOnlyAtSameIndex(const ir::Function &f, const Kernel &k, ValueId v) {
+  if (k.kind == KernelKind::Generic || k.kind == KernelKind::View)
+    return false;
+  for (int32_t i = k.first; i < k.end; ++i) {
+    const ir::Node &n = f.nodes()[size_t(i)];
+    bool direct = ir::isElementwise(n.op) && i != k.root;
+    for (ValueId o : n.operands)
+      if (o == v && !direct)
+        return false;
+  }
+  return true;
 }
 
 const char *kernelKindName(KernelKind k) {

@@ -137,6 +137,12 @@ struct ModulePlan {
   static const TensorSlot *find(const std::vector<TensorSlot> &slots, const std::string &name);
 };
 
+/// Whether kernel `k` of `f` reads value `v` only at the index it writes:
+/// `v` is read only as a direct operand of the kernel's elementwise ops (not
+/// by a broadcast, a reduction or the kernel's matmul/conv root), so an
+/// in-place result or update may overwrite it element by element.
+bool readsOnlyAtSameIndex(const ir::Function &f, const Kernel &k, ir::ValueId v);
+
 /// Builds the plan of every function of `m` (which must verify). A function
 /// without kernel assignments gets one kernel per node.
 ModulePlan buildPlan(const ir::Module &m);

@@ -21,19 +21,6 @@ ValueId owner(const FunctionPlan &p, ValueId v) {
   return v;
 }
 
-bool onlySameIndexReads(const ir::Function &f, const Kernel &k, ValueId v) {
-  if (k.kind == KernelKind::Generic || k.kind == KernelKind::View)
-    return false;
-  for (int32_t i = k.first; i < k.end; ++i) {
-    const ir::Node &n = f.nodes()[size_t(i)];
-    bool direct = ir::isElementwise(n.op);
-    for (ValueId o : n.operands)
-      if (o == v && (!direct || i == k.root))
-        return false;
-  }
-  return true;
-}
-
 } // namespace
 
 Status checkPlan(const ir::Function &f, const FunctionPlan &p) {
@@ -99,7 +86,7 @@ Status checkPlan(const ir::Function &f, const FunctionPlan &p) {
       if (vp.index < 0 || size_t(vp.index) >= f.args().size())
         return err(v, "updates no argument");
       ValueId old = f.args()[size_t(vp.index)].value;
-      if (!onlySameIndexReads(f, k, old))
+      if (!readsOnlyAtSameIndex(f, k, old))
         return err(v, "is updated in place by a kernel that reads the old value elsewhere");
       for (int32_t u : users[size_t(old)])
         if (kernel_of[size_t(u)] > kernel_of[i])
@@ -123,7 +110,7 @@ Status checkPlan(const ir::Function &f, const FunctionPlan &p) {
         if (ValueId(w) == v || p.values[w].home == Home::Register ||
             owner(p, ValueId(w)) != owner(p, v) || def[w] >= kernel_of[i])
           continue;
-        if (is_result[w] || last[w] > kernel_of[i] || !onlySameIndexReads(f, k, ValueId(w)))
+        if (is_result[w] || last[w] > kernel_of[i] || !readsOnlyAtSameIndex(f, k, ValueId(w)))
           return err(v, "takes the memory of " + names[w] + ", which is still needed");
       }
       break;
