@@ -7,6 +7,8 @@
 #include "codegen/lower.h"
 
 #include <llvm/ADT/SmallString.h>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/MC/MCSubtargetInfo.h>
@@ -16,10 +18,13 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
+#include <llvm/Transforms/Utils/Cloning.h>
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <thread>
 #include <unistd.h>
 
 namespace gradc::codegen {
@@ -94,31 +99,128 @@ Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(const EmitOptio
   return tm;
 }
 
-Expected<std::string> emitToString(const ir::Module &m, const EmitOptions &opts) {
-  GRADC_TRY(tm, makeTargetMachine(opts));
-  llvm::LLVMContext ctx;
+std::unique_ptr<llvm::Module> lowerFor(const ir::Module &m, llvm::LLVMContext &ctx,
+                                       const EmitOptions &opts, llvm::TargetMachine &tm) {
   LowerOptions lo;
   lo.plan = opts.plan;
   lo.cpu = opts.cpu;
-  lo.vector_floats = vectorFloats(*tm);
-  std::unique_ptr<llvm::Module> mod = lowerModule(m, ctx, lo);
-  optimizeModule(*mod, *tm);
+  lo.vector_floats = opts.vector_floats > 0 ? opts.vector_floats : vectorFloats(tm);
+  lo.packed_wrappers = opts.packed_wrappers;
+  return lowerModule(m, ctx, lo);
+}
+
+/// Optimises `mod` and appends its object code (or assembly) to `out`.
+Status emitCode(llvm::Module &mod, llvm::TargetMachine &tm, llvm::CodeGenFileType type,
+                llvm::SmallVectorImpl<char> &out) {
+  optimizeModule(mod, tm);
+  llvm::raw_svector_ostream os(out);
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr, type))
+    return Error("the LLVM target cannot emit this file type");
+  pm.run(mod);
+  return Status::ok();
+}
+
+Expected<std::string> emitToString(const ir::Module &m, const EmitOptions &opts) {
+  GRADC_TRY(tm, makeTargetMachine(opts));
+  llvm::LLVMContext ctx;
+  std::unique_ptr<llvm::Module> mod = lowerFor(m, ctx, opts, *tm);
   llvm::SmallString<0> buffer;
-  llvm::raw_svector_ostream os(buffer);
   if (opts.kind == EmitOptions::Kind::Llvm) {
+    optimizeModule(*mod, *tm);
+    llvm::raw_svector_ostream os(buffer);
     mod->print(os, nullptr);
     return std::string(buffer.str());
   }
-  llvm::legacy::PassManager pm;
-  auto type = opts.kind == EmitOptions::Kind::Asm ? llvm::CodeGenFileType::AssemblyFile
-                                                  : llvm::CodeGenFileType::ObjectFile;
-  if (tm->addPassesToEmitFile(pm, os, nullptr, type))
-    return Error("the LLVM target cannot emit this file type");
-  pm.run(*mod);
+  GRADC_TRY_STATUS(emitCode(*mod, *tm,
+                            opts.kind == EmitOptions::Kind::Asm
+                                ? llvm::CodeGenFileType::AssemblyFile
+                                : llvm::CodeGenFileType::ObjectFile,
+                            buffer));
   return std::string(buffer.str());
 }
 
+/// Cuts `mod` into at most `parts` modules, returned as bitcode so that each
+/// can be read into a context of its own. Functions are dealt largest first
+/// to the least loaded part; local functions become hidden globals so that
+/// parts can call each other; local constants are copied into every part.
+std::vector<llvm::SmallVector<char, 0>> splitModule(llvm::Module &mod, int parts) {
+  std::vector<std::pair<size_t, llvm::Function *>> sized;
+  for (llvm::Function &fn : mod) {
+    if (fn.isDeclaration())
+      continue;
+    if (fn.hasLocalLinkage()) {
+      fn.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      fn.setVisibility(llvm::GlobalValue::HiddenVisibility);
+    }
+    sized.emplace_back(fn.getInstructionCount(), &fn);
+  }
+  for (llvm::GlobalVariable &gv : mod.globals())
+    GRADC_CHECK(gv.isConstant() && gv.hasLocalLinkage(),
+                "lowered module with a mutable or exported global " + gv.getName().str());
+  std::stable_sort(sized.begin(), sized.end(),
+                   [](const auto &x, const auto &y) { return x.first > y.first; });
+  std::vector<size_t> load(size_t(std::max(parts, 1)), 0);
+  std::map<const llvm::GlobalValue *, size_t> part;
+  for (const auto &[size, fn] : sized) {
+    size_t p = size_t(std::min_element(load.begin(), load.end()) - load.begin());
+    load[p] += size;
+    part[fn] = p;
+  }
+  std::vector<llvm::SmallVector<char, 0>> out;
+  for (size_t p = 0; p < load.size(); ++p) {
+    if (load[p] == 0)
+      continue;
+    llvm::ValueToValueMapTy map;
+    std::unique_ptr<llvm::Module> piece =
+        llvm::CloneModule(mod, map, [&](const llvm::GlobalValue *gv) {
+          auto it = part.find(gv);
+          return it == part.end() ? gv->hasLocalLinkage() : it->second == p;
+        });
+    llvm::raw_svector_ostream os(out.emplace_back());
+    llvm::WriteBitcodeToFile(*piece, os);
+  }
+  return out;
+}
+
+/// Reads one part back into a context of its own and compiles it to `out`.
+Status compilePart(const llvm::SmallVector<char, 0> &bitcode, const EmitOptions &opts,
+                   std::string &out) {
+  GRADC_TRY(tm, makeTargetMachine(opts));
+  llvm::LLVMContext ctx;
+  llvm::MemoryBufferRef ref(llvm::StringRef(bitcode.data(), bitcode.size()), "part");
+  llvm::Expected<std::unique_ptr<llvm::Module>> piece = llvm::parseBitcodeFile(ref, ctx);
+  GRADC_CHECK(bool(piece), "cannot read back a module part: " + llvm::toString(piece.takeError()));
+  llvm::SmallString<0> obj;
+  GRADC_TRY_STATUS(emitCode(**piece, *tm, llvm::CodeGenFileType::ObjectFile, obj));
+  out = std::string(obj.str());
+  return Status::ok();
+}
+
 } // namespace
+
+Expected<std::vector<std::string>> compileObjects(const ir::Module &m, const EmitOptions &opts,
+                                                  int threads) {
+  GRADC_TRY(tm, makeTargetMachine(opts));
+  llvm::LLVMContext ctx;
+  std::unique_ptr<llvm::Module> mod = lowerFor(m, ctx, opts, *tm);
+  if (threads <= 1) {
+    llvm::SmallString<0> obj;
+    GRADC_TRY_STATUS(emitCode(*mod, *tm, llvm::CodeGenFileType::ObjectFile, obj));
+    return std::vector<std::string>{std::string(obj.str())};
+  }
+  std::vector<llvm::SmallVector<char, 0>> parts = splitModule(*mod, threads);
+  std::vector<std::string> objects(parts.size());
+  std::vector<Status> status(parts.size(), Status::ok());
+  std::vector<std::thread> workers;
+  for (size_t p = 0; p < parts.size(); ++p)
+    workers.emplace_back([&, p] { status[p] = compilePart(parts[p], opts, objects[p]); });
+  for (std::thread &t : workers)
+    t.join();
+  for (const Status &st : status)
+    GRADC_TRY_STATUS(st);
+  return objects;
+}
 
 Status emitModule(const ir::Module &m, const EmitOptions &opts, const std::string &path) {
   GRADC_TRY(data, emitToString(m, opts));

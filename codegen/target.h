@@ -6,6 +6,7 @@
 #include "support/error.h"
 
 #include <string>
+#include <vector>
 
 namespace llvm {
 class Module;
@@ -27,6 +28,10 @@ struct EmitOptions {
   std::string features;
   /// The execution plan to lower with (the header's); built when null.
   const plan::ModulePlan *plan = nullptr;
+  /// Floats per vector register to build kernels for (0: the target's).
+  int vector_floats = 0;
+  /// Also emit the packed entry points the JIT calls (LowerOptions).
+  bool packed_wrappers = false;
 };
 
 /// Lowers, optimises (O2) and writes `m` to `path` in the requested form.
@@ -37,6 +42,15 @@ Status emitModule(const ir::Module &m, const EmitOptions &opts, const std::strin
 Expected<std::string> dumpLLVM(const ir::Module &m, const EmitOptions &opts = {});
 /// The assembly of `m` (`gradc dump --stage asm`).
 Expected<std::string> dumpAsm(const ir::Module &m, const EmitOptions &opts = {});
+
+/// `m` lowered, optimised and compiled for `opts.cpu` as relocatable objects
+/// that together define every function. With `threads` > 1 the module is cut
+/// into up to that many parts of about equal size (by LLVM instruction count,
+/// largest first to the least loaded part), whose kernels become hidden
+/// global symbols; each part is optimised and compiled on its own thread in
+/// its own LLVMContext. The objects only link together (the JIT's use).
+Expected<std::vector<std::string>> compileObjects(const ir::Module &m, const EmitOptions &opts,
+                                                  int threads);
 
 // For the JIT and tests, which hold LLVM types already.
 

@@ -4,19 +4,18 @@
 #include "runtime/jit.h"
 
 #include "codegen/abi.h"
-#include "codegen/lower.h"
 #include "codegen/target.h"
 #include "plan/plan.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/IR/Module.h>
-#include <llvm/Target/TargetMachine.h>
+#include <llvm/Support/MemoryBuffer.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <thread>
 
 namespace gradc::runtime {
 namespace {
@@ -202,24 +201,32 @@ Expected<std::unique_ptr<BoundCall>> JitExecutor::bind(const std::string &name,
   return std::unique_ptr<BoundCall>(std::move(c));
 }
 
-/// Lowers and optimises `m` for the host and builds a JIT holding it.
+/// How many threads compile: GRADC_COMPILE_THREADS, else one per core.
+Expected<int> compileThreads() {
+  const char *env = std::getenv("GRADC_COMPILE_THREADS");
+  if (!env || !*env)
+    return int(std::max(1u, std::thread::hardware_concurrency()));
+  char *end = nullptr;
+  long n = std::strtol(env, &end, 10);
+  if (*end || n < 1 || n > 256)
+    return Error("GRADC_COMPILE_THREADS: expected an integer from 1 to 256, got '" +
+                 std::string(env) + "'");
+  return int(n);
+}
+
+/// Compiles `m` for the host, on as many threads as it has cores, and builds
+/// a JIT holding the objects.
 Expected<std::unique_ptr<llvm::orc::LLJIT>>
 buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats) {
-  codegen::initializeNativeTarget();
+  codegen::EmitOptions eo;
+  eo.plan = &plan;
+  eo.vector_floats = vector_floats;
+  eo.packed_wrappers = true;
+  GRADC_TRY(threads, compileThreads());
+  GRADC_TRY(objects, codegen::compileObjects(m, eo, threads));
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
     return toError(jtmb.takeError(), "cannot detect the host CPU");
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto tm = jtmb->createTargetMachine();
-  if (!tm)
-    return toError(tm.takeError(), "cannot create a target machine");
-  auto ctx = std::make_unique<llvm::LLVMContext>();
-  codegen::LowerOptions lo;
-  lo.packed_wrappers = true;
-  lo.plan = &plan;
-  lo.vector_floats = vector_floats > 0 ? vector_floats : codegen::vectorFloats(**tm);
-  std::unique_ptr<llvm::Module> mod = codegen::lowerModule(m, *ctx, lo);
-  codegen::optimizeModule(*mod, **tm);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit)
     return toError(jit.takeError(), "cannot create LLJIT");
@@ -228,9 +235,9 @@ buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats) {
   if (!gen)
     return toError(gen.takeError(), "cannot search the process for libm");
   (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
-  llvm::orc::ThreadSafeModule tsm(std::move(mod), std::move(ctx));
-  if (auto err = (*jit)->addIRModule(std::move(tsm)))
-    return toError(std::move(err), "cannot add module");
+  for (std::string &obj : objects)
+    if (auto err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(obj, m.name)))
+      return toError(std::move(err), "cannot add an object");
   return std::move(*jit);
 }
 

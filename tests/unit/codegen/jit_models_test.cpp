@@ -50,6 +50,59 @@ TEST_P(JitModels, EveryFunctionMatchesInterpreter) {
   }
 }
 
+/// Sets GRADC_COMPILE_THREADS while in scope.
+struct CompileThreads {
+  explicit CompileThreads(const char *n) { setenv("GRADC_COMPILE_THREADS", n, 1); }
+  ~CompileThreads() { unsetenv("GRADC_COMPILE_THREADS"); }
+};
+
+// The module cut into parts compiled on several threads gives the same code
+// as one part: every function's results are bit-identical.
+TEST_P(JitModels, CompiledInPartsIsBitIdentical) {
+  auto m = frontend::loadModel(modelPath(GetParam()), {{"B", 2}});
+  ASSERT_TRUE(bool(m)) << m.error().message();
+  ASSERT_TRUE(bool(passes::buildTrainingFunctions(*m)));
+  std::unique_ptr<runtime::Executor> one, three;
+  {
+    CompileThreads t("1");
+    one = jitOf(*m);
+  }
+  {
+    CompileThreads t("3");
+    three = jitOf(*m);
+  }
+  ASSERT_TRUE(one && three);
+  runtime::TensorMap params = runtime::initParams(*m, 3);
+  for (const ir::Function &f : m->functions) {
+    SCOPED_TRACE(f.name());
+    runtime::TensorMap args = randomArgs(f, 5, 0, 1);
+    if (args.count(m->class_input))
+      for (int32_t &c : args[m->class_input].i32)
+        c = int32_t(std::abs(c) % m->num_classes);
+    if (args.count(passes::kLrArg))
+      args[passes::kLrArg] = runtime::Tensor::scalar(0.01f);
+    for (const ir::Arg &a : f.args())
+      if (a.role == ir::ArgRole::Param)
+        args[a.name] = params.at(a.name);
+    auto x = one->call(f.name(), args);
+    auto y = three->call(f.name(), args);
+    ASSERT_TRUE(x && y);
+    for (const auto &[name, t] : *x)
+      EXPECT_EQ(t.f32, y->at(name).f32) << name;
+  }
+}
+
+TEST(JitCompileThreads, BadValueIsAnError) {
+  auto m = frontend::loadModel(modelPath("smol_mlp.json"), {});
+  ASSERT_TRUE(bool(m));
+  for (const char *bad : {"0", "x", "2x", "-1", "1000"}) {
+    CompileThreads t(bad);
+    auto jit = runtime::makeJitExecutor(*m);
+    ASSERT_FALSE(bool(jit)) << bad;
+    EXPECT_NE(jit.error().message().find("GRADC_COMPILE_THREADS"), std::string::npos);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(ReferenceModels, JitModels,
                          ::testing::Values("smol_mlp.json", "mlp_fashion.json", "our_cnn.json",
                                            "cnn_fashion.json"));
