@@ -21,26 +21,87 @@
 namespace gradc::codegen {
 namespace {
 
-using Loader = std::function<llvm::Value *(llvm::Value *row, llvm::Value *depth)>;
 using Sink = std::function<void(llvm::Value *i, llvm::Value *j, llvm::Value *x)>;
 
 llvm::Value *mad(EmitContext &c, llvm::Value *a, int64_t k, llvm::Value *b) {
   return c.b.CreateAdd(c.b.CreateMul(a, c.i64(k), "", true, true), b, "", true, true);
 }
 
-/// Packs X(r, d) for r < rows into panels of `width` rows (zero past `rows`):
+/// The integer `v` of the type of `like` (a splat when `like` is a vector).
+llvm::Constant *cst(llvm::Value *like, int64_t v) {
+  return llvm::ConstantInt::get(like->getType(), uint64_t(v), true);
+}
+
+/// `x` as i32 lanes of the shape of `like` (a vector): splat when `x` is a
+/// scalar integer, `x` itself when it is a vector already. Lane index math is
+/// 32-bit: no tensor has more than ir::kMaxElements elements.
+llvm::Value *asLanes(EmitContext &c, llvm::Value *x, llvm::Value *like) {
+  if (x->getType()->isVectorTy())
+    return x;
+  auto *vt = llvm::cast<llvm::FixedVectorType>(like->getType());
+  return c.b.CreateVectorSplat(vt->getNumElements(), c.b.CreateTrunc(x, vt->getElementType()));
+}
+
+/// One panel of rows as vector lanes: row0 + l for each lane l, and which
+/// lanes are rows of the matrix (the last panel's tail is not).
+struct Lanes {
+  llvm::Value *row0;  ///< i64
+  llvm::Value *rows;  ///< <width x i32>
+  llvm::Value *valid; ///< <width x i1>
+};
+
+/// X(rows, depth) for one panel's lanes, as a <width x float> with 0 in the
+/// lanes that are not rows. A transpose, an im2col window or a batch layout
+/// is just another loader.
+using Loader = std::function<llvm::Value *(const Lanes &l, llvm::Value *depth)>;
+
+llvm::Type *floatsLike(EmitContext &c, llvm::Value *lanes) {
+  return llvm::FixedVectorType::get(
+      c.f32Ty(), llvm::cast<llvm::FixedVectorType>(lanes->getType())->getNumElements());
+}
+
+/// x[idx] in each lane where `mask` is set, 0 elsewhere (a masked gather).
+llvm::Value *gather(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *mask) {
+  llvm::Type *vecTy = floatsLike(c, idx);
+  llvm::Value *ptrs = c.b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(x)], idx);
+  return c.b.CreateMaskedGather(vecTy, ptrs, llvm::Align(4), mask,
+                                llvm::Constant::getNullValue(vecTy));
+}
+
+/// x[base + row * stride] for a panel's lanes (`base` i64): one masked load
+/// when the rows are adjacent in memory (stride 1), else a gather.
+llvm::Value *loadRows(EmitContext &c, ir::ValueId x, llvm::Value *base, int64_t stride,
+                      const Lanes &l) {
+  auto &b = c.b;
+  if (stride == 1) {
+    llvm::Type *vecTy = floatsLike(c, l.rows);
+    llvm::Value *at =
+        b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(x)], b.CreateAdd(base, l.row0, "", true, true));
+    return b.CreateMaskedLoad(vecTy, at, llvm::Align(4), l.valid,
+                              llvm::Constant::getNullValue(vecTy));
+  }
+  llvm::Value *idx =
+      b.CreateAdd(asLanes(c, base, l.rows), b.CreateMul(l.rows, cst(l.rows, stride)));
+  return gather(c, x, idx, l.valid);
+}
+
+/// Packs X(r, d) for r < rows into panels of `width` rows (zero past `rows`),
+/// a panel's `width` rows at a time as one vector:
 /// P[(p * depth + d) * width + r'] = X(p * width + r', d).
 void packPanels(EmitContext &c, const Loader &x, int64_t rows, int64_t depth, int64_t width,
                 llvm::Value *dst) {
   auto &b = c.b;
   int64_t panels = (rows + width - 1) / width;
-  emitLoopNest(b, {panels, depth, width}, [&](llvm::ArrayRef<llvm::Value *> iv) {
-    llvm::Value *r = mad(c, iv[0], width, iv[2]);
-    llvm::Value *inside = b.CreateICmpSLT(r, c.i64(rows));
-    llvm::Value *v =
-        b.CreateSelect(inside, x(b.CreateSelect(inside, r, c.i64(rows - 1)), iv[1]), c.f32(0));
-    llvm::Value *at = mad(c, mad(c, iv[0], depth, iv[1]), width, iv[2]);
-    b.CreateStore(v, b.CreateInBoundsGEP(c.f32Ty(), dst, at));
+  std::vector<llvm::Constant *> ids;
+  for (int64_t l = 0; l < width; ++l)
+    ids.push_back(b.getInt32(uint32_t(l)));
+  llvm::Constant *laneIds = llvm::ConstantVector::get(ids);
+  emitLoopNest(b, {panels, depth}, [&](llvm::ArrayRef<llvm::Value *> iv) {
+    llvm::Value *row0 = b.CreateMul(iv[0], c.i64(width), "", true, true);
+    llvm::Value *lanes = b.CreateAdd(asLanes(c, row0, laneIds), laneIds);
+    Lanes l{row0, lanes, b.CreateICmpULT(lanes, cst(lanes, rows))};
+    llvm::Value *at = b.CreateMul(mad(c, iv[0], depth, iv[1]), c.i64(width), "", true, true);
+    b.CreateAlignedStore(x(l, iv[1]), b.CreateInBoundsGEP(c.f32Ty(), dst, at), llvm::Align(4));
   });
 }
 
@@ -156,38 +217,48 @@ struct ConvGeometry {
 
   /// The input position behind column-matrix row `r` (a tap) and column `p`
   /// (an output position): channel, row, column, and whether it is inside
-  /// the image (not padding).
+  /// the image (not padding). `r` and `p` are both i64 scalars or both i32
+  /// lanes; the results are of their type.
   struct Position {
     llvm::Value *ch, *ih, *iw, *inside;
   };
   Position at(EmitContext &c, llvm::Value *r, llvm::Value *p) const {
     auto &b = c.b;
-    llvm::Value *ki = b.CreateURem(b.CreateUDiv(r, c.i64(kw)), c.i64(kh));
-    llvm::Value *kj = b.CreateURem(r, c.i64(kw));
+    llvm::Value *ki = b.CreateURem(b.CreateUDiv(r, cst(r, kw)), cst(r, kh));
+    llvm::Value *kj = b.CreateURem(r, cst(r, kw));
     auto coord = [&](llvm::Value *o, llvm::Value *k, int d) {
-      return b.CreateAdd(b.CreateSub(b.CreateMul(o, c.i64(stride[d])), c.i64(pad[d])),
-                         b.CreateMul(k, c.i64(dil[d])));
+      return b.CreateAdd(b.CreateSub(b.CreateMul(o, cst(o, stride[d])), cst(o, pad[d])),
+                         b.CreateMul(k, cst(k, dil[d])));
     };
-    llvm::Value *ih = coord(b.CreateUDiv(p, c.i64(ow)), ki, 0);
-    llvm::Value *iw = coord(b.CreateURem(p, c.i64(ow)), kj, 1);
-    llvm::Value *inside = b.CreateAnd(b.CreateICmpULT(ih, c.i64(h)), b.CreateICmpULT(iw, c.i64(w)));
-    return {b.CreateUDiv(r, c.i64(kh * kw)), ih, iw, inside};
+    llvm::Value *ih = coord(b.CreateUDiv(p, cst(p, ow)), ki, 0);
+    llvm::Value *iw = coord(b.CreateURem(p, cst(p, ow)), kj, 1);
+    llvm::Value *inside =
+        b.CreateAnd(b.CreateICmpULT(ih, cst(ih, h)), b.CreateICmpULT(iw, cst(iw, w)));
+    return {b.CreateUDiv(r, cst(r, kh * kw)), ih, iw, inside};
   }
 
-  /// Flat index of (image, position) in an NCHW input; `clamp` maps padding
-  /// to a valid address (the value is discarded there).
+  /// Flat index of (image, position) in an NCHW input, of the position's
+  /// type; `clamp` maps padding to a valid address (the value is discarded).
   llvm::Value *flat(EmitContext &c, llvm::Value *image, const Position &q, bool clamp) const {
     auto &b = c.b;
-    llvm::Value *ih = clamp ? b.CreateSelect(q.inside, q.ih, c.i64(0)) : q.ih;
-    llvm::Value *iw = clamp ? b.CreateSelect(q.inside, q.iw, c.i64(0)) : q.iw;
-    return flatIndex(b, {image, q.ch, ih, iw}, {batch, in_c, h, w});
+    llvm::Value *zero = cst(q.ih, 0);
+    llvm::Value *ih = clamp ? b.CreateSelect(q.inside, q.ih, zero) : q.ih;
+    llvm::Value *iw = clamp ? b.CreateSelect(q.inside, q.iw, zero) : q.iw;
+    llvm::Value *img = q.ch->getType()->isVectorTy() ? asLanes(c, image, q.ch) : image;
+    auto madT = [&](llvm::Value *a, int64_t k, llvm::Value *x) {
+      return b.CreateAdd(b.CreateMul(a, cst(a, k)), x);
+    };
+    return madT(madT(madT(img, in_c, q.ch), h, ih), w, iw);
   }
 
-  /// x[image, position(r, p)], 0 in the padding: the im2col matrix, read in place.
+  /// x[image, position(r, p)] for lanes of taps (`r`) or of positions (`p`),
+  /// the other one an i64 scalar; 0 in the padding and where `valid` is not
+  /// set: the im2col matrix, read in place by masked gathers.
   llvm::Value *col(EmitContext &c, ir::ValueId x, llvm::Value *image, llvm::Value *r,
-                   llvm::Value *p) const {
-    Position q = at(c, r, p);
-    return c.b.CreateSelect(q.inside, c.load(x, flat(c, image, q, true)), c.f32(0));
+                   llvm::Value *p, llvm::Value *valid) const {
+    llvm::Value *lanes = r->getType()->isVectorTy() ? r : p;
+    Position q = at(c, asLanes(c, r, lanes), asLanes(c, p, lanes));
+    return gather(c, x, flat(c, image, q, false), c.b.CreateAnd(q.inside, valid));
   }
 };
 
@@ -199,11 +270,12 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
   ir::ValueId a = n.operands[0], bv = n.operands[1];
   const ir::Shape &sa = c.shape(a);
   int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1], cols = c.shape(n.result)[1];
-  Loader la = [&](llvm::Value *i, llvm::Value *d) {
-    return c.load(a, ta ? mad(c, d, m, i) : mad(c, i, k, d));
+  // A(i, d) and B^T(j, d), rows i or j as lanes.
+  Loader la = [&](const Lanes &l, llvm::Value *d) {
+    return ta ? loadRows(c, a, c.b.CreateMul(d, c.i64(m)), 1, l) : loadRows(c, a, d, k, l);
   };
-  Loader lbt = [&](llvm::Value *j, llvm::Value *d) {
-    return c.load(bv, tb ? mad(c, j, k, d) : mad(c, d, cols, j));
+  Loader lbt = [&](const Lanes &l, llvm::Value *d) {
+    return tb ? loadRows(c, bv, d, k, l) : loadRows(c, bv, c.b.CreateMul(d, c.i64(cols)), 1, l);
   };
   emitGemm(c, gemmLayout(c, m, cols, k, vw, workspace), &la, lbt, vw,
            [&](llvm::Value *i, llvm::Value *j, llvm::Value *x) {
@@ -222,9 +294,11 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
   ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
   int64_t taps = g.taps(), pos = g.positions();
   GemmLayout gl = gemmLayout(c, g.out_c, pos, taps, vw, workspace);
-  packA(c, gl, [&](llvm::Value *o, llvm::Value *d) { return c.load(w, mad(c, o, taps, d)); });
+  packA(c, gl, [&](const Lanes &o, llvm::Value *d) { return loadRows(c, w, d, taps, o); });
   emitLoopNest(c.b, {g.batch}, [&](llvm::ArrayRef<llvm::Value *> img) {
-    Loader lbt = [&](llvm::Value *p, llvm::Value *d) { return g.col(c, x, img[0], d, p); };
+    Loader lbt = [&](const Lanes &p, llvm::Value *d) {
+      return g.col(c, x, img[0], d, p.rows, p.valid);
+    };
     emitGemm(c, gl, nullptr, lbt, vw, [&](llvm::Value *o, llvm::Value *p, llvm::Value *v) {
       llvm::Value *flat = mad(c, mad(c, img[0], g.out_c, o), pos, p);
       llvm::Value *ohv = c.b.CreateUDiv(p, c.i64(g.ow));
@@ -244,13 +318,14 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
   const ir::Shape &ws = c.shape(dw);
   ConvGeometry g(n.attrs, c.shape(x), ws, c.shape(dy));
   int64_t taps = g.taps(), pos = g.positions();
-  Loader la = [&](llvm::Value *o, llvm::Value *q) {
+  // The depth q runs over (image, position) pairs.
+  Loader la = [&](const Lanes &o, llvm::Value *q) {
     llvm::Value *img = c.b.CreateUDiv(q, c.i64(pos)), *p = c.b.CreateURem(q, c.i64(pos));
-    return c.load(dy, mad(c, mad(c, img, g.out_c, o), pos, p));
+    return loadRows(c, dy, mad(c, img, g.out_c * pos, p), pos, o);
   };
-  Loader lbt = [&](llvm::Value *d, llvm::Value *q) {
+  Loader lbt = [&](const Lanes &d, llvm::Value *q) {
     llvm::Value *img = c.b.CreateUDiv(q, c.i64(pos)), *p = c.b.CreateURem(q, c.i64(pos));
-    return g.col(c, x, img, d, p);
+    return g.col(c, x, img, d.rows, p, d.valid);
   };
   emitGemm(
       c, gemmLayout(c, g.out_c, taps, g.batch * pos, vw, workspace), &la, lbt, vw,
@@ -266,10 +341,12 @@ void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *w
   auto &b = c.b;
   c.zero(dx);
   GemmLayout gl = gemmLayout(c, taps, pos, g.out_c, vw, workspace);
-  packA(c, gl, [&](llvm::Value *d, llvm::Value *o) { return c.load(w, mad(c, o, taps, d)); });
+  packA(c, gl, [&](const Lanes &d, llvm::Value *o) {
+    return loadRows(c, w, b.CreateMul(o, c.i64(taps)), 1, d);
+  });
   emitLoopNest(b, {g.batch}, [&](llvm::ArrayRef<llvm::Value *> img) {
-    Loader lbt = [&](llvm::Value *p, llvm::Value *o) {
-      return c.load(dy, mad(c, mad(c, img[0], g.out_c, o), pos, p));
+    Loader lbt = [&](const Lanes &p, llvm::Value *o) {
+      return loadRows(c, dy, b.CreateMul(mad(c, img[0], g.out_c, o), c.i64(pos)), 1, p);
     };
     emitGemm(c, gl, nullptr, lbt, vw, [&](llvm::Value *d, llvm::Value *p, llvm::Value *v) {
       ConvGeometry::Position q = g.at(c, d, p);
