@@ -47,6 +47,25 @@ struct EmitContext {
   llvm::Value *callLibm(const char *name, llvm::Value *x);
 };
 
+// Vector lanes (lanes.cpp). Lane index math is 32-bit: no tensor has more
+// than ir::kMaxElements elements.
+
+/// The integer `v` of the type of `like` (a splat when `like` is a vector).
+llvm::Constant *cst(llvm::Value *like, int64_t v);
+/// `x` as i32 lanes of the shape of `like` (a vector): a splat of the scalar
+/// integer `x` truncated to i32, or `x` itself when it is a vector already.
+llvm::Value *asLanes(EmitContext &c, llvm::Value *x, llvm::Value *like);
+/// <0, 1, ..., n - 1> as i32 lanes.
+llvm::Constant *laneIds(EmitContext &c, int64_t n);
+/// <n x float> for lanes of the shape of `lanes`.
+llvm::Type *floatsLike(EmitContext &c, llvm::Value *lanes);
+/// x[idx] in each lane where `mask` is set, `passthru` (default 0) elsewhere.
+llvm::Value *gatherLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *mask,
+                         llvm::Value *passthru = nullptr);
+/// x[idx] = v in each lane where `mask` is set (lanes must not collide).
+void scatterLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *v,
+                  llvm::Value *mask);
+
 /// Called once per finished output row of a matmul (`m`, i64) or per
 /// finished output element of a conv2d (`idx`, the NCHW induction variables,
 /// with `flat` and the accumulated value `acc`): where a kernel's epilogue runs.
@@ -96,9 +115,10 @@ void emitOneHot(EmitContext &c, const ir::Node &n);
 void emitConv2d(EmitContext &c, const ir::Node &n, PointHook point = nullptr);
 void emitConv2dGradInput(EmitContext &c, const ir::Node &n);
 void emitConv2dGradWeight(EmitContext &c, const ir::Node &n);
-void emitMaxPool2d(EmitContext &c, const ir::Node &n);
-void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n);
-void emitAvgPool2d(EmitContext &c, const ir::Node &n);
-void emitAvgPool2dGrad(EmitContext &c, const ir::Node &n);
+/// Pooling and its gradients on `vw` output columns at a time.
+void emitMaxPool2d(EmitContext &c, const ir::Node &n, int vw);
+void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw);
+void emitAvgPool2d(EmitContext &c, const ir::Node &n, int vw);
+void emitAvgPool2dGrad(EmitContext &c, const ir::Node &n, int vw);
 
 } // namespace gradc::codegen

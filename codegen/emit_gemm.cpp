@@ -27,21 +27,6 @@ llvm::Value *mad(EmitContext &c, llvm::Value *a, int64_t k, llvm::Value *b) {
   return c.b.CreateAdd(c.b.CreateMul(a, c.i64(k), "", true, true), b, "", true, true);
 }
 
-/// The integer `v` of the type of `like` (a splat when `like` is a vector).
-llvm::Constant *cst(llvm::Value *like, int64_t v) {
-  return llvm::ConstantInt::get(like->getType(), uint64_t(v), true);
-}
-
-/// `x` as i32 lanes of the shape of `like` (a vector): splat when `x` is a
-/// scalar integer, `x` itself when it is a vector already. Lane index math is
-/// 32-bit: no tensor has more than ir::kMaxElements elements.
-llvm::Value *asLanes(EmitContext &c, llvm::Value *x, llvm::Value *like) {
-  if (x->getType()->isVectorTy())
-    return x;
-  auto *vt = llvm::cast<llvm::FixedVectorType>(like->getType());
-  return c.b.CreateVectorSplat(vt->getNumElements(), c.b.CreateTrunc(x, vt->getElementType()));
-}
-
 /// One panel of rows as vector lanes: row0 + l for each lane l, and which
 /// lanes are rows of the matrix (the last panel's tail is not).
 struct Lanes {
@@ -54,19 +39,6 @@ struct Lanes {
 /// lanes that are not rows. A transpose, an im2col window or a batch layout
 /// is just another loader.
 using Loader = std::function<llvm::Value *(const Lanes &l, llvm::Value *depth)>;
-
-llvm::Type *floatsLike(EmitContext &c, llvm::Value *lanes) {
-  return llvm::FixedVectorType::get(
-      c.f32Ty(), llvm::cast<llvm::FixedVectorType>(lanes->getType())->getNumElements());
-}
-
-/// x[idx] in each lane where `mask` is set, 0 elsewhere (a masked gather).
-llvm::Value *gather(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *mask) {
-  llvm::Type *vecTy = floatsLike(c, idx);
-  llvm::Value *ptrs = c.b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(x)], idx);
-  return c.b.CreateMaskedGather(vecTy, ptrs, llvm::Align(4), mask,
-                                llvm::Constant::getNullValue(vecTy));
-}
 
 /// x[base + row * stride] for a panel's lanes (`base` i64): one masked load
 /// when the rows are adjacent in memory (stride 1), else a gather.
@@ -82,7 +54,7 @@ llvm::Value *loadRows(EmitContext &c, ir::ValueId x, llvm::Value *base, int64_t 
   }
   llvm::Value *idx =
       b.CreateAdd(asLanes(c, base, l.rows), b.CreateMul(l.rows, cst(l.rows, stride)));
-  return gather(c, x, idx, l.valid);
+  return gatherLanes(c, x, idx, l.valid);
 }
 
 /// Packs X(r, d) for r < rows into panels of `width` rows (zero past `rows`),
@@ -92,13 +64,10 @@ void packPanels(EmitContext &c, const Loader &x, int64_t rows, int64_t depth, in
                 llvm::Value *dst) {
   auto &b = c.b;
   int64_t panels = (rows + width - 1) / width;
-  std::vector<llvm::Constant *> ids;
-  for (int64_t l = 0; l < width; ++l)
-    ids.push_back(b.getInt32(uint32_t(l)));
-  llvm::Constant *laneIds = llvm::ConstantVector::get(ids);
+  llvm::Constant *ids = laneIds(c, width);
   emitLoopNest(b, {panels, depth}, [&](llvm::ArrayRef<llvm::Value *> iv) {
     llvm::Value *row0 = b.CreateMul(iv[0], c.i64(width), "", true, true);
-    llvm::Value *lanes = b.CreateAdd(asLanes(c, row0, laneIds), laneIds);
+    llvm::Value *lanes = b.CreateAdd(asLanes(c, row0, ids), ids);
     Lanes l{row0, lanes, b.CreateICmpULT(lanes, cst(lanes, rows))};
     llvm::Value *at = b.CreateMul(mad(c, iv[0], depth, iv[1]), c.i64(width), "", true, true);
     b.CreateAlignedStore(x(l, iv[1]), b.CreateInBoundsGEP(c.f32Ty(), dst, at), llvm::Align(4));
@@ -258,7 +227,7 @@ struct ConvGeometry {
                    llvm::Value *p, llvm::Value *valid) const {
     llvm::Value *lanes = r->getType()->isVectorTy() ? r : p;
     Position q = at(c, asLanes(c, r, lanes), asLanes(c, p, lanes));
-    return gather(c, x, flat(c, image, q, false), c.b.CreateAnd(q.inside, valid));
+    return gatherLanes(c, x, flat(c, image, q, false), c.b.CreateAnd(q.inside, valid));
   }
 };
 

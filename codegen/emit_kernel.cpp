@@ -13,7 +13,7 @@
 namespace gradc::codegen {
 namespace {
 
-void emitNode(EmitContext &c, const ir::Node &n) {
+void emitNode(EmitContext &c, const ir::Node &n, int vw) {
   switch (n.op) {
   case ir::OpKind::Constant:
     return emitConstant(c, n);
@@ -38,13 +38,13 @@ void emitNode(EmitContext &c, const ir::Node &n) {
   case ir::OpKind::Conv2dGradWeight:
     return emitConv2dGradWeight(c, n);
   case ir::OpKind::MaxPool2d:
-    return emitMaxPool2d(c, n);
+    return emitMaxPool2d(c, n, vw);
   case ir::OpKind::MaxPool2dGrad:
-    return emitMaxPool2dGrad(c, n);
+    return emitMaxPool2dGrad(c, n, vw);
   case ir::OpKind::AvgPool2d:
-    return emitAvgPool2d(c, n);
+    return emitAvgPool2d(c, n, vw);
   case ir::OpKind::AvgPool2dGrad:
-    return emitAvgPool2dGrad(c, n);
+    return emitAvgPool2dGrad(c, n, vw);
   default:
     GRADC_CHECK(ir::isElementwise(n.op), std::string("no emitter for ") + ir::opName(n.op));
     return emitElementwise(c, n);
@@ -149,7 +149,7 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
       return emitPackedConv2dGradWeight(c, n, workspace, vw);
     if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradInput)
       return emitPackedConv2dGradInput(c, n, workspace, vw);
-    return emitNode(c, n);
+    return emitNode(c, n, vw);
   }
   case plan::KernelKind::Elementwise: {
     zeroReductions(c, k);

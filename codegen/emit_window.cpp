@@ -118,90 +118,179 @@ void emitConv2dGradWeight(EmitContext &c, const ir::Node &n) {
   });
 }
 
-void emitMaxPool2d(EmitContext &c, const ir::Node &n) {
+namespace {
+
+/// Runs `body` over a pooling op's output columns in blocks of `vw` lanes:
+/// o = {n, c, oh} (i64), `ow` the block's columns (<vw x i32>) and `valid`
+/// whether each is a column of the output (the last block's tail is not).
+void emitColumnBlocks(
+    EmitContext &c, const ir::Shape &ys, int vw,
+    llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>, llvm::Value *, llvm::Value *)> body) {
+  auto &b = c.b;
+  llvm::Constant *ids = laneIds(c, vw);
+  emitLoopNest(b, {ys[0], ys[1], ys[2], (ys[3] + vw - 1) / vw},
+               [&](llvm::ArrayRef<llvm::Value *> iv) {
+                 llvm::Value *ow0 = b.CreateMul(iv[3], c.i64(vw));
+                 llvm::Value *ow = b.CreateAdd(asLanes(c, ow0, ids), ids);
+                 body(iv.take_front(3), ow, b.CreateICmpULT(ow, cst(ow, ys[3])));
+               });
+}
+
+/// Flat index (i64) of the first column of output row o = {n, c, oh} plus
+/// the block's first lane: where a block of dy or y starts.
+llvm::Value *rowStart(EmitContext &c, const ir::Shape &ys, llvm::ArrayRef<llvm::Value *> o,
+                      llvm::Value *ow) {
+  llvm::Value *ow0 = c.b.CreateSExt(c.b.CreateExtractElement(ow, uint64_t(0)), c.b.getInt64Ty());
+  return flatIndex(c.b, {o[0], o[1], o[2], ow0}, ys);
+}
+
+/// One window tap (ki, kj) of a block of output columns: the input's flat
+/// indices (lanes) and which lanes read a real input (not padding, not past
+/// the last column).
+struct Tap {
+  llvm::Value *idx, *mask;
+};
+Tap tapAt(EmitContext &c, const Window &win, const ir::Shape &xs, llvm::ArrayRef<llvm::Value *> o,
+          llvm::Value *ow, llvm::Value *valid, llvm::Value *ki, llvm::Value *kj) {
+  auto &b = c.b;
+  llvm::Value *ih = win.in(c, 0, o[2], ki);
+  llvm::Value *iw =
+      b.CreateAdd(b.CreateSub(b.CreateMul(ow, cst(ow, win.stride[1])), cst(ow, win.pad[1])),
+                  asLanes(c, b.CreateMul(kj, c.i64(win.dilation[1])), ow));
+  llvm::Value *rowOk =
+      asLanes(c, b.CreateZExt(b.CreateICmpULT(ih, c.i64(xs[2])), b.getInt32Ty()), ow);
+  llvm::Value *mask = b.CreateAnd(b.CreateAnd(valid, b.CreateICmpULT(iw, cst(iw, xs[3]))),
+                                  b.CreateICmpNE(rowOk, cst(rowOk, 0)));
+  llvm::Value *base = flatIndex(b, {o[0], o[1], ih, c.i64(0)}, xs);
+  return {b.CreateAdd(asLanes(c, base, ow), iw), mask};
+}
+
+llvm::Value *splat(EmitContext &c, llvm::Value *like, llvm::Value *x) {
+  return c.b.CreateVectorSplat(llvm::cast<llvm::FixedVectorType>(like->getType())->getNumElements(),
+                               x);
+}
+
+/// A block of a window op's rows: masked vector load or store at row start.
+llvm::Value *loadBlock(EmitContext &c, ir::ValueId v, llvm::Value *start, llvm::Value *valid) {
+  llvm::Type *vecTy = floatsLike(c, valid);
+  return c.b.CreateMaskedLoad(vecTy, c.b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(v)], start),
+                              llvm::Align(4), valid, llvm::Constant::getNullValue(vecTy));
+}
+void storeBlock(EmitContext &c, ir::ValueId v, llvm::Value *start, llvm::Value *x,
+                llvm::Value *valid) {
+  c.b.CreateMaskedStore(x, c.b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(v)], start),
+                        llvm::Align(4), valid);
+}
+
+/// Each lane's window maximum and its flat input index (-1 when the window
+/// holds no input) for a block of output columns: the first maximum in
+/// row-major window order, a NaN winning as in `beats`.
+std::pair<llvm::Value *, llvm::Value *> windowMax(EmitContext &c, const ir::Node &n, int vw,
+                                                  llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow,
+                                                  llvm::Value *valid) {
+  auto &b = c.b;
   Window win(n.attrs);
-  ir::ValueId x = n.operands[0], y = n.result;
-  const ir::Shape &xs = c.shape(x);
+  ir::ValueId x = n.operands[0];
   const auto &kernel = n.attrs.ints("kernel");
-  llvm::Value *best = c.entryAlloca("max");
-  emitLoopNest(c.b, c.shape(y), [&](llvm::ArrayRef<llvm::Value *> o) {
-    c.b.CreateStore(c.f32(-INFINITY), best);
-    emitLoopNest(c.b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
-      llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
-      emitIf(c.b, inBounds(c, ih, iw, xs[2], xs[3]), [&] {
-        llvm::Value *v = c.load(x, at4(c, x, o[0], o[1], ih, iw));
-        llvm::Value *m = c.b.CreateLoad(c.f32Ty(), best);
-        c.b.CreateStore(c.b.CreateSelect(beats(c, v, m), v, m), best);
-      });
-    });
-    c.store(y, flatIndex(c.b, o, c.shape(y)), c.b.CreateLoad(c.f32Ty(), best));
+  llvm::Type *vecTy = floatsLike(c, ow);
+  llvm::Value *best = c.entryAlloca("max", vecTy), *arg = c.entryAlloca("argmax", ow->getType());
+  llvm::Value *ninf = splat(c, ow, c.f32(-INFINITY));
+  b.CreateStore(ninf, best);
+  b.CreateStore(cst(ow, -1), arg);
+  emitLoopNest(b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
+    Tap t = tapAt(c, win, c.shape(x), o, ow, valid, k[0], k[1]);
+    llvm::Value *v = gatherLanes(c, x, t.idx, t.mask, ninf);
+    llvm::Value *m = b.CreateLoad(vecTy, best), *a = b.CreateLoad(ow->getType(), arg);
+    llvm::Value *none = b.CreateICmpSLT(a, cst(a, 0));
+    llvm::Value *better = b.CreateAnd(t.mask, b.CreateOr(none, beats(c, v, m)));
+    b.CreateStore(b.CreateSelect(better, v, m), best);
+    b.CreateStore(b.CreateSelect(better, t.idx, a), arg);
   });
+  return {b.CreateLoad(vecTy, best), b.CreateLoad(ow->getType(), arg)};
+}
+
+} // namespace
+
+void emitMaxPool2d(EmitContext &c, const ir::Node &n, int vw) {
+  const ir::Shape &ys = c.shape(n.result);
+  emitColumnBlocks(c, ys, vw,
+                   [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+                     auto [best, arg] = windowMax(c, n, vw, o, ow, valid);
+                     storeBlock(c, n.result, rowStart(c, ys, o, ow), best, valid);
+                   });
 }
 
 // Each window's dy goes to its first maximum in row-major window order.
-void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n) {
+// Windows that do not overlap along W send a block's lanes to distinct
+// inputs: one gather, add and scatter. Otherwise lanes are added one by one,
+// in column order.
+void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
   Window win(n.attrs);
-  ir::ValueId x = n.operands[0], dy = n.operands[1], dx = n.result;
-  const ir::Shape &xs = c.shape(x);
+  ir::ValueId dy = n.operands[1], dx = n.result;
+  const ir::Shape &ys = c.shape(dy);
   const auto &kernel = n.attrs.ints("kernel");
+  bool disjoint = win.stride[1] >= (kernel[1] - 1) * win.dilation[1] + 1;
   auto &b = c.b;
-  llvm::Value *best = c.entryAlloca("max");
-  llvm::Value *pos = c.entryAlloca("argmax", b.getInt64Ty());
   c.zero(dx);
-  emitLoopNest(b, c.shape(dy), [&](llvm::ArrayRef<llvm::Value *> o) {
-    b.CreateStore(c.f32(-INFINITY), best);
-    b.CreateStore(c.i64(-1), pos);
-    emitLoopNest(b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
-      llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
-      emitIf(b, inBounds(c, ih, iw, xs[2], xs[3]), [&] {
-        llvm::Value *flat = at4(c, x, o[0], o[1], ih, iw);
-        llvm::Value *v = c.load(x, flat);
-        llvm::Value *none = b.CreateICmpSLT(b.CreateLoad(b.getInt64Ty(), pos), c.i64(0));
-        llvm::Value *better = beats(c, v, b.CreateLoad(c.f32Ty(), best));
-        emitIf(b, b.CreateOr(none, better), [&] {
-          b.CreateStore(v, best);
-          b.CreateStore(flat, pos);
-        });
-      });
-    });
-    addTo(c, dx, b.CreateLoad(b.getInt64Ty(), pos), c.load(dy, flatIndex(b, o, c.shape(dy))));
-  });
+  emitColumnBlocks(c, ys, vw,
+                   [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+                     auto [best, arg] = windowMax(c, n, vw, o, ow, valid);
+                     llvm::Value *g = loadBlock(c, dy, rowStart(c, ys, o, ow), valid);
+                     llvm::Value *has = b.CreateAnd(valid, b.CreateICmpSGE(arg, cst(arg, 0)));
+                     if (disjoint) {
+                       llvm::Value *cur = gatherLanes(c, dx, arg, has);
+                       scatterLanes(c, dx, arg, b.CreateFAdd(cur, g), has);
+                       return;
+                     }
+                     for (int l = 0; l < vw; ++l)
+                       emitIf(b, b.CreateExtractElement(has, uint64_t(l)), [&] {
+                         llvm::Value *at =
+                             b.CreateSExt(b.CreateExtractElement(arg, uint64_t(l)), b.getInt64Ty());
+                         addTo(c, dx, at, b.CreateExtractElement(g, uint64_t(l)));
+                       });
+                   });
 }
 
-void emitAvgPool2d(EmitContext &c, const ir::Node &n) {
+void emitAvgPool2d(EmitContext &c, const ir::Node &n, int vw) {
   Window win(n.attrs);
   ir::ValueId x = n.operands[0], y = n.result;
-  const ir::Shape &xs = c.shape(x);
+  const ir::Shape &ys = c.shape(y);
   const auto &kernel = n.attrs.ints("kernel");
-  llvm::Value *acc = c.entryAlloca("acc");
-  emitLoopNest(c.b, c.shape(y), [&](llvm::ArrayRef<llvm::Value *> o) {
-    c.b.CreateStore(c.f32(0), acc);
-    emitLoopNest(c.b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
-      llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
-      emitIf(c.b, inBounds(c, ih, iw, xs[2], xs[3]),
-             [&] { accumulate(c, acc, c.load(x, at4(c, x, o[0], o[1], ih, iw))); });
-    });
-    llvm::Value *avg =
-        c.b.CreateFDiv(c.b.CreateLoad(c.f32Ty(), acc), c.f32(double(kernel[0] * kernel[1])));
-    c.store(y, flatIndex(c.b, o, c.shape(y)), avg);
-  });
+  auto &b = c.b;
+  emitColumnBlocks(
+      c, ys, vw, [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+        llvm::Type *vecTy = floatsLike(c, ow);
+        llvm::Value *acc = c.entryAlloca("acc", vecTy);
+        b.CreateStore(llvm::Constant::getNullValue(vecTy), acc);
+        emitLoopNest(b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
+          Tap t = tapAt(c, win, c.shape(x), o, ow, valid, k[0], k[1]);
+          b.CreateStore(b.CreateFAdd(b.CreateLoad(vecTy, acc), gatherLanes(c, x, t.idx, t.mask)),
+                        acc);
+        });
+        llvm::Value *avg = b.CreateFDiv(b.CreateLoad(vecTy, acc),
+                                        splat(c, ow, c.f32(double(kernel[0] * kernel[1]))));
+        storeBlock(c, y, rowStart(c, ys, o, ow), avg, valid);
+      });
 }
 
-void emitAvgPool2dGrad(EmitContext &c, const ir::Node &n) {
+// Within one tap, a block's lanes read distinct inputs (the stride is at
+// least 1): one gather, add and scatter per tap.
+void emitAvgPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
   Window win(n.attrs);
   ir::ValueId dy = n.operands[0], dx = n.result;
-  const ir::Shape &xs = c.shape(dx);
+  const ir::Shape &ys = c.shape(dy);
   const auto &kernel = n.attrs.ints("kernel");
+  auto &b = c.b;
   c.zero(dx);
-  emitLoopNest(c.b, c.shape(dy), [&](llvm::ArrayRef<llvm::Value *> o) {
-    llvm::Value *g = c.b.CreateFDiv(c.load(dy, flatIndex(c.b, o, c.shape(dy))),
-                                    c.f32(double(kernel[0] * kernel[1])));
-    emitLoopNest(c.b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
-      llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
-      emitIf(c.b, inBounds(c, ih, iw, xs[2], xs[3]),
-             [&] { addTo(c, dx, at4(c, dx, o[0], o[1], ih, iw), g); });
-    });
-  });
+  emitColumnBlocks(
+      c, ys, vw, [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+        llvm::Value *g = b.CreateFDiv(loadBlock(c, dy, rowStart(c, ys, o, ow), valid),
+                                      splat(c, ow, c.f32(double(kernel[0] * kernel[1]))));
+        emitLoopNest(b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
+          Tap t = tapAt(c, win, c.shape(dx), o, ow, valid, k[0], k[1]);
+          scatterLanes(c, dx, t.idx, b.CreateFAdd(gatherLanes(c, dx, t.idx, t.mask), g), t.mask);
+        });
+      });
 }
 
 } // namespace gradc::codegen

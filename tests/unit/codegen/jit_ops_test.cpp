@@ -201,15 +201,17 @@ TEST(JitOps, PoolsAndGrads) {
        {Case{{2, 2}, {2, 2}, {0, 0}}, Case{{3, 2}, {1, 2}, {1, 1}}, Case{{3, 3}, {2, 1}, {1, 0}}}) {
     SCOPED_TRACE(ir::shapeStr(c.kernel) + ir::shapeStr(c.stride) + ir::shapeStr(c.pad));
     Attrs a = poolAttrs(c.kernel, c.stride, c.pad);
-    ir::TensorType x = ir::f32({2, 3, 7, 5});
-    for (OpKind op : {OpKind::MaxPool2d, OpKind::AvgPool2d})
-      expectJitMatchesInterpreter(opModule(op, {x}, a));
-    ir::Module fwd = opModule(OpKind::MaxPool2d, {x}, a);
-    ir::TensorType y = fwd.functions[0].type(fwd.functions[0].results()[0].value);
-    expectJitMatchesInterpreter(opModule(OpKind::MaxPool2dGrad, {x, y}, a));
-    Attrs ga = a;
-    ga.set("input_size", Shape{7, 5});
-    expectJitMatchesInterpreter(opModule(OpKind::AvgPool2dGrad, {y}, ga));
+    // Rows narrower than a vector, and rows of several vector blocks with a tail.
+    for (ir::TensorType x : {ir::f32({2, 3, 7, 5}), ir::f32({1, 2, 5, 70})}) {
+      for (OpKind op : {OpKind::MaxPool2d, OpKind::AvgPool2d})
+        expectJitMatchesInterpreter(opModule(op, {x}, a));
+      ir::Module fwd = opModule(OpKind::MaxPool2d, {x}, a);
+      ir::TensorType y = fwd.functions[0].type(fwd.functions[0].results()[0].value);
+      expectJitMatchesInterpreter(opModule(OpKind::MaxPool2dGrad, {x, y}, a));
+      Attrs ga = a;
+      ga.set("input_size", Shape{x.shape[2], x.shape[3]});
+      expectJitMatchesInterpreter(opModule(OpKind::AvgPool2dGrad, {y}, ga));
+    }
   }
 }
 

@@ -1,0 +1,47 @@
+// Vector lanes: integer index math that works on i64 scalars and on <n x i32>
+// lanes alike, and masked gathers and scatters of f32 buffers. The packed
+// GEMM's loaders and the pooling ops read through these.
+#include "codegen/emit.h"
+
+namespace gradc::codegen {
+
+llvm::Constant *cst(llvm::Value *like, int64_t v) {
+  return llvm::ConstantInt::get(like->getType(), uint64_t(v), true);
+}
+
+llvm::Value *asLanes(EmitContext &c, llvm::Value *x, llvm::Value *like) {
+  if (x->getType()->isVectorTy())
+    return x;
+  auto *vt = llvm::cast<llvm::FixedVectorType>(like->getType());
+  return c.b.CreateVectorSplat(vt->getNumElements(), c.b.CreateTrunc(x, vt->getElementType()));
+}
+
+llvm::Constant *laneIds(EmitContext &c, int64_t n) {
+  std::vector<llvm::Constant *> ids;
+  for (int64_t l = 0; l < n; ++l)
+    ids.push_back(c.b.getInt32(uint32_t(l)));
+  return llvm::ConstantVector::get(ids);
+}
+
+llvm::Type *floatsLike(EmitContext &c, llvm::Value *lanes) {
+  return llvm::FixedVectorType::get(
+      c.f32Ty(), llvm::cast<llvm::FixedVectorType>(lanes->getType())->getNumElements());
+}
+
+// Plain (not inbounds) GEPs: a masked-off lane's index may point outside the
+// buffer (padding), and is never read.
+llvm::Value *gatherLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *mask,
+                         llvm::Value *passthru) {
+  llvm::Type *vecTy = floatsLike(c, idx);
+  llvm::Value *ptrs = c.b.CreateGEP(c.f32Ty(), c.ptr[size_t(x)], idx);
+  return c.b.CreateMaskedGather(vecTy, ptrs, llvm::Align(4), mask,
+                                passthru ? passthru : llvm::Constant::getNullValue(vecTy));
+}
+
+void scatterLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *v,
+                  llvm::Value *mask) {
+  llvm::Value *ptrs = c.b.CreateGEP(c.f32Ty(), c.ptr[size_t(x)], idx);
+  c.b.CreateMaskedScatter(v, ptrs, llvm::Align(4), mask);
+}
+
+} // namespace gradc::codegen
