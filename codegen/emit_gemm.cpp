@@ -301,28 +301,53 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
       [&](llvm::Value *o, llvm::Value *d, llvm::Value *v) { c.store(dw, mad(c, o, taps, d), v); });
 }
 
-// dx = col2im(W^T[taps, out_c] . dy[n][out_c, positions]), per image: each
-// element of the product is added to the input position it came from.
+// dx[n][c, q] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow],
+// per image, as a transposed convolution: the GEMM's columns are the input
+// positions q = (ih, iw), its depth the taps e of every output channel, and
+// (oh, ow) is the output position that reads (ih, iw) through tap (kh, kw):
+// oh = (ih + pad - kh * dil) / stride when that divides and lies inside dy,
+// else the term is 0. Each element of dx is written once, by the GEMM's
+// sink: no zeroing and no scatter.
 void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw) {
   ir::ValueId dy = n.operands[0], w = n.operands[1], dx = n.result;
   ConvGeometry g(n.attrs, c.shape(dx), c.shape(w), c.shape(dy));
-  int64_t taps = g.taps(), pos = g.positions();
+  int64_t window = g.kh * g.kw, taps = g.taps(), hw = g.h * g.w;
   auto &b = c.b;
-  c.zero(dx);
-  GemmLayout gl = gemmLayout(c, taps, pos, g.out_c, vw, workspace);
-  packA(c, gl, [&](const Lanes &d, llvm::Value *o) {
-    return loadRows(c, w, b.CreateMul(o, c.i64(taps)), 1, d);
+  GemmLayout gl = gemmLayout(c, g.in_c, hw, g.out_c * window, vw, workspace);
+  // A(c, e) = W[o, c, kh, kw] with e = o * window + (kh * kw + kw).
+  packA(c, gl, [&](const Lanes &ch, llvm::Value *e) {
+    llvm::Value *o = b.CreateUDiv(e, c.i64(window)), *r = b.CreateURem(e, c.i64(window));
+    return loadRows(c, w, mad(c, o, taps, r), window, ch);
   });
   emitLoopNest(b, {g.batch}, [&](llvm::ArrayRef<llvm::Value *> img) {
-    Loader lbt = [&](const Lanes &p, llvm::Value *o) {
-      return loadRows(c, dy, b.CreateMul(mad(c, img[0], g.out_c, o), c.i64(pos)), 1, p);
+    // B^T(q, e) = dy[img, o, oh, ow] for the input positions q as lanes.
+    Loader lbt = [&](const Lanes &q, llvm::Value *e) {
+      llvm::Value *o = b.CreateUDiv(e, c.i64(window)), *r = b.CreateURem(e, c.i64(window));
+      llvm::Value *ki = b.CreateUDiv(r, c.i64(g.kw)), *kj = b.CreateURem(r, c.i64(g.kw));
+      llvm::Value *valid = q.valid;
+      // The output coordinate along one axis that reads input coordinate `in`.
+      auto outAt = [&](llvm::Value *in, llvm::Value *k, int d, int64_t extent) {
+        llvm::Value *num = b.CreateSub(b.CreateAdd(in, cst(in, g.pad[d])),
+                                       asLanes(c, b.CreateMul(k, c.i64(g.dil[d])), in));
+        llvm::Value *out = num;
+        if (g.stride[d] > 1) {
+          valid = b.CreateAnd(
+              valid, b.CreateICmpEQ(b.CreateSRem(num, cst(num, g.stride[d])), cst(num, 0)));
+          out = b.CreateSDiv(num, cst(num, g.stride[d]));
+        }
+        valid = b.CreateAnd(valid, b.CreateICmpSGE(num, cst(num, 0)));
+        valid = b.CreateAnd(valid, b.CreateICmpSLT(out, cst(out, extent)));
+        return out;
+      };
+      llvm::Value *oh = outAt(b.CreateUDiv(q.rows, cst(q.rows, g.w)), ki, 0, g.oh);
+      llvm::Value *ow = outAt(b.CreateURem(q.rows, cst(q.rows, g.w)), kj, 1, g.ow);
+      llvm::Value *plane = b.CreateMul(mad(c, img[0], g.out_c, o), c.i64(g.oh * g.ow));
+      llvm::Value *idx =
+          b.CreateAdd(asLanes(c, plane, oh), b.CreateAdd(b.CreateMul(oh, cst(oh, g.ow)), ow));
+      return gatherLanes(c, dy, idx, valid);
     };
-    emitGemm(c, gl, nullptr, lbt, vw, [&](llvm::Value *d, llvm::Value *p, llvm::Value *v) {
-      ConvGeometry::Position q = g.at(c, d, p);
-      emitIf(b, q.inside, [&] {
-        llvm::Value *to = g.flat(c, img[0], q, false);
-        c.store(dx, to, b.CreateFAdd(c.load(dx, to), v));
-      });
+    emitGemm(c, gl, nullptr, lbt, vw, [&](llvm::Value *ch, llvm::Value *q, llvm::Value *v) {
+      c.store(dx, mad(c, mad(c, img[0], g.in_c, ch), hw, q), v);
     });
   });
 }

@@ -198,7 +198,8 @@ int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k) {
 
 int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n) {
   // The GEMM's (m, n, k) per op, as codegen/emit_gemm.cpp runs it: the
-  // forward and input gradient per image, the weight gradient over the batch.
+  // forward (out_c, positions, taps) and the input gradient (in_c, input
+  // positions, out_c x window) per image, the weight gradient over the batch.
   auto shape = [&](ir::ValueId v) -> const ir::Shape & { return f.type(v).shape; };
   switch (n.op) {
   case ir::OpKind::Conv2d: {
@@ -206,8 +207,8 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n) {
     return gemmWorkspaceBytes(w[0], y[2] * y[3], w[1] * w[2] * w[3]);
   }
   case ir::OpKind::Conv2dGradInput: {
-    const ir::Shape &dy = shape(n.operands[0]), &w = shape(n.operands[1]);
-    return gemmWorkspaceBytes(w[1] * w[2] * w[3], dy[2] * dy[3], w[0]);
+    const ir::Shape &w = shape(n.operands[1]), &dx = shape(n.result);
+    return gemmWorkspaceBytes(w[1], dx[2] * dx[3], w[0] * w[2] * w[3]);
   }
   case ir::OpKind::Conv2dGradWeight: {
     const ir::Shape &dy = shape(n.operands[1]), &dw = shape(n.result);
