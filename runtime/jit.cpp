@@ -7,6 +7,7 @@
 #include "codegen/lower.h"
 #include "codegen/target.h"
 #include "plan/plan.h"
+#include "runtime/kernel_profile.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -204,7 +205,7 @@ Expected<std::unique_ptr<BoundCall>> JitExecutor::bind(const std::string &name,
 
 /// Lowers and optimises `m` for the host and builds a JIT holding it.
 Expected<std::unique_ptr<llvm::orc::LLJIT>>
-buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats) {
+buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats, bool profile) {
   codegen::initializeNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
@@ -217,6 +218,7 @@ buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats) {
   codegen::LowerOptions lo;
   lo.packed_wrappers = true;
   lo.plan = &plan;
+  lo.profile_kernels = profile;
   lo.vector_floats = vector_floats > 0 ? vector_floats : codegen::vectorFloats(**tm);
   std::unique_ptr<llvm::Module> mod = codegen::lowerModule(m, *ctx, lo);
   codegen::optimizeModule(*mod, **tm);
@@ -228,6 +230,13 @@ buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats) {
   if (!gen)
     return toError(gen.takeError(), "cannot search the process for libm");
   (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  if (profile) {
+    llvm::orc::SymbolMap hook;
+    hook[(*jit)->mangleAndIntern("gradc_profile_tick")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&gradc_profile_tick), llvm::JITSymbolFlags::Exported};
+    if (auto err = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(hook))))
+      return toError(std::move(err), "cannot define the profiling hook");
+  }
   llvm::orc::ThreadSafeModule tsm(std::move(mod), std::move(ctx));
   if (auto err = (*jit)->addIRModule(std::move(tsm)))
     return toError(std::move(err), "cannot add module");
@@ -237,10 +246,10 @@ buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats) {
 } // namespace
 
 Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats,
-                                                    int vector_floats) {
+                                                    int vector_floats, bool profile_kernels) {
   auto start = std::chrono::steady_clock::now();
   plan::ModulePlan plan = plan::buildPlan(m);
-  GRADC_TRY(jit, buildJit(m, plan, vector_floats));
+  GRADC_TRY(jit, buildJit(m, plan, vector_floats, profile_kernels));
   auto exec = std::make_unique<JitExecutor>(std::move(m), std::move(plan), std::move(jit));
   GRADC_TRY_STATUS(exec->resolve());
   if (stats)
