@@ -268,18 +268,34 @@ llvm::Value *emitEpilogue(EmitContext &c, const Buffers &buf, const plan::Functi
   return loss ? loss : c.f32(0);
 }
 
+/// With profiling on (`function` >= 0), calls gradc_profile_tick(function, point).
+void emitProfileTick(EmitContext &c, int32_t function, size_t point) {
+  if (function < 0)
+    return;
+  llvm::Type *i32 = c.b.getInt32Ty();
+  llvm::FunctionCallee tick = c.module.getOrInsertFunction(
+      "gradc_profile_tick", llvm::FunctionType::get(c.b.getVoidTy(), {i32, i32}, false));
+  c.b.CreateCall(tick, {c.b.getInt32(uint32_t(function)), c.b.getInt32(uint32_t(point))});
+}
+
+/// `profile`: the function's index for gradc_profile_tick, or -1 for no profiling.
 void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f,
                    const plan::ModulePlan &mp, const plan::FunctionPlan &fp, int vw,
-                   std::map<std::string, llvm::Function *> &emitted) {
+                   std::map<std::string, llvm::Function *> &emitted, int32_t profile) {
   FunctionAbi abi = functionAbi(m, f);
   llvm::Function *fn = declareFunction(mod, abi);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(mod.getContext(), "entry", fn));
   EmitContext c{b, mod, f, {}};
   Buffers buf = bindBuffers(c, fn, abi, mp);
   bindValues(c, buf, fp);
-  for (size_t k = 0; k < fp.kernels.size(); ++k)
+  for (size_t k = 0; k < fp.kernels.size(); ++k) {
+    emitProfileTick(c, profile, k);
     emitKernelCall(c, abi, fp, k, buf.scratch, vw, emitted);
-  b.CreateRet(emitEpilogue(c, buf, fp));
+  }
+  emitProfileTick(c, profile, fp.kernels.size());
+  llvm::Value *ret = emitEpilogue(c, buf, fp);
+  emitProfileTick(c, profile, fp.kernels.size() + 1);
+  b.CreateRet(ret);
 }
 
 /// float NAME_packed(void **ptrs, const float *scalars) { return NAME(...); }
@@ -309,7 +325,8 @@ std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext
   const plan::ModulePlan &mp = opts.plan ? *opts.plan : plan::buildPlan(m);
   std::map<std::string, llvm::Function *> emitted; // kernels by signature
   for (size_t i = 0; i < m.functions.size(); ++i) {
-    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i], opts.vector_floats, emitted);
+    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i], opts.vector_floats, emitted,
+                  opts.profile_kernels ? int32_t(i) : -1);
     if (opts.packed_wrappers)
       emitPackedWrapper(*mod, functionAbi(m, m.functions[i]));
   }

@@ -33,6 +33,11 @@ struct LowerOptions {
   /// Also emit `float NAME_packed(void **ptrs, const float *scalars)` per
   /// function (the uniform entry point the JIT calls).
   bool packed_wrappers = false;
+  /// Also call the external `void gradc_profile_tick(i32 function, i32 point)`
+  /// before each kernel, after the last one and after the result copies
+  /// (runtime/kernel_profile.h); for `gradc bench --per-kernel` only. The
+  /// kernels' code is the same either way.
+  bool profile_kernels = false;
 };
 
 /// Lowers every function of `m` (which must verify) into a new LLVM module

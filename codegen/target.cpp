@@ -106,6 +106,7 @@ std::unique_ptr<llvm::Module> lowerFor(const ir::Module &m, llvm::LLVMContext &c
   lo.cpu = opts.cpu;
   lo.vector_floats = opts.vector_floats > 0 ? opts.vector_floats : vectorFloats(tm);
   lo.packed_wrappers = opts.packed_wrappers;
+  lo.profile_kernels = opts.profile_kernels;
   return lowerModule(m, ctx, lo);
 }
 

@@ -32,6 +32,8 @@ struct EmitOptions {
   int vector_floats = 0;
   /// Also emit the packed entry points the JIT calls (LowerOptions).
   bool packed_wrappers = false;
+  /// Call the per-kernel profiling hook between kernels (LowerOptions).
+  bool profile_kernels = false;
 };
 
 /// Lowers, optimises (O2) and writes `m` to `path` in the requested form.

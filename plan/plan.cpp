@@ -2,6 +2,7 @@
 // homes, live ranges, in-place reuse and greedy-by-size arena placement.
 #include "plan/plan.h"
 
+#include "ir/flops.h"
 #include "ir/graph_algorithms.h"
 
 #include <algorithm>
@@ -446,6 +447,13 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
   for (int64_t d : delta)
     p.lower_bound_bytes = std::max(p.lower_bound_bytes, live += d);
   return p;
+}
+
+double kernelFlops(const ir::Function &f, const Kernel &k) {
+  double total = 0;
+  for (int32_t i = k.first; i < k.end; ++i)
+    total += ir::nodeFlops(f, f.nodes()[size_t(i)]);
+  return total;
 }
 
 ModulePlan buildPlan(const ir::Module &m) {

@@ -143,6 +143,10 @@ struct ModulePlan {
 /// in-place result or update may overwrite it element by element.
 bool readsOnlyAtSameIndex(const ir::Function &f, const Kernel &k, ir::ValueId v);
 
+/// The floating-point operations of kernel `k` of `f`: ir::nodeFlops summed
+/// over its nodes (broadcasts and constants it evaluates in its loop count 0).
+double kernelFlops(const ir::Function &f, const Kernel &k);
+
 /// Builds the plan of every function of `m` (which must verify). A function
 /// without kernel assignments gets one kernel per node.
 ModulePlan buildPlan(const ir::Module &m);

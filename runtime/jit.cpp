@@ -6,6 +6,7 @@
 #include "codegen/abi.h"
 #include "codegen/target.h"
 #include "plan/plan.h"
+#include "runtime/kernel_profile.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -217,11 +218,12 @@ Expected<int> compileThreads() {
 /// Compiles `m` for the host, on as many threads as it has cores, and builds
 /// a JIT holding the objects.
 Expected<std::unique_ptr<llvm::orc::LLJIT>>
-buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats) {
+buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats, bool profile) {
   codegen::EmitOptions eo;
   eo.plan = &plan;
   eo.vector_floats = vector_floats;
   eo.packed_wrappers = true;
+  eo.profile_kernels = profile;
   GRADC_TRY(threads, compileThreads());
   GRADC_TRY(objects, codegen::compileObjects(m, eo, threads));
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
@@ -235,6 +237,13 @@ buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats) {
   if (!gen)
     return toError(gen.takeError(), "cannot search the process for libm");
   (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  if (profile) {
+    llvm::orc::SymbolMap hook;
+    hook[(*jit)->mangleAndIntern("gradc_profile_tick")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&gradc_profile_tick), llvm::JITSymbolFlags::Exported};
+    if (auto err = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(hook))))
+      return toError(std::move(err), "cannot define the profiling hook");
+  }
   for (std::string &obj : objects)
     if (auto err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(obj, m.name)))
       return toError(std::move(err), "cannot add an object");
@@ -244,10 +253,10 @@ buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats) {
 } // namespace
 
 Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats,
-                                                    int vector_floats) {
+                                                    int vector_floats, bool profile_kernels) {
   auto start = std::chrono::steady_clock::now();
   plan::ModulePlan plan = plan::buildPlan(m);
-  GRADC_TRY(jit, buildJit(m, plan, vector_floats));
+  GRADC_TRY(jit, buildJit(m, plan, vector_floats, profile_kernels));
   auto exec = std::make_unique<JitExecutor>(std::move(m), std::move(plan), std::move(jit));
   GRADC_TRY_STATUS(exec->resolve());
   if (stats)

@@ -19,8 +19,10 @@ struct JitStats {
 /// name as from the interpreter. Calls are thread-safe: each call has its own
 /// buffers. `stats`, if given, receives the compile time. `vector_floats`
 /// overrides the vector width kernels are built for (0: the host's; tests
-/// use it to run every width on one machine).
+/// use it to run every width on one machine). `profile_kernels` makes the
+/// functions report each kernel to runtime::KernelProfile (kernel_profile.h).
 Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats = nullptr,
-                                                    int vector_floats = 0);
+                                                    int vector_floats = 0,
+                                                    bool profile_kernels = false);
 
 } // namespace gradc::runtime

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gradc needs to build and test, and only those still missing.
-# Idempotent and non-interactive; run as root. Usage: bash tools/setup.sh [--goldens]
+# Idempotent and non-interactive; run as root.
+# Usage: bash tools/setup.sh [--goldens] [--sanitizers] [--bench]
 #   --goldens     also python3-torch and python3-numpy, needed only by tests/e2e/make_goldens.sh.
 #   --sanitizers  also clang-19 and its runtimes (ASan, UBSan, libFuzzer): tools/sanitize.sh.
+#   --bench       also OpenBLAS: libopenblas-dev for gradc_matmul_bench (only it links OpenBLAS),
+#                 libopenblas0-pthread so that PyTorch in bench/vs_pytorch.sh is a fair peer.
 set -euo pipefail
 
 packages=(cmake ninja-build g++ llvm-19-dev llvm-19-tools libboost-graph-dev nlohmann-json3-dev
@@ -11,8 +14,12 @@ for arg in "$@"; do
   case "$arg" in
     --goldens) packages+=(python3-torch python3-numpy) ;;
     --sanitizers) packages+=(clang-19 libclang-rt-19-dev) ;;
-    -h | --help) sed -n '2,5p' "$0"; exit 0 ;;
-    *) echo "setup.sh: unknown argument '$arg' (expected --goldens or --sanitizers)" >&2; exit 2 ;;
+    --bench) packages+=(libopenblas-dev libopenblas0-pthread) ;;
+    -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+    *)
+      echo "setup.sh: unknown argument '$arg' (expected --goldens, --sanitizers or --bench)" >&2
+      exit 2
+      ;;
   esac
 done
 
