@@ -5,7 +5,9 @@
 
 #include "codegen/abi.h"
 #include "codegen/target.h"
+#include "ir/printer.h"
 #include "plan/plan.h"
+#include "runtime/compile_cache.h"
 #include "runtime/kernel_profile.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -16,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <thread>
 
 namespace gradc::runtime {
@@ -215,17 +218,11 @@ Expected<int> compileThreads() {
   return int(n);
 }
 
-/// Compiles `m` for the host, on as many threads as it has cores, and builds
-/// a JIT holding the objects.
-Expected<std::unique_ptr<llvm::orc::LLJIT>>
-buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats, bool profile) {
-  codegen::EmitOptions eo;
-  eo.plan = &plan;
-  eo.vector_floats = vector_floats;
-  eo.packed_wrappers = true;
-  eo.profile_kernels = profile;
-  GRADC_TRY(threads, compileThreads());
-  GRADC_TRY(objects, codegen::compileObjects(m, eo, threads));
+/// A JIT for the host holding `objects` (which define every function of
+/// the module and may call libm and, when profiling, the kernel hook).
+Expected<std::unique_ptr<llvm::orc::LLJIT>> linkObjects(const std::vector<std::string> &objects,
+                                                        const std::string &name, bool profile) {
+  codegen::initializeNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
     return toError(jtmb.takeError(), "cannot detect the host CPU");
@@ -244,25 +241,89 @@ buildJit(const ir::Module &m, const plan::ModulePlan &plan, int vector_floats, b
     if (auto err = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(hook))))
       return toError(std::move(err), "cannot define the profiling hook");
   }
-  for (std::string &obj : objects)
-    if (auto err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(obj, m.name)))
+  for (const std::string &obj : objects)
+    if (auto err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(obj, name)))
       return toError(std::move(err), "cannot add an object");
   return std::move(*jit);
 }
 
+/// Everything besides the functions' IR that the compiled code depends on.
+std::string codeOptions(const ir::Module &m, const JitOptions &opts) {
+  std::string s = "vw=" + std::to_string(opts.vector_floats) +
+                  ";profile=" + std::to_string(int(opts.profile_kernels)) + ";params=";
+  for (const ir::ParamInfo &p : m.params)
+    s += p.name + ":" + p.type.str() + ",";
+  s += ";state=";
+  for (const ir::StateInfo &p : m.states)
+    s += p.name + ":" + p.type.str() + ",";
+  return s;
+}
+
+/// Compiles `m` for the host, on as many threads as it has cores, or loads
+/// its code from the cache, and builds a JIT holding the objects.
+Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m,
+                                                     const plan::ModulePlan &plan,
+                                                     const JitOptions &opts, JitStats *stats,
+                                                     bool use_cached) {
+  std::optional<CompileCache> cache;
+  std::string key;
+  if (!opts.cache_dir.empty()) {
+    cache.emplace(opts.cache_dir);
+    key = cacheKey(ir::printText(m), codeOptions(m, opts));
+    if (auto objects = use_cached ? cache->load(key) : std::nullopt) {
+      if (auto jit = linkObjects(*objects, m.name, opts.profile_kernels)) {
+        if (stats)
+          stats->cache_hit = true;
+        return jit;
+      }
+    }
+  }
+  if (stats)
+    stats->cache_hit = false;
+  codegen::EmitOptions eo;
+  eo.plan = &plan;
+  eo.vector_floats = opts.vector_floats;
+  eo.packed_wrappers = true;
+  eo.profile_kernels = opts.profile_kernels;
+  GRADC_TRY(threads, compileThreads());
+  GRADC_TRY(objects, codegen::compileObjects(m, eo, threads));
+  if (cache)
+    (void)cache->store(key, objects); // a cache that cannot be written is only a miss
+  return linkObjects(objects, m.name, opts.profile_kernels);
+}
+
 } // namespace
 
-Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats,
-                                                    int vector_floats, bool profile_kernels) {
+Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, const JitOptions &opts,
+                                                    JitStats *stats) {
   auto start = std::chrono::steady_clock::now();
-  plan::ModulePlan plan = plan::buildPlan(m);
-  GRADC_TRY(jit, buildJit(m, plan, vector_floats, profile_kernels));
-  auto exec = std::make_unique<JitExecutor>(std::move(m), std::move(plan), std::move(jit));
-  GRADC_TRY_STATUS(exec->resolve());
+  JitStats local;
+  stats = stats ? stats : &local;
+  auto build = [&](bool use_cached) -> Expected<std::unique_ptr<JitExecutor>> {
+    plan::ModulePlan plan = plan::buildPlan(m);
+    GRADC_TRY(jit, buildJit(m, plan, opts, stats, use_cached));
+    auto exec = std::make_unique<JitExecutor>(m, std::move(plan), std::move(jit));
+    GRADC_TRY_STATUS(exec->resolve());
+    return exec;
+  };
+  auto built = build(true);
+  // A cached entry that passed its checks but does not link: compile anew
+  // (and replace the entry).
+  if (!built && stats->cache_hit)
+    built = build(false);
+  GRADC_TRY(exec, std::move(built));
   if (stats)
     stats->compile_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return std::unique_ptr<Executor>(std::move(exec));
+}
+
+Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats,
+                                                    int vector_floats, bool profile_kernels) {
+  JitOptions opts;
+  opts.vector_floats = vector_floats;
+  opts.profile_kernels = profile_kernels;
+  return makeJitExecutor(std::move(m), opts, stats);
 }
 
 } // namespace gradc::runtime

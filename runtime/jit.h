@@ -6,12 +6,25 @@
 #include "support/error.h"
 
 #include <memory>
+#include <string>
 
 namespace gradc::runtime {
 
 /// What compiling cost, for `gradc bench`.
 struct JitStats {
-  double compile_ms = 0; ///< lowering, optimisation and machine-code generation
+  double compile_ms = 0;  ///< lowering, optimisation and machine-code generation
+  bool cache_hit = false; ///< the code came from the compile cache
+};
+
+struct JitOptions {
+  /// The vector width kernels are built for (0: the host's; tests use it to
+  /// run every width on one machine).
+  int vector_floats = 0;
+  /// Functions report each kernel to runtime::KernelProfile (kernel_profile.h).
+  bool profile_kernels = false;
+  /// The compile cache's directory (compile_cache.h; the CLI passes
+  /// defaultCacheDir()); empty: no cache.
+  std::string cache_dir;
 };
 
 /// Compiles `m` (which must verify) and returns an executor calling native
@@ -24,5 +37,11 @@ struct JitStats {
 Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats = nullptr,
                                                     int vector_floats = 0,
                                                     bool profile_kernels = false);
+/// The same with every option. With a cache directory, code compiled before
+/// for the same module, options, gradc build, LLVM and CPU is loaded from the
+/// cache, and new code is stored there (a cache that cannot be written is
+/// skipped silently: it only costs the next compile).
+Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, const JitOptions &opts,
+                                                    JitStats *stats = nullptr);
 
 } // namespace gradc::runtime

@@ -75,6 +75,7 @@ struct BenchResult {
   std::string model, backend;
   int64_t threads = 1;
   double compile_ms = 0, jit_ms = 0;
+  bool cache_hit = false;
   FunctionTiming forward, train_step;
   bool trains = false, per_kernel = false;
   runtime::FmaPeak peak;
@@ -166,7 +167,8 @@ Expected<BenchResult> bench(const Args &args) {
   r.model = m.name;
   r.trains = m.has_loss;
   runtime::JitStats stats;
-  GRADC_TRY(exec, makeExecutor(std::move(m), r.backend, &stats));
+  GRADC_TRY(exec, makeExecutor(std::move(m), r.backend, &stats, !args.has("no-cache")));
+  r.cache_hit = stats.cache_hit;
   r.compile_ms = msSince(start);
   r.jit_ms = stats.compile_ms;
   {
@@ -229,9 +231,10 @@ void printFunctionJson(const BenchResult &r, const char *name, const FunctionTim
 
 void printJson(const BenchResult &r) {
   std::printf("{\"model\": \"%s\", \"backend\": \"%s\", \"threads\": %lld, "
-              "\"compile_ms\": %.3f, \"jit_ms\": %.3f, \"peak_gflops\": %.4f",
+              "\"compile_ms\": %.3f, \"jit_ms\": %.3f, \"cache_hit\": %s, "
+              "\"peak_gflops\": %.4f",
               r.model.c_str(), r.backend.c_str(), (long long)r.threads, r.compile_ms, r.jit_ms,
-              r.peak.gflops);
+              r.cache_hit ? "true" : "false", r.peak.gflops);
   printFunctionJson(r, "forward", r.forward);
   if (r.trains)
     printFunctionJson(r, "train_step", r.train_step);
@@ -290,7 +293,8 @@ void printKernelsText(const BenchResult &r, const char *name, const FunctionTimi
 void printText(const BenchResult &r) {
   std::printf("%s (%s backend, %lld thread%s)\n", r.model.c_str(), r.backend.c_str(),
               (long long)r.threads, r.threads == 1 ? "" : "s");
-  std::printf("  compile:    %10.3f ms (JIT %.3f ms)\n", r.compile_ms, r.jit_ms);
+  std::printf("  compile:    %10.3f ms (JIT %.3f ms%s)\n", r.compile_ms, r.jit_ms,
+              r.cache_hit ? ", from the compile cache" : "");
   printFunctionText(r, "forward:", r.forward);
   if (r.trains)
     printFunctionText(r, "train_step:", r.train_step);
@@ -313,7 +317,8 @@ int cmdBench(int argc, char **argv) {
                                            {"backend", true},
                                            {"max-memory", true},
                                            {"min-time", true},
-                                           {"per-kernel", false}}));
+                                           {"per-kernel", false},
+                                           {"no-cache", false}}));
   if (!args)
     return fail(args.error().message());
   std::string format = args->get("format", "text");

@@ -22,6 +22,7 @@ struct RunOptions {
   frontend::DimOverrides dims;
   passes::PipelineOptions pipeline; ///< with the --input-grad inputs
   bool allow_nonfinite = false;     ///< accept NaN/Inf in feed and weights, and as a loss
+  bool cache = true;                ///< use the compile cache (not --no-cache)
 };
 
 Expected<RunOptions> parseRunOptions(int argc, char **argv) {
@@ -35,6 +36,7 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
                                                {"backend", true},
                                                {"max-memory", true},
                                                {"allow-nonfinite", false},
+                                               {"no-cache", false},
                                                {"input-grad", true, true}})));
   RunOptions o;
   if (args.positional.size() != 1)
@@ -52,6 +54,7 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   o.weights = args.get("weights");
   o.backend = args.get("backend", "jit");
   o.allow_nonfinite = args.has("allow-nonfinite");
+  o.cache = !args.has("no-cache");
   GRADC_TRY(seed, parseCount("seed", args.get("seed", "0")));
   GRADC_TRY(steps, parseCount("steps", args.get("steps", "0")));
   GRADC_TRY(dims, parseDims(args.all("dim")));
@@ -103,7 +106,7 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
   }
   runtime::TensorMap state = runtime::initState(module);
   double lr = module.optimizer.lr;
-  GRADC_TRY(exec, makeExecutor(std::move(module), o.backend));
+  GRADC_TRY(exec, makeExecutor(std::move(module), o.backend, nullptr, o.cache));
   const ir::Module &m = exec->module();
 
   runtime::TensorMap out;

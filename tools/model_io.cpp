@@ -2,6 +2,7 @@
 #include "tools/model_io.h"
 
 #include "passes/pipeline.h"
+#include "runtime/compile_cache.h"
 #include "runtime/jit.h"
 #include "runtime/safetensors.h"
 
@@ -109,11 +110,15 @@ Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &pa
 }
 
 Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const std::string &backend,
-                                                          runtime::JitStats *stats) {
+                                                          runtime::JitStats *stats, bool cache) {
   if (backend == "interp")
     return runtime::makeInterpreterExecutor(std::move(m));
-  if (backend == "jit")
-    return runtime::makeJitExecutor(std::move(m), stats);
+  if (backend == "jit") {
+    runtime::JitOptions opts;
+    if (cache)
+      opts.cache_dir = runtime::defaultCacheDir();
+    return runtime::makeJitExecutor(std::move(m), opts, stats);
+  }
   return Error("--backend: expected 'jit' or 'interp', got '" + backend + "'");
 }
 

@@ -46,8 +46,10 @@ Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &pa
 Status checkLabels(const ir::Module &m, const runtime::TensorMap &feed, const std::string &where);
 
 /// The backend named by --backend: "jit" (default) or "interp". `stats`
-/// receives the JIT's compile time.
+/// receives the JIT's compile time. The JIT uses the compile cache in
+/// runtime::defaultCacheDir() unless `cache` is false (--no-cache).
 Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const std::string &backend,
-                                                          runtime::JitStats *stats = nullptr);
+                                                          runtime::JitStats *stats = nullptr,
+                                                          bool cache = true);
 
 } // namespace gradc::tools

@@ -32,6 +32,7 @@ for stage in "${stages[@]}"; do
       step "Tests under ASan + UBSan (unit, IR, errors, checkers, fuzz replay; e2e sampled)"
       # LeakSanitizer is off for the tests: LLVM's JIT keeps some allocations until exit by design.
       export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+      export XDG_CACHE_HOME="$dir/test-cache"
       ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 -LE 'e2e|aot|reliability|address_limit'
       ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 \
         -R "${GRADC_ASAN_E2E:-^(e2e\.(smol_mlp|cnn_skip_connection)\.(forward|train3)|e2e\.smol_mlp\.interp\.train3|aot\.embed\.threads)$}"

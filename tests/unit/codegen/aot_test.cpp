@@ -2,6 +2,7 @@
 // as C99 and C++, and a C program linked with the object computes what the
 // JIT computes. Uses the host's cc, c++ and nm.
 #include "codegen_test_util.h"
+#include "tests/unit/temp_dir.h"
 
 #include "codegen/header.h"
 #include "codegen/target.h"
@@ -41,13 +42,8 @@ ir::Module aotModule() {
   return m;
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/gradc_aot_XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
+struct TempDir : gradc::testing::TempDir {
+  TempDir() : gradc::testing::TempDir("gradc_aot") {}
 };
 
 std::string run(const std::string &cmd, int *status = nullptr) {

@@ -2,13 +2,17 @@
 // training pipeline builds (forward, backward, optimizer_step, train_step),
 // JIT against interpreter on random data with a small batch.
 #include "codegen_test_util.h"
+#include "tests/unit/temp_dir.h"
 
 #include "frontend/model_json.h"
 #include "passes/optimizer.h"
 #include "passes/pipeline.h"
 #include "runtime/init.h"
+#include "runtime/jit.h"
 
 #include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
 
 namespace gradc::codegen::testing {
 namespace {
@@ -90,6 +94,68 @@ TEST_P(JitModels, CompiledInPartsIsBitIdentical) {
     for (const auto &[name, t] : *x)
       EXPECT_EQ(t.f32, y->at(name).f32) << name;
   }
+}
+
+struct TempDir : gradc::testing::TempDir {
+  TempDir() : gradc::testing::TempDir("gradc-jit-cache") {}
+};
+
+runtime::TensorMap forwardArgs(const ir::Module &m) {
+  runtime::TensorMap args = randomArgs(*m.find("forward"), 9, 0, 1);
+  runtime::TensorMap params = runtime::initParams(m, 1);
+  args.insert(params.begin(), params.end());
+  return args;
+}
+
+// The compile cache: a hit gives the same results; another model or another
+// option is a miss; a damaged entry is a miss that the recompile replaces.
+TEST(JitCompileCache, HitMissAndDamagedEntry) {
+  TempDir dir;
+  auto m = frontend::loadModel(modelPath("mlp_fashion.json"), {{"B", 2}});
+  ASSERT_TRUE(bool(m));
+  ASSERT_TRUE(bool(passes::buildTrainingFunctions(*m)));
+  runtime::JitOptions opts;
+  opts.cache_dir = dir.path;
+  auto compile = [&](const ir::Module &mod, const runtime::JitOptions &o) {
+    runtime::JitStats stats;
+    auto jit = runtime::makeJitExecutor(mod, o, &stats);
+    EXPECT_TRUE(bool(jit)) << (jit ? "" : jit.error().message());
+    return std::make_pair(jit ? jit.take() : nullptr, stats.cache_hit);
+  };
+  runtime::TensorMap args = forwardArgs(*m);
+  auto [cold, hit0] = compile(*m, opts);
+  EXPECT_FALSE(hit0);
+  auto [warm, hit1] = compile(*m, opts);
+  EXPECT_TRUE(hit1);
+  ASSERT_TRUE(cold && warm);
+  auto want = cold->call("forward", args), got = warm->call("forward", args);
+  ASSERT_TRUE(want && got);
+  for (const auto &[name, t] : *want)
+    EXPECT_EQ(t.f32, got->at(name).f32) << name;
+
+  runtime::JitOptions narrow = opts;
+  narrow.vector_floats = 4;
+  EXPECT_FALSE(compile(*m, narrow).second) << "another option";
+  EXPECT_TRUE(compile(*m, narrow).second);
+  auto other = frontend::loadModel(modelPath("mlp_fashion.json"), {{"B", 3}});
+  ASSERT_TRUE(other && passes::buildTrainingFunctions(*other));
+  EXPECT_FALSE(compile(*other, opts).second) << "another model";
+
+  // Damage every entry: each is then a miss, recompiled and stored again.
+  size_t entries = 0;
+  for (const auto &e : std::filesystem::directory_iterator(dir.path)) {
+    std::filesystem::resize_file(e.path(), std::filesystem::file_size(e.path()) / 2);
+    ++entries;
+  }
+  EXPECT_EQ(entries, 3u);
+  auto [again, hit2] = compile(*m, opts);
+  EXPECT_FALSE(hit2);
+  ASSERT_TRUE(again);
+  auto after = again->call("forward", args);
+  ASSERT_TRUE(after);
+  for (const auto &[name, t] : *want)
+    EXPECT_EQ(t.f32, after->at(name).f32) << name;
+  EXPECT_TRUE(compile(*m, opts).second);
 }
 
 TEST(JitCompileThreads, BadValueIsAnError) {

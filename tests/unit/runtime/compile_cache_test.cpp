@@ -3,6 +3,8 @@
 // the next store replaces.
 #include "runtime/compile_cache.h"
 
+#include "tests/unit/temp_dir.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -13,13 +15,8 @@
 namespace gradc::runtime {
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/gradc-cache-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
+struct TempDir : gradc::testing::TempDir {
+  TempDir() : gradc::testing::TempDir("gradc-cache-test") {}
 };
 
 std::string readAll(const std::string &path) {
