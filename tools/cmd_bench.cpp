@@ -53,11 +53,9 @@ struct BenchResult {
 Expected<BenchResult> bench(const Args &args) {
   if (args.positional.size() != 1)
     return Error("gradc bench: expected one MODEL.json");
-  GRADC_TRY(threads, parseCount("threads", args.get("threads", "1")));
+  GRADC_TRY(threads, parseThreads(args));
   GRADC_TRY(min_time, parseNumber("min-time", args.get("min-time", "1")));
   GRADC_TRY(dims, parseDims(args.all("dim")));
-  if (threads < 1)
-    return Error("--threads: expected a positive integer");
   BenchResult r;
   r.backend = args.get("backend", "jit");
   r.threads = threads;
@@ -83,6 +81,9 @@ Expected<BenchResult> bench(const Args &args) {
   r.trains = m.has_loss;
   runtime::JitStats stats;
   GRADC_TRY(exec, makeExecutor(std::move(m), r.backend, &stats));
+  exec->setThreads(threads);
+  if (r.backend != "jit")
+    r.threads = 1; // the interpreter runs on one thread
   r.compile_ms = msSince(start);
   r.jit_ms = stats.compile_ms;
   GRADC_TRY(fwd, exec->bind("forward", all));
@@ -149,11 +150,6 @@ int cmdBench(int argc, char **argv) {
   auto r = bench(*args);
   if (!r)
     return fail(r.error().message());
-  if (r->threads > 1)
-    std::fprintf(stderr,
-                 "gradc: note: generated kernels run on one thread for now; "
-                 "--threads %lld is recorded, not used\n",
-                 (long long)r->threads);
   format == "json" ? printJson(*r) : printText(*r);
   return 0;
 }
