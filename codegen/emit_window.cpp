@@ -118,24 +118,50 @@ void emitConv2dGradWeight(EmitContext &c, const ir::Node &n) {
   });
 }
 
+namespace {
+
+/// The loop nest over an NCHW `shape`, its N x C planes split into ranges run
+/// as parallel tasks when the work (`window` operations per element) is large.
+/// A plane stays whole in one task, visited in the same order, so a gradient's
+/// additions into an input plane keep their order at any thread count.
+void emitPlanes(EmitContext &c, const ir::Shape &shape, int64_t window,
+                llvm::function_ref<void(EmitContext &, llvm::ArrayRef<llvm::Value *>)> body) {
+  emitParallelRanges(c, shape[0] * shape[1], shape[2] * shape[3] * window, true,
+                     [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+                       EmitContext &tc = t.c;
+                       emitCountedLoop(tc.b, tc.b.CreateSub(hi, lo), [&](llvm::Value *i) {
+                         llvm::Value *plane = tc.b.CreateAdd(lo, i);
+                         llvm::Value *image = tc.b.CreateUDiv(plane, tc.i64(shape[1]));
+                         llvm::Value *channel = tc.b.CreateURem(plane, tc.i64(shape[1]));
+                         emitLoopNest(tc.b, {shape[2], shape[3]},
+                                      [&](llvm::ArrayRef<llvm::Value *> hw) {
+                                        body(tc, {image, channel, hw[0], hw[1]});
+                                      });
+                       });
+                     });
+}
+
+} // namespace
+
 void emitMaxPool2d(EmitContext &c, const ir::Node &n) {
   Window win(n.attrs);
   ir::ValueId x = n.operands[0], y = n.result;
   const ir::Shape &xs = c.shape(x);
   const auto &kernel = n.attrs.ints("kernel");
-  llvm::Value *best = c.entryAlloca("max");
-  emitLoopNest(c.b, c.shape(y), [&](llvm::ArrayRef<llvm::Value *> o) {
-    c.b.CreateStore(c.f32(-INFINITY), best);
-    emitLoopNest(c.b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
-      llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
-      emitIf(c.b, inBounds(c, ih, iw, xs[2], xs[3]), [&] {
-        llvm::Value *v = c.load(x, at4(c, x, o[0], o[1], ih, iw));
-        llvm::Value *m = c.b.CreateLoad(c.f32Ty(), best);
-        c.b.CreateStore(c.b.CreateSelect(beats(c, v, m), v, m), best);
-      });
-    });
-    c.store(y, flatIndex(c.b, o, c.shape(y)), c.b.CreateLoad(c.f32Ty(), best));
-  });
+  emitPlanes(c, c.shape(y), kernel[0] * kernel[1],
+             [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o) {
+               llvm::Value *best = c.entryAlloca("max");
+               c.b.CreateStore(c.f32(-INFINITY), best);
+               emitLoopNest(c.b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
+                 llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
+                 emitIf(c.b, inBounds(c, ih, iw, xs[2], xs[3]), [&] {
+                   llvm::Value *v = c.load(x, at4(c, x, o[0], o[1], ih, iw));
+                   llvm::Value *m = c.b.CreateLoad(c.f32Ty(), best);
+                   c.b.CreateStore(c.b.CreateSelect(beats(c, v, m), v, m), best);
+                 });
+               });
+               c.store(y, flatIndex(c.b, o, c.shape(y)), c.b.CreateLoad(c.f32Ty(), best));
+             });
 }
 
 // Each window's dy goes to its first maximum in row-major window order.
@@ -144,28 +170,29 @@ void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n) {
   ir::ValueId x = n.operands[0], dy = n.operands[1], dx = n.result;
   const ir::Shape &xs = c.shape(x);
   const auto &kernel = n.attrs.ints("kernel");
-  auto &b = c.b;
-  llvm::Value *best = c.entryAlloca("max");
-  llvm::Value *pos = c.entryAlloca("argmax", b.getInt64Ty());
   c.zero(dx);
-  emitLoopNest(b, c.shape(dy), [&](llvm::ArrayRef<llvm::Value *> o) {
-    b.CreateStore(c.f32(-INFINITY), best);
-    b.CreateStore(c.i64(-1), pos);
-    emitLoopNest(b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
-      llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
-      emitIf(b, inBounds(c, ih, iw, xs[2], xs[3]), [&] {
-        llvm::Value *flat = at4(c, x, o[0], o[1], ih, iw);
-        llvm::Value *v = c.load(x, flat);
-        llvm::Value *none = b.CreateICmpSLT(b.CreateLoad(b.getInt64Ty(), pos), c.i64(0));
-        llvm::Value *better = beats(c, v, b.CreateLoad(c.f32Ty(), best));
-        emitIf(b, b.CreateOr(none, better), [&] {
-          b.CreateStore(v, best);
-          b.CreateStore(flat, pos);
+  emitPlanes(
+      c, c.shape(dy), kernel[0] * kernel[1], [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o) {
+        auto &b = c.b;
+        llvm::Value *best = c.entryAlloca("max");
+        llvm::Value *pos = c.entryAlloca("argmax", b.getInt64Ty());
+        b.CreateStore(c.f32(-INFINITY), best);
+        b.CreateStore(c.i64(-1), pos);
+        emitLoopNest(b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
+          llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
+          emitIf(b, inBounds(c, ih, iw, xs[2], xs[3]), [&] {
+            llvm::Value *flat = at4(c, x, o[0], o[1], ih, iw);
+            llvm::Value *v = c.load(x, flat);
+            llvm::Value *none = b.CreateICmpSLT(b.CreateLoad(b.getInt64Ty(), pos), c.i64(0));
+            llvm::Value *better = beats(c, v, b.CreateLoad(c.f32Ty(), best));
+            emitIf(b, b.CreateOr(none, better), [&] {
+              b.CreateStore(v, best);
+              b.CreateStore(flat, pos);
+            });
+          });
         });
+        addTo(c, dx, b.CreateLoad(b.getInt64Ty(), pos), c.load(dy, flatIndex(b, o, c.shape(dy))));
       });
-    });
-    addTo(c, dx, b.CreateLoad(b.getInt64Ty(), pos), c.load(dy, flatIndex(b, o, c.shape(dy))));
-  });
 }
 
 void emitAvgPool2d(EmitContext &c, const ir::Node &n) {
@@ -173,18 +200,19 @@ void emitAvgPool2d(EmitContext &c, const ir::Node &n) {
   ir::ValueId x = n.operands[0], y = n.result;
   const ir::Shape &xs = c.shape(x);
   const auto &kernel = n.attrs.ints("kernel");
-  llvm::Value *acc = c.entryAlloca("acc");
-  emitLoopNest(c.b, c.shape(y), [&](llvm::ArrayRef<llvm::Value *> o) {
-    c.b.CreateStore(c.f32(0), acc);
-    emitLoopNest(c.b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
-      llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
-      emitIf(c.b, inBounds(c, ih, iw, xs[2], xs[3]),
-             [&] { accumulate(c, acc, c.load(x, at4(c, x, o[0], o[1], ih, iw))); });
-    });
-    llvm::Value *avg =
-        c.b.CreateFDiv(c.b.CreateLoad(c.f32Ty(), acc), c.f32(double(kernel[0] * kernel[1])));
-    c.store(y, flatIndex(c.b, o, c.shape(y)), avg);
-  });
+  emitPlanes(
+      c, c.shape(y), kernel[0] * kernel[1], [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o) {
+        llvm::Value *acc = c.entryAlloca("acc");
+        c.b.CreateStore(c.f32(0), acc);
+        emitLoopNest(c.b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
+          llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
+          emitIf(c.b, inBounds(c, ih, iw, xs[2], xs[3]),
+                 [&] { accumulate(c, acc, c.load(x, at4(c, x, o[0], o[1], ih, iw))); });
+        });
+        llvm::Value *avg =
+            c.b.CreateFDiv(c.b.CreateLoad(c.f32Ty(), acc), c.f32(double(kernel[0] * kernel[1])));
+        c.store(y, flatIndex(c.b, o, c.shape(y)), avg);
+      });
 }
 
 void emitAvgPool2dGrad(EmitContext &c, const ir::Node &n) {
@@ -193,15 +221,16 @@ void emitAvgPool2dGrad(EmitContext &c, const ir::Node &n) {
   const ir::Shape &xs = c.shape(dx);
   const auto &kernel = n.attrs.ints("kernel");
   c.zero(dx);
-  emitLoopNest(c.b, c.shape(dy), [&](llvm::ArrayRef<llvm::Value *> o) {
-    llvm::Value *g = c.b.CreateFDiv(c.load(dy, flatIndex(c.b, o, c.shape(dy))),
-                                    c.f32(double(kernel[0] * kernel[1])));
-    emitLoopNest(c.b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
-      llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
-      emitIf(c.b, inBounds(c, ih, iw, xs[2], xs[3]),
-             [&] { addTo(c, dx, at4(c, dx, o[0], o[1], ih, iw), g); });
-    });
-  });
+  emitPlanes(c, c.shape(dy), kernel[0] * kernel[1],
+             [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o) {
+               llvm::Value *g = c.b.CreateFDiv(c.load(dy, flatIndex(c.b, o, c.shape(dy))),
+                                               c.f32(double(kernel[0] * kernel[1])));
+               emitLoopNest(c.b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
+                 llvm::Value *ih = win.in(c, 0, o[2], k[0]), *iw = win.in(c, 1, o[3], k[1]);
+                 emitIf(c.b, inBounds(c, ih, iw, xs[2], xs[3]),
+                        [&] { addTo(c, dx, at4(c, dx, o[0], o[1], ih, iw), g); });
+               });
+             });
 }
 
 } // namespace gradc::codegen

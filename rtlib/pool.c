@@ -31,28 +31,36 @@ void gradc_rt_set_threads(int32_t n) { (void)n; }
  * enough to cover the serial code between two parallel kernels of one step. */
 #define SPIN_ROUNDS 2000
 
+/* The job word: generation << 33 | closed << 32 | workers in the job. A worker joins
+ * the current job only while it is open, so the caller, once every task is taken,
+ * closes it and waits for the workers that joined: never for one that is asleep or
+ * not running, which would only have found nothing left to do. */
+#define JOB_GENERATION(w) ((w) >> 33)
+#define JOB_CLOSED ((uint64_t)1 << 32)
+#define JOB_WORKERS(w) ((w)&0xffffffffu)
+
 static struct {
   pthread_mutex_t busy; /* held by the thread whose job the pool is running */
   pthread_mutex_t mu;   /* guards the condition variables and `sleepers` */
   pthread_cond_t wake;  /* workers wait here for a job or `stop` */
-  pthread_cond_t done;  /* the caller waits here for the last worker */
+  pthread_cond_t done;  /* the caller waits here for the last worker of its job */
   int32_t wanted;       /* threads set by gradc_rt_set_threads; 0 = every CPU we may use */
   int32_t started;      /* worker threads running; the caller is worker 0 besides them */
   int32_t sleepers;     /* workers blocked on `wake` */
   pthread_t threads[GRADC_RT_MAX_THREADS];
-  /* The current job, written by its caller before it bumps `generation`. */
+  /* The current job, written by its caller before it publishes the job word. */
   gradc_rt_task fn;
   void *ctx;
   int64_t tasks;
   int32_t participants; /* workers 0 .. participants-1 take tasks */
   int64_t next;         /* atomic: the next task to take */
-  int32_t pending;      /* atomic: workers not yet done with the job */
-  uint32_t generation;  /* atomic: one more per job */
+  uint64_t job;         /* atomic: the job word */
   int32_t stop;         /* atomic: workers exit */
 } pool = {.busy = PTHREAD_MUTEX_INITIALIZER,
           .mu = PTHREAD_MUTEX_INITIALIZER,
           .wake = PTHREAD_COND_INITIALIZER,
-          .done = PTHREAD_COND_INITIALIZER};
+          .done = PTHREAD_COND_INITIALIZER,
+          .job = JOB_CLOSED};
 
 static int32_t cpu_count(void) {
   long n = 0;
@@ -74,6 +82,8 @@ static void spin_pause(void) {
 #endif
 }
 
+static uint64_t job_word(void) { return __atomic_load_n(&pool.job, __ATOMIC_ACQUIRE); }
+
 /* Takes tasks until none is left. */
 static void run_tasks(int32_t worker) {
   for (;;) {
@@ -85,40 +95,55 @@ static void run_tasks(int32_t worker) {
 }
 
 /* Waits for a generation other than `seen` (or `stop`): spinning first, then asleep. */
-static uint32_t wait_for_job(uint32_t seen) {
+static uint64_t wait_for_job(uint64_t seen) {
   for (int i = 0; i < SPIN_ROUNDS; ++i) {
-    uint32_t g = __atomic_load_n(&pool.generation, __ATOMIC_ACQUIRE);
-    if (g != seen || __atomic_load_n(&pool.stop, __ATOMIC_ACQUIRE))
-      return g;
+    if (JOB_GENERATION(job_word()) != seen || __atomic_load_n(&pool.stop, __ATOMIC_ACQUIRE))
+      return JOB_GENERATION(job_word());
     spin_pause();
   }
   pthread_mutex_lock(&pool.mu);
   ++pool.sleepers;
-  while (__atomic_load_n(&pool.generation, __ATOMIC_ACQUIRE) == seen &&
-         !__atomic_load_n(&pool.stop, __ATOMIC_ACQUIRE))
+  while (JOB_GENERATION(job_word()) == seen && !__atomic_load_n(&pool.stop, __ATOMIC_ACQUIRE))
     pthread_cond_wait(&pool.wake, &pool.mu);
   --pool.sleepers;
   pthread_mutex_unlock(&pool.mu);
-  return __atomic_load_n(&pool.generation, __ATOMIC_ACQUIRE);
+  return JOB_GENERATION(job_word());
+}
+
+/* Joins job `generation` if it is still open. */
+static int join_job(uint64_t generation) {
+  uint64_t w = job_word();
+  while (JOB_GENERATION(w) == generation && !(w & JOB_CLOSED))
+    if (__atomic_compare_exchange_n(&pool.job, &w, w + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return 1;
+  return 0;
+}
+
+/* Leaves the job; the last worker out of a closed job wakes its caller. */
+static void leave_job(void) {
+  uint64_t before = __atomic_fetch_sub(&pool.job, 1, __ATOMIC_ACQ_REL);
+  if ((before & JOB_CLOSED) && JOB_WORKERS(before) == 1) {
+    pthread_mutex_lock(&pool.mu);
+    pthread_cond_signal(&pool.done);
+    pthread_mutex_unlock(&pool.mu);
+  }
 }
 
 /* The generation current when each worker was made: its first job is the next one. */
-static uint32_t start_generation[GRADC_RT_MAX_THREADS];
+static uint64_t start_generation[GRADC_RT_MAX_THREADS];
 
 static void *worker_main(void *arg) {
   int32_t me = (int32_t)(intptr_t)arg;
-  uint32_t seen = start_generation[me];
+  uint64_t seen = start_generation[me];
   for (;;) {
     seen = wait_for_job(seen);
     if (__atomic_load_n(&pool.stop, __ATOMIC_ACQUIRE))
       return 0;
+    if (!join_job(seen))
+      continue;
     if (me < pool.participants)
       run_tasks(me);
-    if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_ACQ_REL) == 0) {
-      pthread_mutex_lock(&pool.mu);
-      pthread_cond_signal(&pool.done);
-      pthread_mutex_unlock(&pool.mu);
-    }
+    leave_job();
   }
 }
 
@@ -129,7 +154,7 @@ static void start_workers(void) {
     __atomic_store_n(&pool.wanted, cpu_count(), __ATOMIC_RELAXED);
   while (pool.started + 1 < pool.wanted) {
     int32_t me = pool.started + 1;
-    start_generation[me] = __atomic_load_n(&pool.generation, __ATOMIC_RELAXED);
+    start_generation[me] = JOB_GENERATION(job_word());
     if (pthread_create(&pool.threads[me], 0, worker_main, (void *)(intptr_t)me) != 0) {
       __atomic_store_n(&pool.wanted, pool.started + 1, __ATOMIC_RELAXED);
       break;
@@ -155,6 +180,34 @@ static void run_serially(int64_t tasks, gradc_rt_task fn, void *ctx) {
     fn(ctx, t, 0);
 }
 
+/* Runs a job on the pool (the caller holds `busy`; the previous job is closed and empty). */
+static void run_job(int64_t tasks, int32_t participants, gradc_rt_task fn, void *ctx) {
+  pool.fn = fn;
+  pool.ctx = ctx;
+  pool.tasks = tasks;
+  pool.participants = participants;
+  __atomic_store_n(&pool.next, 0, __ATOMIC_RELAXED);
+  uint64_t generation = JOB_GENERATION(job_word()) + 1;
+  pthread_mutex_lock(&pool.mu);
+  __atomic_store_n(&pool.job, generation << 33, __ATOMIC_RELEASE);
+  if (pool.sleepers > 0)
+    pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.mu);
+  run_tasks(0);
+  /* Every task is taken: close the job, then wait for the workers still in it. */
+  uint64_t w = __atomic_fetch_or(&pool.job, JOB_CLOSED, __ATOMIC_ACQ_REL);
+  for (int i = 0; i < SPIN_ROUNDS && JOB_WORKERS(w); ++i) {
+    spin_pause();
+    w = job_word();
+  }
+  if (JOB_WORKERS(w)) {
+    pthread_mutex_lock(&pool.mu);
+    while (JOB_WORKERS(job_word()))
+      pthread_cond_wait(&pool.done, &pool.mu);
+    pthread_mutex_unlock(&pool.mu);
+  }
+}
+
 /* minsize: LLVM would otherwise clone it per call site (function specialisation). */
 __attribute__((noinline, minsize)) void gradc_rt_parallel_for(int64_t tasks, int32_t max_workers,
                                                               gradc_rt_task fn, void *ctx) {
@@ -172,32 +225,11 @@ __attribute__((noinline, minsize)) void gradc_rt_parallel_for(int64_t tasks, int
   int64_t p = pool.started + 1;
   p = p < max_workers ? p : max_workers;
   p = p < tasks ? p : tasks;
-  if (p <= 1) {
-    pthread_mutex_unlock(&pool.busy);
-    run_serially(tasks, fn, ctx);
-    return;
-  }
-  pool.fn = fn;
-  pool.ctx = ctx;
-  pool.tasks = tasks;
-  pool.participants = (int32_t)p;
-  __atomic_store_n(&pool.next, 0, __ATOMIC_RELAXED);
-  __atomic_store_n(&pool.pending, pool.started, __ATOMIC_RELAXED);
-  pthread_mutex_lock(&pool.mu);
-  __atomic_add_fetch(&pool.generation, 1, __ATOMIC_RELEASE);
-  if (pool.sleepers > 0)
-    pthread_cond_broadcast(&pool.wake);
-  pthread_mutex_unlock(&pool.mu);
-  run_tasks(0);
-  for (int i = 0; i < SPIN_ROUNDS && __atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE); ++i)
-    spin_pause();
-  if (__atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE)) {
-    pthread_mutex_lock(&pool.mu);
-    while (__atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE))
-      pthread_cond_wait(&pool.done, &pool.mu);
-    pthread_mutex_unlock(&pool.mu);
-  }
+  if (p > 1)
+    run_job(tasks, (int32_t)p, fn, ctx);
   pthread_mutex_unlock(&pool.busy);
+  if (p <= 1)
+    run_serially(tasks, fn, ctx);
 }
 
 void gradc_rt_set_threads(int32_t n) {

@@ -1,5 +1,5 @@
-// The thread pool changes no bit: every reference model's forward pass and
-// train step, odd-shaped matmuls (with epilogues, and one whose epilogue sums
+// The thread pool changes no bit: every reference model's (and the
+// convolutional test models') forward pass and train step, odd-shaped matmuls (with epilogues, and one whose epilogue sums
 // across rows), convolutions with both gradients and large elementwise kernels
 // with sums give the same bytes at 1, 2, 3 and 7 threads through the JIT.
 #include "gemm_cases.h"
@@ -66,7 +66,7 @@ int parallelLoops(const ir::Module &m) {
 class ModelThreads : public ::testing::TestWithParam<const char *> {};
 
 TEST_P(ModelThreads, ForwardAndTrainStepAreTheSameBitsAtEveryThreadCount) {
-  auto m = frontend::loadModel(sourcePath(std::string("examples/models/") + GetParam()), {});
+  auto m = frontend::loadModel(sourcePath(GetParam()), {});
   ASSERT_TRUE(bool(m)) << m.error().message();
   ASSERT_TRUE(bool(passes::buildTrainingFunctions(*m)));
   auto jit = runtime::makeJitExecutor(*m);
@@ -81,13 +81,27 @@ TEST_P(ModelThreads, ForwardAndTrainStepAreTheSameBitsAtEveryThreadCount) {
   expectSameAtEveryCount(**jit, "train_step", args);
 }
 
+std::string modelName(const ::testing::TestParamInfo<const char *> &info) {
+  std::string s = info.param;
+  s = s.substr(s.rfind('/') + 1);
+  return s.substr(0, s.find('.'));
+}
+
 INSTANTIATE_TEST_SUITE_P(Examples, ModelThreads,
-                         ::testing::Values("smol_mlp.json", "mlp_fashion.json", "cnn_fashion.json",
-                                           "our_cnn.json"),
-                         [](const auto &info) {
-                           std::string s = info.param;
-                           return s.substr(0, s.find('.'));
-                         });
+                         ::testing::Values("examples/models/smol_mlp.json",
+                                           "examples/models/mlp_fashion.json",
+                                           "examples/models/cnn_fashion.json",
+                                           "examples/models/our_cnn.json"),
+                         modelName);
+
+// The test models reach the other kernels: average pooling, strides and dilation, skips.
+INSTANTIATE_TEST_SUITE_P(TestModels, ModelThreads,
+                         ::testing::Values("tests/models/avgpool_mae_adam.json",
+                                           "tests/models/cnn_skip_connection.json",
+                                           "tests/models/conv_stride_dilation.json",
+                                           "tests/models/pool_overlap_padding.json",
+                                           "tests/models/named_dims_conv_chain.json"),
+                         modelName);
 
 /// Runs every function of `m` on seeded random arguments at every thread count.
 void expectModuleSameAtEveryCount(const ir::Module &m) {
