@@ -106,10 +106,13 @@ void emitMatMul(EmitContext &c, const ir::Node &n, RowHook row = nullptr);
 /// The same product through packed panels in `workspace`
 /// (plan::gemmWorkspaceBytes) and a register-tiled micro-kernel on vectors
 /// of `vw` floats; each element of C goes to `point`, or to C's buffer.
-/// With `parallel`, the panels are packed and the tiles computed by parallel
-/// tasks (the epilogue must not sum across elements).
+/// How a packed matmul's tiles may be split into parallel tasks: not at all
+/// (its epilogue sums across rows of C), by any tiles (no sums), or by whole
+/// column ranges (it sums down the columns only: each column's rows stay in
+/// order in one task).
+enum class GemmSplit : uint8_t { None, Tiles, Columns };
 void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                      bool parallel, PointHook point = nullptr);
+                      GemmSplit split, PointHook point = nullptr);
 /// conv2d and its gradients as implicit GEMMs on the same micro-kernel (the
 /// im2col matrix is read in place by the packing): `workspace` holds
 /// plan::convWorkspaceBytes with `slots` copies of an image's panels. The

@@ -189,9 +189,11 @@ void emitGemm(EmitContext &c, const GemmLayout &g, const Loader *a, const Loader
 }
 
 /// The driver over parallel tasks: A and B packed by ranges of panel rows,
-/// then the tiles by ranges, each tile's sum over k whole in one task.
+/// then the tiles by ranges, each tile's sum over k whole in one task. With
+/// `whole_columns`, ranges hold whole B panels (every tile of a column range,
+/// rows in order), for a sink that sums down the columns.
 void emitParallelGemm(EmitContext &c, const GemmLayout &g, const Loader &a, const Loader &bt,
-                      int vw, const Sink &sink) {
+                      int vw, const Sink &sink, bool whole_columns) {
   int64_t b_rows = g.np * g.k, a_rows = g.mp * g.k;
   emitParallelRanges(c, b_rows + a_rows, g.nr, true,
                      [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
@@ -203,10 +205,13 @@ void emitParallelGemm(EmitContext &c, const GemmLayout &g, const Loader &a, cons
                        alo = tc.b.CreateSelect(tc.b.CreateICmpSLT(alo, tc.i64(0)), tc.i64(0), alo);
                        packPanelRows(tc, a, g.m, g.k, g.mr, tg.ap(tc), alo, ahi);
                      });
-  emitParallelRanges(c, g.np * g.mp, g.mr * g.nr * g.k, true,
+  int64_t per_unit = whole_columns ? g.mp : 1; // tiles per unit of work
+  emitParallelRanges(c, g.np * g.mp / per_unit, per_unit * g.mr * g.nr * g.k, true,
                      [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
                        GemmLayout tg = g.in(t);
-                       emitTiles(t.c, tg, tg.bp(t.c), lo, hi, vw, sink);
+                       EmitContext &tc = t.c;
+                       emitTiles(tc, tg, tg.bp(tc), tc.b.CreateMul(lo, tc.i64(per_unit)),
+                                 tc.b.CreateMul(hi, tc.i64(per_unit)), vw, sink);
                      });
 }
 
@@ -268,7 +273,7 @@ struct ConvGeometry {
 } // namespace
 
 void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                      bool parallel, PointHook point) {
+                      GemmSplit split, PointHook point) {
   bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
   ir::ValueId a = n.operands[0], bv = n.operands[1];
   const ir::Shape &sa = c.shape(a);
@@ -287,8 +292,8 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
       c.store(n.result, flat, x);
   };
   GemmLayout g = gemmLayout(m, cols, k, vw, workspace);
-  if (parallel && m * cols * k >= plan::kParallelMinWork)
-    emitParallelGemm(c, g, la, lbt, vw, sink);
+  if (split != GemmSplit::None && m * cols * k >= plan::kParallelMinWork)
+    emitParallelGemm(c, g, la, lbt, vw, sink, split == GemmSplit::Columns);
   else
     emitGemm(c, g, &la, lbt, vw, sink);
 }
@@ -348,7 +353,7 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
   };
   GemmLayout gl = gemmLayout(g.out_c, taps, g.batch * pos, vw, workspace);
   if (parallel && g.out_c * taps * g.batch * pos >= plan::kParallelMinWork)
-    emitParallelGemm(c, gl, la, lbt, vw, sink);
+    emitParallelGemm(c, gl, la, lbt, vw, sink, false);
   else
     emitGemm(c, gl, &la, lbt, vw, sink);
 }

@@ -226,8 +226,14 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
                  : emitConv2d(c, root, epilogue);
     if (k.kind == plan::KernelKind::LogSoftmax)
       return emitSoftmax(c, root, true, epilogue);
-    if (k.workspace_bytes > 0)
-      return emitPackedMatMul(c, root, workspace, vw, reducedAxes(c, k).empty(), epilogue);
+    if (k.workspace_bytes > 0) {
+      std::vector<int64_t> sums = reducedAxes(c, k);
+      GemmSplit split = sums.empty() ? GemmSplit::Tiles
+                        : std::count(sums.begin(), sums.end(), 0) == long(sums.size())
+                            ? GemmSplit::Columns
+                            : GemmSplit::None;
+      return emitPackedMatMul(c, root, workspace, vw, split, epilogue);
+    }
     // Small: plain loops, accumulating in C's buffer; the epilogue per row.
     if (k.end == k.root + 1)
       return emitMatMul(c, root);
