@@ -69,9 +69,40 @@ void scatterLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *
 /// Called once per finished output row of a matmul (`m`, i64) or per
 /// finished output element of a conv2d (`idx`, the NCHW induction variables,
 /// with `flat` and the accumulated value `acc`): where a kernel's epilogue runs.
+/// A point hook emits through `c`, which is a parallel task's context when the
+/// element is computed in one (emitParallelFor).
 using RowHook = llvm::function_ref<void(llvm::Value *m)>;
-using PointHook = llvm::function_ref<void(llvm::ArrayRef<llvm::Value *> idx, llvm::Value *flat,
-                                          llvm::Value *acc)>;
+using PointHook = llvm::function_ref<void(EmitContext &c, llvm::ArrayRef<llvm::Value *> idx,
+                                          llvm::Value *flat, llvm::Value *acc)>;
+
+/// One task of a parallel loop, as its body sees it: the context to emit with
+/// (inside the task's own function, c.ptr holds the kernel's buffers there),
+/// the task's index and the pool worker running it (both i64).
+struct Task {
+  EmitContext &c;
+  llvm::Value *index, *worker;
+  /// The kernel function and the task's function (both null when the task
+  /// runs in place): arg() maps the first's arguments to the second's.
+  llvm::Function *outer = nullptr, *inner = nullptr;
+  /// The task's copy of `v`, an argument of the kernel function (its workspace).
+  llvm::Value *arg(llvm::Value *v) const;
+};
+
+/// Runs body(task) for every task in [0, tasks). With `parallel`, the body is
+/// outlined into a function of the kernel's buffers and the task, which the
+/// thread pool (rtlib/) runs on at most `max_workers` threads; otherwise it is
+/// a plain loop in place, on worker 0. Tasks must be independent: none reads
+/// what another writes, and no two add into one sum, so any thread count gives
+/// the same bits. Only the kernel function's arguments may be used inside.
+void emitParallelFor(EmitContext &c, int64_t tasks, int64_t max_workers, bool parallel,
+                     llvm::function_ref<void(Task &)> body);
+
+/// Splits `units` (each `unit_work` multiply-adds or element operations) into
+/// ranges of whole units and runs body(task, lo, hi) over each range [lo, hi)
+/// (i64, lo < hi): in parallel when the total work reaches
+/// plan::kParallelMinWork and `parallel` is set, else as one range in place.
+void emitParallelRanges(EmitContext &c, int64_t units, int64_t unit_work, bool parallel,
+                        llvm::function_ref<void(Task &, llvm::Value *lo, llvm::Value *hi)> body);
 
 /// Emits the body of one planned kernel: a fused loop nest (elementwise
 /// chain, reduction, matmul or conv2d epilogue), a view, or one op over whole
@@ -94,15 +125,24 @@ void emitMatMul(EmitContext &c, const ir::Node &n, RowHook row = nullptr);
 /// The same product through packed panels in `workspace`
 /// (plan::gemmWorkspaceBytes) and a register-tiled micro-kernel on vectors
 /// of `vw` floats; each element of C goes to `point`, or to C's buffer.
+/// How a packed matmul's tiles may be split into parallel tasks: not at all
+/// (its epilogue sums across rows of C), by any tiles (no sums), or by whole
+/// column ranges (it sums down the columns only: each column's rows stay in
+/// order in one task).
+enum class GemmSplit : uint8_t { None, Tiles, Columns };
 void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                      PointHook point = nullptr);
+                      GemmSplit split, PointHook point = nullptr);
 /// conv2d and its gradients as implicit GEMMs on the same micro-kernel (the
 /// im2col matrix is read in place by the packing): `workspace` holds
-/// plan::convWorkspaceBytes.
+/// plan::convWorkspaceBytes with `slots` copies of an image's panels. The
+/// forward pass and the input gradient run one task per image on at most
+/// `slots` workers; the weight gradient's tiles run in parallel with `parallel`.
 void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                      PointHook point = nullptr);
-void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw);
-void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw);
+                      int64_t slots, PointHook point = nullptr);
+void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                                bool parallel);
+void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                               int64_t slots);
 void emitBroadcast(EmitContext &c, const ir::Node &n);
 void emitReduceSum(EmitContext &c, const ir::Node &n);
 void emitReshape(EmitContext &c, const ir::Node &n);

@@ -21,10 +21,14 @@
 namespace gradc::codegen {
 namespace {
 
-using Sink = std::function<void(llvm::Value *i, llvm::Value *j, llvm::Value *x)>;
+using Sink = std::function<void(EmitContext &c, llvm::Value *i, llvm::Value *j, llvm::Value *x)>;
 
 llvm::Value *mad(EmitContext &c, llvm::Value *a, int64_t k, llvm::Value *b) {
   return c.b.CreateAdd(c.b.CreateMul(a, c.i64(k), "", true, true), b, "", true, true);
+}
+
+llvm::Value *minOf(EmitContext &c, llvm::Value *a, llvm::Value *b) {
+  return c.b.CreateSelect(c.b.CreateICmpSLT(a, b), a, b);
 }
 
 /// One panel of rows as vector lanes: row0 + l for each lane l, and which
@@ -36,9 +40,10 @@ struct Lanes {
 };
 
 /// X(rows, depth) for one panel's lanes, as a <width x float> with 0 in the
-/// lanes that are not rows. A transpose, an im2col window or a batch layout
-/// is just another loader.
-using Loader = std::function<llvm::Value *(const Lanes &l, llvm::Value *depth)>;
+/// lanes that are not rows, emitted in context `c` (a task's, when packing
+/// runs in parallel). A transpose, an im2col window or a batch layout is just
+/// another loader.
+using Loader = std::function<llvm::Value *(EmitContext &c, const Lanes &l, llvm::Value *depth)>;
 
 /// x[base + row * stride] for a panel's lanes (`base` i64): one masked load
 /// when the rows are adjacent in memory (stride 1), else a gather.
@@ -57,58 +62,93 @@ llvm::Value *loadRows(EmitContext &c, ir::ValueId x, llvm::Value *base, int64_t 
   return gatherLanes(c, x, idx, l.valid);
 }
 
+/// Packs panel row (p, d) of X: X(p * width + r', d) for r' < width (zero
+/// past `rows`) as one vector, stored at `at` (floats) in `dst`.
+void packPanelRow(EmitContext &c, const Loader &x, int64_t rows, int64_t width, llvm::Value *p,
+                  llvm::Value *d, llvm::Value *dst, llvm::Value *at) {
+  auto &b = c.b;
+  llvm::Constant *ids = laneIds(c, width);
+  llvm::Value *row0 = b.CreateMul(p, c.i64(width), "", true, true);
+  llvm::Value *lanes = b.CreateAdd(asLanes(c, row0, ids), ids);
+  Lanes l{row0, lanes, b.CreateICmpULT(lanes, cst(lanes, rows))};
+  b.CreateAlignedStore(x(c, l, d), b.CreateInBoundsGEP(c.f32Ty(), dst, at), llvm::Align(4));
+}
+
 /// Packs X(r, d) for r < rows into panels of `width` rows (zero past `rows`),
 /// a panel's `width` rows at a time as one vector:
 /// P[(p * depth + d) * width + r'] = X(p * width + r', d).
 void packPanels(EmitContext &c, const Loader &x, int64_t rows, int64_t depth, int64_t width,
                 llvm::Value *dst) {
-  auto &b = c.b;
   int64_t panels = (rows + width - 1) / width;
-  llvm::Constant *ids = laneIds(c, width);
-  emitLoopNest(b, {panels, depth}, [&](llvm::ArrayRef<llvm::Value *> iv) {
-    llvm::Value *row0 = b.CreateMul(iv[0], c.i64(width), "", true, true);
-    llvm::Value *lanes = b.CreateAdd(asLanes(c, row0, ids), ids);
-    Lanes l{row0, lanes, b.CreateICmpULT(lanes, cst(lanes, rows))};
-    llvm::Value *at = b.CreateMul(mad(c, iv[0], depth, iv[1]), c.i64(width), "", true, true);
-    b.CreateAlignedStore(x(l, iv[1]), b.CreateInBoundsGEP(c.f32Ty(), dst, at), llvm::Align(4));
+  emitLoopNest(c.b, {panels, depth}, [&](llvm::ArrayRef<llvm::Value *> iv) {
+    packPanelRow(c, x, rows, width, iv[0], iv[1], dst,
+                 c.b.CreateMul(mad(c, iv[0], depth, iv[1]), c.i64(width), "", true, true));
   });
 }
 
-/// Where a GEMM's panels live in its workspace, and the register tile.
+/// The same for panel rows q in [lo, hi) only, where q = p * depth + d: what
+/// one task of a parallel packing does.
+void packPanelRows(EmitContext &c, const Loader &x, int64_t rows, int64_t depth, int64_t width,
+                   llvm::Value *dst, llvm::Value *lo, llvm::Value *hi) {
+  auto &b = c.b;
+  emitIf(b, b.CreateICmpSLT(lo, hi), [&] {
+    emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
+      llvm::Value *q = b.CreateAdd(lo, i);
+      llvm::Value *p = b.CreateUDiv(q, c.i64(depth)), *d = b.CreateURem(q, c.i64(depth));
+      packPanelRow(c, x, rows, width, p, d, dst, b.CreateMul(q, c.i64(width), "", true, true));
+    });
+  });
+}
+
+/// Where a GEMM's panels live in its workspace (offsets in floats; B's slot
+/// `w` is at b_off + w * b_slot), and the register tile.
 struct GemmLayout {
   int64_t m, n, k, mr, nr, nv, np, mp;
-  llvm::Value *bp, *ap; ///< packed B (first), then packed A
+  llvm::Value *ws;
+  int64_t a_off, b_off, b_slot;
+
+  llvm::Value *ap(EmitContext &c) const {
+    return c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), ws, uint64_t(a_off));
+  }
+  llvm::Value *bp(EmitContext &c, llvm::Value *slot = nullptr) const {
+    llvm::Value *at = c.i64(b_off);
+    if (slot)
+      at = c.b.CreateAdd(at, c.b.CreateMul(slot, c.i64(b_slot)));
+    return c.b.CreateInBoundsGEP(c.f32Ty(), ws, at);
+  }
+  /// The layout as a task sees it.
+  GemmLayout in(const Task &t) const {
+    GemmLayout g = *this;
+    g.ws = t.arg(ws);
+    return g;
+  }
 };
 
-GemmLayout gemmLayout(EmitContext &c, int64_t m, int64_t n, int64_t k, int vw,
-                      llvm::Value *workspace) {
-  GemmLayout g{m, n, k, plan::kGemmRows, 0, 0, 0, 0, workspace, nullptr};
+/// The layout of C[m, n] = A[m, k] B[k, n]: B's panels first, then A's; or,
+/// with `a_first`, A's panels and then B's (an image's, per worker slot).
+GemmLayout gemmLayout(int64_t m, int64_t n, int64_t k, int vw, llvm::Value *workspace,
+                      bool a_first = false) {
+  GemmLayout g{m, n, k, plan::kGemmRows, 0, 0, 0, 0, workspace, 0, 0, 0};
   // Two vectors of columns, or one when that covers the matrix.
   g.nr = std::min<int64_t>(plan::kGemmMaxCols, n <= vw ? vw : 2 * vw);
   g.nv = g.nr / vw;
   g.np = (n + g.nr - 1) / g.nr;
   g.mp = (m + g.mr - 1) / g.mr;
-  g.ap = c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), workspace, uint64_t(g.np * g.nr * k));
+  g.b_slot = g.np * g.nr * k;
+  if (a_first)
+    g.b_off = g.mp * g.mr * k;
+  else
+    g.a_off = g.b_slot;
   return g;
 }
 
-/// Packs A into its panels (once, when A is the same for several GEMMs: a
-/// convolution's weights across the images of the batch).
-void packA(EmitContext &c, const GemmLayout &g, const Loader &a) {
-  packPanels(c, a, g.m, g.k, g.mr, g.ap);
-}
-
-/// The driver: packs B (and A, unless `a` is null: packed already by packA)
-/// and runs the micro-kernel over all tiles.
-void emitGemm(EmitContext &c, const GemmLayout &g, const Loader *a, const Loader &bt, int vw,
-              const Sink &sink) {
+/// The micro-kernel over tiles [lo, hi) of the np x mp tiles, B panel major
+/// (tile t is B panel t / mp and A panel t % mp), B's panels at `bp`.
+void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value *lo,
+               llvm::Value *hi, int vw, const Sink &sink) {
   auto &b = c.b;
-  const int64_t m = g.m, n = g.n, k = g.k, mr = g.mr, nr = g.nr, nv = g.nv, np = g.np, mp = g.mp;
-  llvm::Value *bp = g.bp, *ap = g.ap;
-  packPanels(c, bt, n, k, nr, bp); // B^T(j, d) = B(d, j): columns of B as panel rows
-  if (a)
-    packA(c, g, *a);
-
+  const int64_t m = g.m, n = g.n, k = g.k, mr = g.mr, nr = g.nr, nv = g.nv, mp = g.mp;
+  llvm::Value *ap = g.ap(c);
   llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
   llvm::Value *tile = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
   std::vector<llvm::Value *> acc;
@@ -118,52 +158,91 @@ void emitGemm(EmitContext &c, const GemmLayout &g, const Loader *a, const Loader
       llvm::Intrinsic::getDeclaration(&c.module, llvm::Intrinsic::fmuladd, {vecTy});
   llvm::Value *zero = llvm::ConstantAggregateZero::get(vecTy);
 
-  emitLoopNest(b, {np, mp}, [&](llvm::ArrayRef<llvm::Value *> pj) {
-    llvm::Value *bpanel = b.CreateInBoundsGEP(c.f32Ty(), bp, b.CreateMul(pj[0], c.i64(nr * k)));
-    llvm::Value *apanel = b.CreateInBoundsGEP(c.f32Ty(), ap, b.CreateMul(pj[1], c.i64(mr * k)));
-    for (llvm::Value *x : acc)
-      b.CreateStore(zero, x);
-    emitLoopNest(b, {k}, [&](llvm::ArrayRef<llvm::Value *> kk) {
-      std::vector<llvm::Value *> bvec;
-      for (int64_t v = 0; v < nv; ++v) {
-        llvm::Value *at = mad(c, kk[0], nr, c.i64(v * vw));
-        bvec.push_back(
-            b.CreateAlignedLoad(vecTy, b.CreateInBoundsGEP(c.f32Ty(), bpanel, at), llvm::Align(4)));
-      }
-      for (int64_t i = 0; i < mr; ++i) {
-        llvm::Value *ai = b.CreateLoad(
-            c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), apanel, mad(c, kk[0], mr, c.i64(i))));
-        llvm::Value *splat = b.CreateVectorSplat(unsigned(vw), ai);
+  emitIf(b, b.CreateICmpSLT(lo, hi), [&] {
+    emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *ti) {
+      llvm::Value *t = b.CreateAdd(lo, ti);
+      llvm::Value *pb = b.CreateUDiv(t, c.i64(mp)), *pa = b.CreateURem(t, c.i64(mp));
+      llvm::Value *bpanel = b.CreateInBoundsGEP(c.f32Ty(), bp, b.CreateMul(pb, c.i64(nr * k)));
+      llvm::Value *apanel = b.CreateInBoundsGEP(c.f32Ty(), ap, b.CreateMul(pa, c.i64(mr * k)));
+      for (llvm::Value *x : acc)
+        b.CreateStore(zero, x);
+      emitLoopNest(b, {k}, [&](llvm::ArrayRef<llvm::Value *> kk) {
+        std::vector<llvm::Value *> bvec;
         for (int64_t v = 0; v < nv; ++v) {
-          llvm::Value *x = acc[size_t(i * nv + v)];
-          b.CreateStore(b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, x)}), x);
+          llvm::Value *at = mad(c, kk[0], nr, c.i64(v * vw));
+          bvec.push_back(b.CreateAlignedLoad(vecTy, b.CreateInBoundsGEP(c.f32Ty(), bpanel, at),
+                                             llvm::Align(4)));
         }
-      }
-    });
-    // The tile to memory, then its valid part to the sink.
-    for (int64_t i = 0; i < mr; ++i)
-      for (int64_t v = 0; v < nv; ++v)
-        b.CreateAlignedStore(
-            b.CreateLoad(vecTy, acc[size_t(i * nv + v)]),
-            b.CreateConstInBoundsGEP1_64(c.f32Ty(), tile, uint64_t(i * nr + v * vw)),
-            llvm::Align(4));
-    // Only the valid part of an edge tile: min(mr, m - row0) rows and
-    // min(nr, n - col0) columns, as counted loops without a test per
-    // element, so the epilogue vectorises along the columns.
-    llvm::Value *row0 = b.CreateMul(pj[1], c.i64(mr)), *col0 = b.CreateMul(pj[0], c.i64(nr));
-    auto clampTo = [&](llvm::Value *left, int64_t most) {
-      return b.CreateSelect(b.CreateICmpSLT(left, c.i64(most)), left, c.i64(most));
-    };
-    llvm::Value *rows = clampTo(b.CreateSub(c.i64(m), row0), mr);
-    llvm::Value *colsLeft = clampTo(b.CreateSub(c.i64(n), col0), nr);
-    emitCountedLoop(b, rows, [&](llvm::Value *i) {
-      emitCountedLoop(b, colsLeft, [&](llvm::Value *j) {
-        llvm::Value *x =
-            b.CreateLoad(c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), tile, mad(c, i, nr, j)));
-        sink(b.CreateAdd(row0, i), b.CreateAdd(col0, j), x);
+        for (int64_t i = 0; i < mr; ++i) {
+          llvm::Value *ai = b.CreateLoad(
+              c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), apanel, mad(c, kk[0], mr, c.i64(i))));
+          llvm::Value *splat = b.CreateVectorSplat(unsigned(vw), ai);
+          for (int64_t v = 0; v < nv; ++v) {
+            llvm::Value *x = acc[size_t(i * nv + v)];
+            b.CreateStore(b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, x)}), x);
+          }
+        }
+      });
+      // The tile to memory, then its valid part to the sink.
+      for (int64_t i = 0; i < mr; ++i)
+        for (int64_t v = 0; v < nv; ++v)
+          b.CreateAlignedStore(
+              b.CreateLoad(vecTy, acc[size_t(i * nv + v)]),
+              b.CreateConstInBoundsGEP1_64(c.f32Ty(), tile, uint64_t(i * nr + v * vw)),
+              llvm::Align(4));
+      // Only the valid part of an edge tile: min(mr, m - row0) rows and
+      // min(nr, n - col0) columns, as counted loops without a test per
+      // element, so the epilogue vectorises along the columns.
+      llvm::Value *row0 = b.CreateMul(pa, c.i64(mr)), *col0 = b.CreateMul(pb, c.i64(nr));
+      llvm::Value *rows = minOf(c, b.CreateSub(c.i64(m), row0), c.i64(mr));
+      llvm::Value *colsLeft = minOf(c, b.CreateSub(c.i64(n), col0), c.i64(nr));
+      emitCountedLoop(b, rows, [&](llvm::Value *i) {
+        emitCountedLoop(b, colsLeft, [&](llvm::Value *j) {
+          llvm::Value *x =
+              b.CreateLoad(c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), tile, mad(c, i, nr, j)));
+          sink(c, b.CreateAdd(row0, i), b.CreateAdd(col0, j), x);
+        });
       });
     });
   });
+}
+
+/// The driver on one thread: packs B into slot `slot` (and A, unless `a` is
+/// null: packed already) and runs the micro-kernel over all tiles.
+void emitGemm(EmitContext &c, const GemmLayout &g, const Loader *a, const Loader &bt, int vw,
+              const Sink &sink, llvm::Value *slot = nullptr) {
+  llvm::Value *bp = g.bp(c, slot);
+  packPanels(c, bt, g.n, g.k, g.nr, bp); // B^T(j, d) = B(d, j): columns of B as panel rows
+  if (a)
+    packPanels(c, *a, g.m, g.k, g.mr, g.ap(c));
+  emitTiles(c, g, bp, c.i64(0), c.i64(g.np * g.mp), vw, sink);
+}
+
+/// The driver over parallel tasks: A and B packed by ranges of panel rows,
+/// then the tiles by ranges, each tile's sum over k whole in one task. With
+/// `whole_columns`, ranges hold whole B panels (every tile of a column range,
+/// rows in order), for a sink that sums down the columns.
+void emitParallelGemm(EmitContext &c, const GemmLayout &g, const Loader &a, const Loader &bt,
+                      int vw, const Sink &sink, bool whole_columns) {
+  int64_t b_rows = g.np * g.k, a_rows = g.mp * g.k;
+  emitParallelRanges(c, b_rows + a_rows, g.nr, true,
+                     [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+                       EmitContext &tc = t.c;
+                       GemmLayout tg = g.in(t);
+                       llvm::Value *nb = tc.i64(b_rows);
+                       packPanelRows(tc, bt, g.n, g.k, g.nr, tg.bp(tc), lo, minOf(tc, hi, nb));
+                       llvm::Value *alo = tc.b.CreateSub(lo, nb), *ahi = tc.b.CreateSub(hi, nb);
+                       alo = tc.b.CreateSelect(tc.b.CreateICmpSLT(alo, tc.i64(0)), tc.i64(0), alo);
+                       packPanelRows(tc, a, g.m, g.k, g.mr, tg.ap(tc), alo, ahi);
+                     });
+  int64_t per_unit = whole_columns ? g.mp : 1; // tiles per unit of work
+  emitParallelRanges(c, g.np * g.mp / per_unit, per_unit * g.mr * g.nr * g.k, true,
+                     [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+                       GemmLayout tg = g.in(t);
+                       EmitContext &tc = t.c;
+                       emitTiles(tc, tg, tg.bp(tc), tc.b.CreateMul(lo, tc.i64(per_unit)),
+                                 tc.b.CreateMul(hi, tc.i64(per_unit)), vw, sink);
+                     });
 }
 
 /// One conv2d's geometry (NCHW input, OIHW weight) and its im2col view: the
@@ -234,71 +313,91 @@ struct ConvGeometry {
 } // namespace
 
 void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                      PointHook point) {
+                      GemmSplit split, PointHook point) {
   bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
   ir::ValueId a = n.operands[0], bv = n.operands[1];
   const ir::Shape &sa = c.shape(a);
   int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1], cols = c.shape(n.result)[1];
   // A(i, d) and B^T(j, d), rows i or j as lanes.
-  Loader la = [&](const Lanes &l, llvm::Value *d) {
+  Loader la = [&](EmitContext &c, const Lanes &l, llvm::Value *d) {
     return ta ? loadRows(c, a, c.b.CreateMul(d, c.i64(m)), 1, l) : loadRows(c, a, d, k, l);
   };
-  Loader lbt = [&](const Lanes &l, llvm::Value *d) {
+  Loader lbt = [&](EmitContext &c, const Lanes &l, llvm::Value *d) {
     return tb ? loadRows(c, bv, d, k, l) : loadRows(c, bv, c.b.CreateMul(d, c.i64(cols)), 1, l);
   };
-  emitGemm(c, gemmLayout(c, m, cols, k, vw, workspace), &la, lbt, vw,
-           [&](llvm::Value *i, llvm::Value *j, llvm::Value *x) {
-             llvm::Value *flat = mad(c, i, cols, j);
-             if (point)
-               point({i, j}, flat, x);
-             else
-               c.store(n.result, flat, x);
-           });
+  Sink sink = [&](EmitContext &c, llvm::Value *i, llvm::Value *j, llvm::Value *x) {
+    llvm::Value *flat = mad(c, i, cols, j);
+    if (point)
+      point(c, {i, j}, flat, x);
+    else
+      c.store(n.result, flat, x);
+  };
+  GemmLayout g = gemmLayout(m, cols, k, vw, workspace);
+  if (split != GemmSplit::None && m * cols * k >= plan::kParallelMinWork)
+    emitParallelGemm(c, g, la, lbt, vw, sink, split == GemmSplit::Columns);
+  else
+    emitGemm(c, g, &la, lbt, vw, sink);
 }
 
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.
 void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                      PointHook point) {
+                      int64_t slots, PointHook point) {
   ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
   ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
   int64_t taps = g.taps(), pos = g.positions();
-  GemmLayout gl = gemmLayout(c, g.out_c, pos, taps, vw, workspace);
-  packA(c, gl, [&](const Lanes &o, llvm::Value *d) { return loadRows(c, w, d, taps, o); });
-  emitLoopNest(c.b, {g.batch}, [&](llvm::ArrayRef<llvm::Value *> img) {
-    Loader lbt = [&](const Lanes &p, llvm::Value *d) {
-      return g.col(c, x, img[0], d, p.rows, p.valid);
+  GemmLayout gl = gemmLayout(g.out_c, pos, taps, vw, workspace, true);
+  Loader lw = [&](EmitContext &c, const Lanes &o, llvm::Value *d) {
+    return loadRows(c, w, d, taps, o);
+  };
+  packPanels(c, lw, gl.m, gl.k, gl.mr, gl.ap(c));
+  // One task per image, packing it into its worker's slot.
+  emitParallelFor(c, g.batch, slots, slots > 1, [&](Task &t) {
+    EmitContext &tc = t.c;
+    llvm::Value *img = t.index;
+    Loader lbt = [&](EmitContext &c, const Lanes &p, llvm::Value *d) {
+      return g.col(c, x, img, d, p.rows, p.valid);
     };
-    emitGemm(c, gl, nullptr, lbt, vw, [&](llvm::Value *o, llvm::Value *p, llvm::Value *v) {
-      llvm::Value *flat = mad(c, mad(c, img[0], g.out_c, o), pos, p);
-      llvm::Value *ohv = c.b.CreateUDiv(p, c.i64(g.ow));
-      llvm::Value *owv = c.b.CreateURem(p, c.i64(g.ow));
-      if (point)
-        point({img[0], o, ohv, owv}, flat, v);
-      else
-        c.store(y, flat, v);
-    });
+    emitGemm(
+        tc, gl.in(t), nullptr, lbt, vw,
+        [&](EmitContext &c, llvm::Value *o, llvm::Value *p, llvm::Value *v) {
+          llvm::Value *flat = mad(c, mad(c, img, g.out_c, o), pos, p);
+          llvm::Value *ohv = c.b.CreateUDiv(p, c.i64(g.ow));
+          llvm::Value *owv = c.b.CreateURem(p, c.i64(g.ow));
+          if (point)
+            point(c, {img, o, ohv, owv}, flat, v);
+          else
+            c.store(y, flat, v);
+        },
+        t.worker);
   });
 }
 
 // dw[out_c, taps] = dy[out_c, (n, positions)] . col(x)[(n, positions), taps]:
-// one GEMM whose depth runs over every image and output position.
-void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw) {
+// one GEMM whose depth runs over every image and output position. Split by
+// tiles of dw only, never along the depth, so each sum keeps its order.
+void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                                bool parallel) {
   ir::ValueId x = n.operands[0], dy = n.operands[1], dw = n.result;
   const ir::Shape &ws = c.shape(dw);
   ConvGeometry g(n.attrs, c.shape(x), ws, c.shape(dy));
   int64_t taps = g.taps(), pos = g.positions();
   // The depth q runs over (image, position) pairs.
-  Loader la = [&](const Lanes &o, llvm::Value *q) {
+  Loader la = [&](EmitContext &c, const Lanes &o, llvm::Value *q) {
     llvm::Value *img = c.b.CreateUDiv(q, c.i64(pos)), *p = c.b.CreateURem(q, c.i64(pos));
     return loadRows(c, dy, mad(c, img, g.out_c * pos, p), pos, o);
   };
-  Loader lbt = [&](const Lanes &d, llvm::Value *q) {
+  Loader lbt = [&](EmitContext &c, const Lanes &d, llvm::Value *q) {
     llvm::Value *img = c.b.CreateUDiv(q, c.i64(pos)), *p = c.b.CreateURem(q, c.i64(pos));
     return g.col(c, x, img, d.rows, p, d.valid);
   };
-  emitGemm(
-      c, gemmLayout(c, g.out_c, taps, g.batch * pos, vw, workspace), &la, lbt, vw,
-      [&](llvm::Value *o, llvm::Value *d, llvm::Value *v) { c.store(dw, mad(c, o, taps, d), v); });
+  Sink sink = [&](EmitContext &c, llvm::Value *o, llvm::Value *d, llvm::Value *v) {
+    c.store(dw, mad(c, o, taps, d), v);
+  };
+  GemmLayout gl = gemmLayout(g.out_c, taps, g.batch * pos, vw, workspace);
+  if (parallel && g.out_c * taps * g.batch * pos >= plan::kParallelMinWork)
+    emitParallelGemm(c, gl, la, lbt, vw, sink, false);
+  else
+    emitGemm(c, gl, &la, lbt, vw, sink);
 }
 
 // dx[n][c, q] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow],
@@ -307,21 +406,24 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
 // (oh, ow) is the output position that reads (ih, iw) through tap (kh, kw):
 // oh = (ih + pad - kh * dil) / stride when that divides and lies inside dy,
 // else the term is 0. Each element of dx is written once, by the GEMM's
-// sink: no zeroing and no scatter.
-void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw) {
+// sink: no zeroing and no scatter. One task per image, in its worker's slot.
+void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                               int64_t slots) {
   ir::ValueId dy = n.operands[0], w = n.operands[1], dx = n.result;
   ConvGeometry g(n.attrs, c.shape(dx), c.shape(w), c.shape(dy));
   int64_t window = g.kh * g.kw, taps = g.taps(), hw = g.h * g.w;
-  auto &b = c.b;
-  GemmLayout gl = gemmLayout(c, g.in_c, hw, g.out_c * window, vw, workspace);
+  GemmLayout gl = gemmLayout(g.in_c, hw, g.out_c * window, vw, workspace, true);
   // A(c, e) = W[o, c, kh, kw] with e = o * window + (kh * kw + kw).
-  packA(c, gl, [&](const Lanes &ch, llvm::Value *e) {
-    llvm::Value *o = b.CreateUDiv(e, c.i64(window)), *r = b.CreateURem(e, c.i64(window));
+  Loader lw = [&](EmitContext &c, const Lanes &ch, llvm::Value *e) {
+    llvm::Value *o = c.b.CreateUDiv(e, c.i64(window)), *r = c.b.CreateURem(e, c.i64(window));
     return loadRows(c, w, mad(c, o, taps, r), window, ch);
-  });
-  emitLoopNest(b, {g.batch}, [&](llvm::ArrayRef<llvm::Value *> img) {
+  };
+  packPanels(c, lw, gl.m, gl.k, gl.mr, gl.ap(c));
+  emitParallelFor(c, g.batch, slots, slots > 1, [&](Task &t) {
+    llvm::Value *img = t.index;
     // B^T(q, e) = dy[img, o, oh, ow] for the input positions q as lanes.
-    Loader lbt = [&](const Lanes &q, llvm::Value *e) {
+    Loader lbt = [&](EmitContext &c, const Lanes &q, llvm::Value *e) {
+      auto &b = c.b;
       llvm::Value *o = b.CreateUDiv(e, c.i64(window)), *r = b.CreateURem(e, c.i64(window));
       llvm::Value *ki = b.CreateUDiv(r, c.i64(g.kw)), *kj = b.CreateURem(r, c.i64(g.kw));
       llvm::Value *valid = q.valid;
@@ -341,14 +443,17 @@ void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *w
       };
       llvm::Value *oh = outAt(b.CreateUDiv(q.rows, cst(q.rows, g.w)), ki, 0, g.oh);
       llvm::Value *ow = outAt(b.CreateURem(q.rows, cst(q.rows, g.w)), kj, 1, g.ow);
-      llvm::Value *plane = b.CreateMul(mad(c, img[0], g.out_c, o), c.i64(g.oh * g.ow));
+      llvm::Value *plane = b.CreateMul(mad(c, img, g.out_c, o), c.i64(g.oh * g.ow));
       llvm::Value *idx =
           b.CreateAdd(asLanes(c, plane, oh), b.CreateAdd(b.CreateMul(oh, cst(oh, g.ow)), ow));
       return gatherLanes(c, dy, idx, valid);
     };
-    emitGemm(c, gl, nullptr, lbt, vw, [&](llvm::Value *ch, llvm::Value *q, llvm::Value *v) {
-      c.store(dx, mad(c, mad(c, img[0], g.in_c, ch), hw, q), v);
-    });
+    emitGemm(
+        t.c, gl.in(t), nullptr, lbt, vw,
+        [&](EmitContext &c, llvm::Value *ch, llvm::Value *q, llvm::Value *v) {
+          c.store(dx, mad(c, mad(c, img, g.in_c, ch), hw, q), v);
+        },
+        t.worker);
   });
 }
 

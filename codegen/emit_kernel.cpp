@@ -130,6 +130,58 @@ void zeroReductions(EmitContext &c, const plan::Kernel &k) {
       c.zero(c.f.nodes()[size_t(i)].result);
 }
 
+/// Every axis of the kernel's space that one of its reductions sums over.
+std::vector<int64_t> reducedAxes(EmitContext &c, const plan::Kernel &k) {
+  std::vector<int64_t> axes;
+  for (int32_t i = k.first; i < k.end; ++i) {
+    const ir::Node &n = c.f.nodes()[size_t(i)];
+    if (n.op == ir::OpKind::ReduceSum)
+      for (int64_t a : n.attrs.ints("axes"))
+        axes.push_back(a);
+  }
+  return axes;
+}
+
+/// An elementwise kernel's loop nest. A large one is split along its first
+/// axis that no reduction of the kernel sums over, into ranges run as
+/// parallel tasks: each output element is then computed by one task, its sum
+/// in the same order as on one thread.
+void emitElementwiseKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k) {
+  std::vector<int64_t> reduced = reducedAxes(c, k);
+  size_t axis = 0;
+  while (axis < k.space.size() &&
+         (k.space[axis] < 2 || std::count(reduced.begin(), reduced.end(), int64_t(axis))))
+    ++axis;
+  int64_t elements = 1;
+  for (int64_t e : k.space)
+    elements *= e;
+  if (axis == k.space.size() || elements * (k.end - k.first) < plan::kParallelMinWork) {
+    emitLoopNest(c.b, k.space, [&](llvm::ArrayRef<llvm::Value *> iv) {
+      PointEval pe(c, p, k);
+      pe.run(iv, flatIndex(c.b, iv, k.space), k.first);
+    });
+    return;
+  }
+  llvm::ArrayRef<int64_t> space(k.space);
+  int64_t unit_work = elements / k.space[axis] * (k.end - k.first);
+  emitParallelRanges(
+      c, k.space[axis], unit_work, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+        EmitContext &tc = t.c;
+        emitLoopNest(tc.b, space.take_front(axis), [&](llvm::ArrayRef<llvm::Value *> outer) {
+          emitCountedLoop(tc.b, tc.b.CreateSub(hi, lo), [&](llvm::Value *i) {
+            emitLoopNest(tc.b, space.drop_front(axis + 1),
+                         [&](llvm::ArrayRef<llvm::Value *> inner) {
+                           std::vector<llvm::Value *> iv(outer.begin(), outer.end());
+                           iv.push_back(tc.b.CreateAdd(lo, i));
+                           iv.insert(iv.end(), inner.begin(), inner.end());
+                           PointEval pe(tc, p, k);
+                           pe.run(iv, flatIndex(tc.b, iv, k.space), k.first);
+                         });
+          });
+        });
+      });
+}
+
 } // namespace
 
 void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k,
@@ -146,39 +198,42 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
     GRADC_CHECK(k.end - k.first == 1, "a generic kernel holds one node");
     const ir::Node &n = nodes[size_t(k.first)];
     if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradWeight)
-      return emitPackedConv2dGradWeight(c, n, workspace, vw);
+      return emitPackedConv2dGradWeight(c, n, workspace, vw, true);
     if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradInput)
-      return emitPackedConv2dGradInput(c, n, workspace, vw);
+      return emitPackedConv2dGradInput(c, n, workspace, vw, k.workspace_slots);
     return emitNode(c, n, vw);
   }
-  case plan::KernelKind::Elementwise: {
+  case plan::KernelKind::Elementwise:
     zeroReductions(c, k);
-    emitLoopNest(c.b, k.space, [&](llvm::ArrayRef<llvm::Value *> iv) {
-      PointEval pe(c, p, k);
-      pe.run(iv, flatIndex(c.b, iv, k.space), k.first);
-    });
-    return;
-  }
+    return emitElementwiseKernel(c, p, k);
   case plan::KernelKind::MatMul:
   case plan::KernelKind::Conv2d:
   case plan::KernelKind::LogSoftmax: {
     GRADC_CHECK(k.root == k.first, "an epilogue kernel starts with its root op");
     zeroReductions(c, k);
     const ir::Node &root = nodes[size_t(k.root)];
-    auto epilogue = [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *flat, llvm::Value *x) {
-      PointEval pe(c, p, k);
+    auto epilogue = [&](EmitContext &ec, llvm::ArrayRef<llvm::Value *> o, llvm::Value *flat,
+                        llvm::Value *x) {
+      PointEval pe(ec, p, k);
       pe.set(root.result, x);
       if (p.inMemory(root.result))
-        c.store(root.result, flat, x);
+        ec.store(root.result, flat, x);
       pe.run(o, flat, k.root + 1);
     };
     if (k.kind == plan::KernelKind::Conv2d)
-      return k.workspace_bytes > 0 ? emitPackedConv2d(c, root, workspace, vw, epilogue)
-                                   : emitConv2d(c, root, epilogue);
+      return k.workspace_bytes > 0
+                 ? emitPackedConv2d(c, root, workspace, vw, k.workspace_slots, epilogue)
+                 : emitConv2d(c, root, epilogue);
     if (k.kind == plan::KernelKind::LogSoftmax)
       return emitSoftmax(c, root, true, epilogue);
-    if (k.workspace_bytes > 0)
-      return emitPackedMatMul(c, root, workspace, vw, epilogue);
+    if (k.workspace_bytes > 0) {
+      std::vector<int64_t> sums = reducedAxes(c, k);
+      GemmSplit split = sums.empty() ? GemmSplit::Tiles
+                        : std::count(sums.begin(), sums.end(), 0) == long(sums.size())
+                            ? GemmSplit::Columns
+                            : GemmSplit::None;
+      return emitPackedMatMul(c, root, workspace, vw, split, epilogue);
+    }
     // Small: plain loops, accumulating in C's buffer; the epilogue per row.
     if (k.end == k.root + 1)
       return emitMatMul(c, root);

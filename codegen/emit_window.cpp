@@ -74,7 +74,7 @@ void emitConv2d(EmitContext &c, const ir::Node &n, PointHook point) {
     llvm::Value *flat = flatIndex(c.b, o, c.shape(y));
     llvm::Value *sum = c.b.CreateLoad(c.f32Ty(), acc);
     if (point)
-      point(o, flat, sum);
+      point(c, o, flat, sum);
     else
       c.store(y, flat, sum);
   });
@@ -123,17 +123,32 @@ namespace {
 /// Runs `body` over a pooling op's output columns in blocks of `vw` lanes:
 /// o = {n, c, oh} (i64), `ow` the block's columns (<vw x i32>) and `valid`
 /// whether each is a column of the output (the last block's tail is not).
-void emitColumnBlocks(
-    EmitContext &c, const ir::Shape &ys, int vw,
-    llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>, llvm::Value *, llvm::Value *)> body) {
-  auto &b = c.b;
-  llvm::Constant *ids = laneIds(c, vw);
-  emitLoopNest(b, {ys[0], ys[1], ys[2], (ys[3] + vw - 1) / vw},
-               [&](llvm::ArrayRef<llvm::Value *> iv) {
-                 llvm::Value *ow0 = b.CreateMul(iv[3], c.i64(vw));
-                 llvm::Value *ow = b.CreateAdd(asLanes(c, ow0, ids), ids);
-                 body(iv.take_front(3), ow, b.CreateICmpULT(ow, cst(ow, ys[3])));
-               });
+/// The N x C planes are split into ranges run as parallel tasks when the work
+/// (`window` operations per output) is large; `body` gets the task's context.
+/// A plane stays whole in one task, visited in the same order, so a
+/// gradient's additions into an input plane keep their order at any thread
+/// count.
+void emitColumnBlocks(EmitContext &c, const ir::Shape &ys, int vw, int64_t window,
+                      llvm::function_ref<void(EmitContext &, llvm::ArrayRef<llvm::Value *>,
+                                              llvm::Value *, llvm::Value *)>
+                          body) {
+  emitParallelRanges(
+      c, ys[0] * ys[1], ys[2] * ys[3] * window, true,
+      [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+        EmitContext &tc = t.c;
+        auto &b = tc.b;
+        llvm::Constant *ids = laneIds(tc, vw);
+        emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
+          llvm::Value *plane = b.CreateAdd(lo, i);
+          llvm::Value *image = b.CreateUDiv(plane, tc.i64(ys[1]));
+          llvm::Value *channel = b.CreateURem(plane, tc.i64(ys[1]));
+          emitLoopNest(b, {ys[2], (ys[3] + vw - 1) / vw}, [&](llvm::ArrayRef<llvm::Value *> iv) {
+            llvm::Value *ow0 = b.CreateMul(iv[1], tc.i64(vw));
+            llvm::Value *ow = b.CreateAdd(asLanes(tc, ow0, ids), ids);
+            body(tc, {image, channel, iv[0]}, ow, b.CreateICmpULT(ow, cst(ow, ys[3])));
+          });
+        });
+      });
 }
 
 /// Flat index (i64) of the first column of output row o = {n, c, oh} plus
@@ -213,11 +228,13 @@ std::pair<llvm::Value *, llvm::Value *> windowMax(EmitContext &c, const ir::Node
 
 void emitMaxPool2d(EmitContext &c, const ir::Node &n, int vw) {
   const ir::Shape &ys = c.shape(n.result);
-  emitColumnBlocks(c, ys, vw,
-                   [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
-                     auto [best, arg] = windowMax(c, n, vw, o, ow, valid);
-                     storeBlock(c, n.result, rowStart(c, ys, o, ow), best, valid);
-                   });
+  const auto &kernel = n.attrs.ints("kernel");
+  emitColumnBlocks(
+      c, ys, vw, kernel[0] * kernel[1],
+      [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+        auto [best, arg] = windowMax(c, n, vw, o, ow, valid);
+        storeBlock(c, n.result, rowStart(c, ys, o, ow), best, valid);
+      });
 }
 
 // Each window's dy goes to its first maximum in row-major window order.
@@ -230,25 +247,26 @@ void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
   const ir::Shape &ys = c.shape(dy);
   const auto &kernel = n.attrs.ints("kernel");
   bool disjoint = win.stride[1] >= (kernel[1] - 1) * win.dilation[1] + 1;
-  auto &b = c.b;
   c.zero(dx);
-  emitColumnBlocks(c, ys, vw,
-                   [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
-                     auto [best, arg] = windowMax(c, n, vw, o, ow, valid);
-                     llvm::Value *g = loadBlock(c, dy, rowStart(c, ys, o, ow), valid);
-                     llvm::Value *has = b.CreateAnd(valid, b.CreateICmpSGE(arg, cst(arg, 0)));
-                     if (disjoint) {
-                       llvm::Value *cur = gatherLanes(c, dx, arg, has);
-                       scatterLanes(c, dx, arg, b.CreateFAdd(cur, g), has);
-                       return;
-                     }
-                     for (int l = 0; l < vw; ++l)
-                       emitIf(b, b.CreateExtractElement(has, uint64_t(l)), [&] {
-                         llvm::Value *at =
-                             b.CreateSExt(b.CreateExtractElement(arg, uint64_t(l)), b.getInt64Ty());
-                         addTo(c, dx, at, b.CreateExtractElement(g, uint64_t(l)));
-                       });
-                   });
+  emitColumnBlocks(
+      c, ys, vw, kernel[0] * kernel[1],
+      [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+        auto &b = c.b;
+        auto [best, arg] = windowMax(c, n, vw, o, ow, valid);
+        llvm::Value *g = loadBlock(c, dy, rowStart(c, ys, o, ow), valid);
+        llvm::Value *has = b.CreateAnd(valid, b.CreateICmpSGE(arg, cst(arg, 0)));
+        if (disjoint) {
+          llvm::Value *cur = gatherLanes(c, dx, arg, has);
+          scatterLanes(c, dx, arg, b.CreateFAdd(cur, g), has);
+          return;
+        }
+        for (int l = 0; l < vw; ++l)
+          emitIf(b, b.CreateExtractElement(has, uint64_t(l)), [&] {
+            llvm::Value *at =
+                b.CreateSExt(b.CreateExtractElement(arg, uint64_t(l)), b.getInt64Ty());
+            addTo(c, dx, at, b.CreateExtractElement(g, uint64_t(l)));
+          });
+      });
 }
 
 void emitAvgPool2d(EmitContext &c, const ir::Node &n, int vw) {
@@ -256,9 +274,10 @@ void emitAvgPool2d(EmitContext &c, const ir::Node &n, int vw) {
   ir::ValueId x = n.operands[0], y = n.result;
   const ir::Shape &ys = c.shape(y);
   const auto &kernel = n.attrs.ints("kernel");
-  auto &b = c.b;
   emitColumnBlocks(
-      c, ys, vw, [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+      c, ys, vw, kernel[0] * kernel[1],
+      [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+        auto &b = c.b;
         llvm::Type *vecTy = floatsLike(c, ow);
         llvm::Value *acc = c.entryAlloca("acc", vecTy);
         b.CreateStore(llvm::Constant::getNullValue(vecTy), acc);
@@ -280,10 +299,11 @@ void emitAvgPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
   ir::ValueId dy = n.operands[0], dx = n.result;
   const ir::Shape &ys = c.shape(dy);
   const auto &kernel = n.attrs.ints("kernel");
-  auto &b = c.b;
   c.zero(dx);
   emitColumnBlocks(
-      c, ys, vw, [&](llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+      c, ys, vw, kernel[0] * kernel[1],
+      [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+        auto &b = c.b;
         llvm::Value *g = b.CreateFDiv(loadBlock(c, dy, rowStart(c, ys, o, ow), valid),
                                       splat(c, ow, c.f32(double(kernel[0] * kernel[1]))));
         emitLoopNest(b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {

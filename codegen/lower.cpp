@@ -2,11 +2,13 @@
 // memory to its home (argument, result buffer, arena offset, alias, the
 // parameter it updates), emits each kernel as its own internal function with
 // one noalias pointer per distinct buffer it touches, calls the kernels in
-// order, then copies the results and updates that were not written in place.
+// order, then copies the results and updates that were not written in place;
+// last links in the runtime library (the thread pool) that kernels call.
 #include "codegen/lower.h"
 
 #include "codegen/abi.h"
 #include "codegen/emit.h"
+#include "codegen/rtlib.h"
 #include "plan/plan.h"
 
 #include <llvm/IR/Verifier.h>
@@ -330,6 +332,7 @@ std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext
     if (opts.packed_wrappers)
       emitPackedWrapper(*mod, functionAbi(m, m.functions[i]));
   }
+  linkRuntime(*mod, cIdentifier(m.name));
   std::string msg;
   llvm::raw_string_ostream os(msg);
   GRADC_CHECK(!llvm::verifyModule(*mod, &os), "invalid LLVM IR: " + os.str());

@@ -1,6 +1,7 @@
 // Lowering of an ir::Module to an LLVM module: one LLVM function per IR
-// function with the ABI of abi.h, loops over static shapes, no runtime calls
-// beyond libm and memset/memcpy.
+// function with the ABI of abi.h, loops over static shapes, and the runtime
+// library of rtlib/ (the thread pool) linked in; no calls beyond libm,
+// memset/memcpy and pthreads.
 #pragma once
 
 #include "ir/function.h"
@@ -41,7 +42,8 @@ struct LowerOptions {
 };
 
 /// Lowers every function of `m` (which must verify) into a new LLVM module
-/// named after it. No target triple or data layout is set.
+/// named after it, with rtlib linked in (codegen/rtlib.h): the module also
+/// exports `<module>_set_threads`. No target triple or data layout is set.
 std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext &ctx,
                                           const LowerOptions &opts = {});
 

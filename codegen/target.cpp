@@ -144,7 +144,8 @@ Expected<std::string> emitToString(const ir::Module &m, const EmitOptions &opts)
 /// Cuts `mod` into at most `parts` modules, returned as bitcode so that each
 /// can be read into a context of its own. Functions are dealt largest first
 /// to the least loaded part; local functions become hidden globals so that
-/// parts can call each other; local constants are copied into every part.
+/// parts can call each other; local constants are copied into every part,
+/// mutable globals go to the first part.
 std::vector<llvm::SmallVector<char, 0>> splitModule(llvm::Module &mod, int parts) {
   std::vector<std::pair<size_t, llvm::Function *>> sized;
   for (llvm::Function &fn : mod) {
@@ -156,13 +157,21 @@ std::vector<llvm::SmallVector<char, 0>> splitModule(llvm::Module &mod, int parts
     }
     sized.emplace_back(fn.getInstructionCount(), &fn);
   }
-  for (llvm::GlobalVariable &gv : mod.globals())
-    GRADC_CHECK(gv.isConstant() && gv.hasLocalLinkage(),
-                "lowered module with a mutable or exported global " + gv.getName().str());
+  // Mutable globals (the thread pool's state) live in the first part only,
+  // visible to the others.
+  std::map<const llvm::GlobalValue *, size_t> part;
+  for (llvm::GlobalVariable &gv : mod.globals()) {
+    if (gv.isDeclaration() || (gv.isConstant() && gv.hasLocalLinkage()))
+      continue;
+    if (gv.hasLocalLinkage()) {
+      gv.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      gv.setVisibility(llvm::GlobalValue::HiddenVisibility);
+    }
+    part[&gv] = 0;
+  }
   std::stable_sort(sized.begin(), sized.end(),
                    [](const auto &x, const auto &y) { return x.first > y.first; });
   std::vector<size_t> load(size_t(std::max(parts, 1)), 0);
-  std::map<const llvm::GlobalValue *, size_t> part;
   for (const auto &[size, fn] : sized) {
     size_t p = size_t(std::min_element(load.begin(), load.end()) - load.begin());
     load[p] += size;

@@ -49,7 +49,13 @@ Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
       int64_t depth = n.attrs.b("transpose_a") ? a[0] : a[1];
       k.workspace_bytes = gemmWorkspaceBytes(k.space[0], k.space[1], depth);
     } else {
-      k.workspace_bytes = convWorkspaceBytes(f, n);
+      bool sums = false;
+      for (int32_t i = lead + 1; i < end; ++i)
+        sums = sums || nodes[size_t(i)].op == ir::OpKind::ReduceSum;
+      k.workspace_slots = convWorkspaceSlots(f, n, sums);
+      k.workspace_bytes = convWorkspaceBytes(f, n, k.workspace_slots);
+      if (k.workspace_bytes == 0)
+        k.workspace_slots = 1;
     }
     return k;
   }
@@ -59,7 +65,10 @@ Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
     return k;
   }
   k.kind = KernelKind::Generic;
-  k.workspace_bytes = convWorkspaceBytes(f, n);
+  k.workspace_slots = convWorkspaceSlots(f, n, false);
+  k.workspace_bytes = convWorkspaceBytes(f, n, k.workspace_slots);
+  if (k.workspace_bytes == 0)
+    k.workspace_slots = 1;
   return k;
 }
 
@@ -188,16 +197,26 @@ int64_t placeBuffers(std::vector<Buffer> &bufs) {
 
 } // namespace
 
-int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k) {
+int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots) {
   // Below about 16K multiply-adds packing costs more than it saves.
   if (m * n * k < (int64_t(1) << 14) || n < 8)
     return 0;
   auto roundUp = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
-  int64_t floats = roundUp(n, kGemmMaxCols) * k + roundUp(m, kGemmRows) * k;
+  int64_t floats = b_slots * roundUp(n, kGemmMaxCols) * k + roundUp(m, kGemmRows) * k;
   return alignUp(floats * 4);
 }
 
-int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n) {
+int64_t convWorkspaceSlots(const ir::Function &f, const ir::Node &n, bool sums) {
+  if (sums || (n.op != ir::OpKind::Conv2d && n.op != ir::OpKind::Conv2dGradInput))
+    return 1;
+  // Multiply-adds: every output element (or input-gradient product) over the taps.
+  const ir::Shape &w = f.type(n.operands[1]).shape;
+  const ir::Shape &y = f.type(n.op == ir::OpKind::Conv2d ? n.result : n.operands[0]).shape;
+  int64_t work = y[0] * y[1] * y[2] * y[3] * w[1] * w[2] * w[3];
+  return y[0] > 1 && work >= kParallelMinWork ? std::min(kConvWorkerSlots, y[0]) : 1;
+}
+
+int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slots) {
   // The GEMM's (m, n, k) per op, as codegen/emit_gemm.cpp runs it: the
   // forward (out_c, positions, taps) and the input gradient (in_c, input
   // positions, out_c x window) per image, the weight gradient over the batch.
@@ -205,11 +224,11 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n) {
   switch (n.op) {
   case ir::OpKind::Conv2d: {
     const ir::Shape &w = shape(n.operands[1]), &y = shape(n.result);
-    return gemmWorkspaceBytes(w[0], y[2] * y[3], w[1] * w[2] * w[3]);
+    return gemmWorkspaceBytes(w[0], y[2] * y[3], w[1] * w[2] * w[3], slots);
   }
   case ir::OpKind::Conv2dGradInput: {
     const ir::Shape &w = shape(n.operands[1]), &dx = shape(n.result);
-    return gemmWorkspaceBytes(w[1], dx[2] * dx[3], w[0] * w[2] * w[3]);
+    return gemmWorkspaceBytes(w[1], dx[2] * dx[3], w[0] * w[2] * w[3], slots);
   }
   case ir::OpKind::Conv2dGradWeight: {
     const ir::Shape &dy = shape(n.operands[1]), &dw = shape(n.result);

@@ -68,6 +68,10 @@ struct Kernel {
   /// at `workspace_offset`; 0 for none.
   int64_t workspace_bytes = 0;
   int64_t workspace_offset = -1;
+  /// Copies of the per-image part of the workspace (a conv2d's or its input
+  /// gradient's packed image): more than 1 when the kernel runs one task per
+  /// image on that many pool workers at most (kConvWorkerSlots).
+  int64_t workspace_slots = 1;
 };
 
 /// The register tile of the packed matmul: rows of A per micro-kernel, and
@@ -75,14 +79,29 @@ struct Kernel {
 inline constexpr int64_t kGemmRows = 6;
 inline constexpr int64_t kGemmMaxCols = 32;
 
+/// Kernels doing fewer multiply-adds (or element operations) than this run on
+/// the calling thread: waking the thread pool would cost more than it saves.
+inline constexpr int64_t kParallelMinWork = int64_t(1) << 16;
+/// The most pool workers one per-image convolution (conv2d, conv2d_grad_input)
+/// runs on, each packing its images into its own slot of the workspace.
+inline constexpr int64_t kConvWorkerSlots = 8;
+
 /// Workspace of a matmul C[m, n] = A[m, k] B[k, n] through packed panels
 /// (A in kGemmRows-row panels, B in kGemmMaxCols-column panels, zero-padded),
-/// or 0 when it is small enough for plain loops.
-int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k);
+/// with `b_slots` copies of B's panels, or 0 when it is small enough for plain
+/// loops.
+int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots = 1);
+
+/// How many workspace slots a conv2d or conv2d_grad_input node gets: one per
+/// worker that may run its images at once (kConvWorkerSlots), or 1 when it
+/// runs on one thread (too little work, one image, or an epilogue that sums
+/// across elements: `sums`).
+int64_t convWorkspaceSlots(const ir::Function &f, const ir::Node &n, bool sums);
 
 /// Workspace of a conv2d, conv2d_grad_input or conv2d_grad_weight node
-/// computed as an implicit GEMM (codegen/emit_gemm.cpp), or 0 for plain loops.
-int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n);
+/// computed as an implicit GEMM (codegen/emit_gemm.cpp) with `slots` copies of
+/// an image's panels, or 0 for plain loops.
+int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slots = 1);
 
 /// Where a value lives while its function runs.
 enum class Home : uint8_t {

@@ -3,7 +3,18 @@
 
 #include "runtime/interpreter.h"
 
+#include <algorithm>
+#include <sched.h>
+#include <thread>
+
 namespace gradc::runtime {
+
+int availableCpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 Status checkArgs(const ir::Function &f, const TensorMap &args) {
   for (const ir::Arg &a : f.args()) {

@@ -2,9 +2,9 @@
 // interpreter and the LLVM JIT. The CLI and tests are written against it.
 #pragma once
 
-#include "support/error.h"
 #include "ir/function.h"
 #include "runtime/tensor.h"
+#include "support/error.h"
 
 #include <memory>
 #include <string>
@@ -34,7 +34,15 @@ public:
   virtual Expected<std::unique_ptr<BoundCall>> bind(const std::string &fn,
                                                     const TensorMap &args) = 0;
   virtual const ir::Module &module() const = 0;
+  /// How many threads each call may use (the calling one included); n <= 0
+  /// means every CPU the process may run on, the default. Results are the same
+  /// bits at any count. The interpreter runs on one thread and ignores it.
+  virtual void setThreads(int n) { (void)n; }
 };
+
+/// The CPUs this process may run on (its affinity mask), at least 1: what
+/// "every CPU" means for setThreads and the CLI's --threads.
+int availableCpus();
 
 /// The interpreter backend (double precision, results rounded to f32).
 std::unique_ptr<Executor> makeInterpreterExecutor(ir::Module m);

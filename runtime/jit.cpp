@@ -4,6 +4,7 @@
 #include "runtime/jit.h"
 
 #include "codegen/abi.h"
+#include "codegen/rtlib.h"
 #include "codegen/target.h"
 #include "ir/printer.h"
 #include "plan/plan.h"
@@ -75,8 +76,18 @@ class JitExecutor : public Executor {
 public:
   JitExecutor(ir::Module m, plan::ModulePlan plan, std::unique_ptr<llvm::orc::LLJIT> jit)
       : module_(std::move(m)), layout_(std::move(plan)), jit_(std::move(jit)) {}
+  /// The pool's workers run JIT code: they are joined before it is freed.
+  ~JitExecutor() override {
+    if (set_threads_)
+      set_threads_(1);
+  }
 
   Status resolve() {
+    std::string name = codegen::setThreadsSymbol(codegen::cIdentifier(module_.name));
+    auto st = jit_->lookup(name);
+    if (!st)
+      return toError(st.takeError(), "cannot find " + name);
+    set_threads_ = st->toPtr<void (*)(int32_t)>();
     for (const ir::Function &f : module_.functions) {
       Entry e{codegen::functionAbi(module_, f)};
       auto addr = jit_->lookup(codegen::packedSymbol(e.abi));
@@ -91,6 +102,7 @@ public:
   Expected<TensorMap> call(const std::string &fn, const TensorMap &args) override;
   Expected<std::unique_ptr<BoundCall>> bind(const std::string &fn, const TensorMap &args) override;
   const ir::Module &module() const override { return module_; }
+  void setThreads(int n) override { set_threads_(n); }
 
 private:
   Expected<std::unique_ptr<class JitCall>> bindCall(const std::string &fn, const TensorMap &args);
@@ -99,6 +111,7 @@ private:
   plan::ModulePlan layout_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   std::vector<Entry> entries_; ///< in module_.functions order
+  void (*set_threads_)(int32_t) = nullptr;
 };
 
 /// Per-call buffers of the ABI.

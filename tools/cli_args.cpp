@@ -1,6 +1,8 @@
 // Command-line parsing.
 #include "tools/cli_args.h"
 
+#include "runtime/executor.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -73,6 +75,16 @@ Expected<int64_t> parseCount(const std::string &flag, const std::string &text) {
   if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
     return Error("--" + flag + ": expected a non-negative integer, got '" + text + "'");
   return int64_t(std::stoll(text));
+}
+
+Expected<int> parseThreads(const Args &args) {
+  if (!args.has("threads"))
+    return runtime::availableCpus();
+  std::string text = args.get("threads");
+  auto n = parseCount("threads", text);
+  if (!n || *n < 1 || *n > 256)
+    return Error("--threads: expected a whole number from 1 to 256, got '" + text + "'");
+  return int(*n);
 }
 
 Expected<double> parseNumber(const std::string &flag, const std::string &text) {

@@ -35,6 +35,9 @@ Expected<Args> parseArgs(const std::string &command, int argc, char **argv, int 
 Expected<int64_t> parseCount(const std::string &flag, const std::string &text);
 /// Parses a finite float.
 Expected<double> parseNumber(const std::string &flag, const std::string &text);
+/// The --threads flag of run and bench: 1 to 256, by default every CPU the
+/// process may run on (runtime::availableCpus).
+Expected<int> parseThreads(const Args &args);
 /// Parses repeated NAME=VALUE dimension overrides.
 Expected<std::map<std::string, int64_t>> parseDims(const std::vector<std::string> &items);
 

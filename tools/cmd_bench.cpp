@@ -140,11 +140,9 @@ Status profileKernels(const ir::Module &m, const runtime::TensorMap &args, doubl
 Expected<BenchResult> bench(const Args &args) {
   if (args.positional.size() != 1)
     return Error("gradc bench: expected one MODEL.json");
-  GRADC_TRY(threads, parseCount("threads", args.get("threads", "1")));
+  GRADC_TRY(threads, parseThreads(args));
   GRADC_TRY(min_time, parseNumber("min-time", args.get("min-time", "1")));
   GRADC_TRY(dims, parseDims(args.all("dim")));
-  if (threads < 1)
-    return Error("--threads: expected a positive integer");
   BenchResult r;
   r.backend = args.get("backend", "jit");
   r.threads = threads;
@@ -169,6 +167,9 @@ Expected<BenchResult> bench(const Args &args) {
   runtime::JitStats stats;
   GRADC_TRY(exec, makeExecutor(std::move(m), r.backend, &stats, !args.has("no-cache")));
   r.cache_hit = stats.cache_hit;
+  exec->setThreads(threads);
+  if (r.backend != "jit")
+    r.threads = 1; // the interpreter runs on one thread
   r.compile_ms = msSince(start);
   r.jit_ms = stats.compile_ms;
   {
@@ -327,11 +328,6 @@ int cmdBench(int argc, char **argv) {
   auto r = bench(*args);
   if (!r)
     return fail(r.error().message());
-  if (r->threads > 1)
-    std::fprintf(stderr,
-                 "gradc: note: generated kernels run on one thread for now; "
-                 "--threads %lld is recorded, not used\n",
-                 (long long)r->threads);
   format == "json" ? printJson(*r) : printText(*r);
   return 0;
 }

@@ -19,6 +19,7 @@ struct RunOptions {
   uint64_t seed = 0;
   int64_t steps = 0;
   uint64_t max_memory = 0;
+  int threads = 1;
   frontend::DimOverrides dims;
   passes::PipelineOptions pipeline; ///< with the --input-grad inputs
   bool allow_nonfinite = false;     ///< accept NaN/Inf in feed and weights, and as a loss
@@ -35,6 +36,7 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
                                                {"dim", true, true},
                                                {"backend", true},
                                                {"max-memory", true},
+                                               {"threads", true},
                                                {"allow-nonfinite", false},
                                                {"no-cache", false},
                                                {"input-grad", true, true}})));
@@ -58,6 +60,8 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   GRADC_TRY(seed, parseCount("seed", args.get("seed", "0")));
   GRADC_TRY(steps, parseCount("steps", args.get("steps", "0")));
   GRADC_TRY(dims, parseDims(args.all("dim")));
+  GRADC_TRY(threads, parseThreads(args));
+  o.threads = threads;
   if (args.has("max-memory")) {
     GRADC_TRY(limit, parseByteSize("max-memory", args.get("max-memory")));
     o.max_memory = limit;
@@ -107,6 +111,7 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
   runtime::TensorMap state = runtime::initState(module);
   double lr = module.optimizer.lr;
   GRADC_TRY(exec, makeExecutor(std::move(module), o.backend, nullptr, o.cache));
+  exec->setThreads(o.threads);
   const ir::Module &m = exec->module();
 
   runtime::TensorMap out;

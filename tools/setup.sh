@@ -3,17 +3,18 @@
 # Idempotent and non-interactive; run as root.
 # Usage: bash tools/setup.sh [--goldens] [--sanitizers] [--bench]
 #   --goldens     also python3-torch and python3-numpy, needed only by tests/e2e/make_goldens.sh.
-#   --sanitizers  also clang-19 and its runtimes (ASan, UBSan, libFuzzer): tools/sanitize.sh.
+#   --sanitizers  also clang-19's runtimes (ASan, UBSan, libFuzzer): tools/sanitize.sh.
 #   --bench       also OpenBLAS: libopenblas-dev for gradc_matmul_bench (only it links OpenBLAS),
 #                 libopenblas0-pthread so that PyTorch in bench/vs_pytorch.sh is a fair peer.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ llvm-19-dev llvm-19-tools libboost-graph-dev nlohmann-json3-dev
-          libgtest-dev libbenchmark-dev zlib1g-dev)
+# clang-19 compiles rtlib/ (the thread pool linked into every model) to LLVM 19 bitcode.
+packages=(cmake ninja-build g++ clang-19 llvm-19-dev llvm-19-tools libboost-graph-dev
+          nlohmann-json3-dev libgtest-dev libbenchmark-dev zlib1g-dev)
 for arg in "$@"; do
   case "$arg" in
     --goldens) packages+=(python3-torch python3-numpy) ;;
-    --sanitizers) packages+=(clang-19 libclang-rt-19-dev) ;;
+    --sanitizers) packages+=(libclang-rt-19-dev) ;;
     --bench) packages+=(libopenblas-dev libopenblas0-pthread) ;;
     -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
     *)

@@ -19,9 +19,9 @@
 #define NUM_CLASSES 10
 #define IMAGE_NUMEL (BATCH * 1 * 28 * 28)
 #define OUT_NUMEL (BATCH * NUM_CLASSES)
-#define SCRATCH_BYTES                                                                             \
-  (MLP_FASHION_TRAIN_STEP_SCRATCH_BYTES > MLP_FASHION_FORWARD_SCRATCH_BYTES                       \
-       ? MLP_FASHION_TRAIN_STEP_SCRATCH_BYTES                                                     \
+#define SCRATCH_BYTES                                                                              \
+  (MLP_FASHION_TRAIN_STEP_SCRATCH_BYTES > MLP_FASHION_FORWARD_SCRATCH_BYTES                        \
+       ? MLP_FASHION_TRAIN_STEP_SCRATCH_BYTES                                                      \
        : MLP_FASHION_FORWARD_SCRATCH_BYTES)
 #define MAX_THREADS 64
 #define MAX_STEPS 1000000L
@@ -36,6 +36,7 @@ typedef struct {
   const char *save_raw; /* --save-raw W.bin: parameters after training */
   long steps;
   int threads;
+  int kernel_threads; /* --kernel-threads: mlp_fashion_set_threads; 0 = every CPU */
 } options;
 
 /* One batch, in 64-byte aligned buffers. */
@@ -69,13 +70,15 @@ static void usage(FILE *to) {
   fprintf(to,
           "usage: %s (--weights W.safetensors | --raw W.bin) --feed FEED.safetensors\n"
           "         [--steps N] [--out OUT.safetensors] [--save-raw W.bin] [--threads T]\n"
+          "         [--kernel-threads K]\n"
           "  --weights   parameters by name (fc1.weight, ...), e.g. a PyTorch state_dict\n"
           "  --raw       little-endian f32 parameters in table order, unpadded or packed\n"
           "  --feed      image F32 [64,1,28,28] and label I32 (or I64) [64]\n"
           "  --steps     SGD steps with the model's default learning rate (default 10)\n"
           "  --out       writes out.fc3 and loss (first forward), losses [N], param.*\n"
           "  --save-raw  writes the trained parameters as an unpadded raw file\n"
-          "  --threads   trains T copies concurrently and checks they match one thread\n",
+          "  --threads   trains T copies concurrently and checks they match one thread\n"
+          "  --kernel-threads  threads each call's kernels use (default: every CPU)\n",
           prog);
 }
 
@@ -94,7 +97,7 @@ static int parse_long(const char *flag, const char *s, long lo, long hi, long *o
 
 static int parse_args(int argc, char **argv, options *o) {
   int i;
-  long threads = 1;
+  long threads = 1, kernel_threads = 0;
   memset(o, 0, sizeof *o);
   o->steps = 10;
   for (i = 1; i < argc; ++i) {
@@ -123,10 +126,14 @@ static int parse_args(int argc, char **argv, options *o) {
     } else if (strcmp(a, "--threads") == 0) {
       if (parse_long(a, v, 1, MAX_THREADS, &threads))
         return 1;
+    } else if (strcmp(a, "--kernel-threads") == 0) {
+      if (parse_long(a, v, 1, 256, &kernel_threads))
+        return 1;
     } else
       return fail("unknown option '%s' (see --help)", a);
   }
   o->threads = (int)threads;
+  o->kernel_threads = (int)kernel_threads;
   if (!o->feed)
     return fail("--feed FEED.safetensors is required (see --help)");
   if (!o->weights == !o->raw)
@@ -138,8 +145,8 @@ static int parse_args(int argc, char **argv, options *o) {
 
 /* 64-byte aligned and zeroed; aligned_alloc wants a multiple of the alignment. */
 static void *alloc_aligned(size_t bytes) {
-  size_t rounded = (bytes + MLP_FASHION_ALIGNMENT - 1) / MLP_FASHION_ALIGNMENT *
-                   MLP_FASHION_ALIGNMENT;
+  size_t rounded =
+      (bytes + MLP_FASHION_ALIGNMENT - 1) / MLP_FASHION_ALIGNMENT * MLP_FASHION_ALIGNMENT;
   void *p;
   if (rounded == 0)
     rounded = MLP_FASHION_ALIGNMENT;
@@ -408,8 +415,7 @@ static int check_threads(int count, const float *init, const batch *feed, const 
     if (memcmp(m->losses, ref->losses, (size_t)ref->steps * sizeof(float)) != 0 ||
         !same_bits(mlp_fashion_params, MLP_FASHION_NUM_PARAMS, m->params, ref->params) ||
         !same_bits(mlp_fashion_state, MLP_FASHION_NUM_STATE, m->state, ref->state))
-      bad = fail("thread %d of %d: losses or parameters differ from the one-thread run", i,
-                 count);
+      bad = fail("thread %d of %d: losses or parameters differ from the one-thread run", i, count);
   }
   for (i = 0; i < made; ++i)
     instance_free(&models[i]);
@@ -500,6 +506,7 @@ int main(int argc, char **argv) {
   memset(&ref, 0, sizeof ref);
   if (parse_args(argc, argv, &o))
     return 1;
+  mlp_fashion_set_threads(o.kernel_threads); /* 0: every CPU, as without the call */
   if (!host_is_little_endian())
     return fail("safetensors data is little-endian; this host is not");
   feed.image = (float *)alloc_aligned(IMAGE_NUMEL * sizeof(float));

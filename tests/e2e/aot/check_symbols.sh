@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # aot.<model>.symbols: `gradc compile` of MODEL gives an object whose undefined symbols all come
-# from a tight libc/libm allowlist, which exports only the four entry points, and whose header
+# from a tight libc/libm/pthreads allowlist, which exports only the four entry points and
+# <model>_set_threads, and whose header
 # compiles warning-free as C99 and C++ and links into a C program with -lm -lpthread only. Usage:
 #   check_symbols.sh GRADC MODEL.json OUTDIR CC CXX
 set -euo pipefail
@@ -12,7 +13,10 @@ fi
 gradc="$1" model="$2" outdir="$3" cc="$4" cxx="$5"
 
 # Everything generated code may call. Extend only with functions of libc, libm or pthreads.
-allowed="expf logf memcpy memmove memset"
+# The thread pool (rtlib/pool.c): pthreads, and the CPU count (sched_getaffinity, sysconf).
+allowed="expf logf memcpy memmove memset pthread_cond_broadcast pthread_cond_signal
+ pthread_cond_wait pthread_create pthread_join pthread_mutex_lock pthread_mutex_trylock
+ pthread_mutex_unlock sched_getaffinity __sched_cpucount sysconf"
 
 name="$(basename "$model" .json)"
 dir="$outdir/$name.symbols"
@@ -35,7 +39,7 @@ done
 
 exported="$(nm -g --defined-only "$name.o" | awk '{print $NF}' | sort | tr '\n' ' ')"
 want="$(printf '%s\n' "${name}_backward" "${name}_forward" "${name}_optimizer_step" \
-  "${name}_train_step" | sort | tr '\n' ' ')"
+  "${name}_train_step" "${name}_set_threads" | sort | tr '\n' ' ')"
 if [[ "$exported" != "$want" ]]; then
   echo "FAIL: $name.o exports '$exported', expected exactly '$want'" >&2
   status=1
@@ -50,9 +54,10 @@ cat >use_header.c <<SRC
 #include <stdio.h>
 
 int main(void) {
-  void (*volatile entry[4])(void) = {
+  void (*volatile entry[5])(void) = {
       (void (*)(void))${name}_forward, (void (*)(void))${name}_backward,
-      (void (*)(void))${name}_optimizer_step, (void (*)(void))${name}_train_step};
+      (void (*)(void))${name}_optimizer_step, (void (*)(void))${name}_train_step,
+      (void (*)(void))${name}_set_threads};
   printf("%s: %d params, %ld param bytes, first '%s', lr %g, entry %d\n", "$name",
          ${upper}_NUM_PARAMS, (long)${upper}_PARAMS_BYTES, ${name}_params[0].name,
          (double)${upper}_DEFAULT_LR, entry[0] != 0);

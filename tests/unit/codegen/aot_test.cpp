@@ -61,7 +61,7 @@ std::string run(const std::string &cmd, int *status = nullptr) {
 
 void writeFile(const std::string &path, const std::string &text) { std::ofstream(path) << text; }
 
-TEST(Aot, ObjectNeedsOnlyLibcAndLibm) {
+TEST(Aot, ObjectNeedsOnlyLibcLibmAndPthreads) {
   TempDir dir;
   std::string obj = dir.path + "/aot.o";
   for (const char *cpu : {"native", "x86-64"}) {
@@ -70,8 +70,27 @@ TEST(Aot, ObjectNeedsOnlyLibcAndLibm) {
     opts.cpu = cpu;
     Status st = emitModule(aotModule(), opts, obj);
     ASSERT_TRUE(bool(st)) << st.error().message();
-    std::set<std::string> allowed = {"expf",   "logf",   "sqrtf",  "fabsf",  "tanhf",
-                                     "log1pf", "memset", "memcpy", "memmove"};
+    // libm and the string functions; pthreads and the CPU count for the thread pool.
+    std::set<std::string> allowed = {"expf",
+                                     "logf",
+                                     "sqrtf",
+                                     "fabsf",
+                                     "tanhf",
+                                     "log1pf",
+                                     "memset",
+                                     "memcpy",
+                                     "memmove",
+                                     "pthread_cond_broadcast",
+                                     "pthread_cond_signal",
+                                     "pthread_cond_wait",
+                                     "pthread_create",
+                                     "pthread_join",
+                                     "pthread_mutex_lock",
+                                     "pthread_mutex_trylock",
+                                     "pthread_mutex_unlock",
+                                     "sched_getaffinity",
+                                     "__sched_cpucount",
+                                     "sysconf"};
     std::istringstream syms(run("nm -u " + obj));
     std::string line;
     while (std::getline(syms, line)) {

@@ -1,0 +1,43 @@
+// Links rtlib's embedded bitcode into a lowered module and gives its symbols their
+// per-model names, so two models link into one program and each runs its own pool.
+#include "codegen/rtlib.h"
+
+#include "codegen/rtlib_blobs.h"
+#include "support/error.h"
+
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Linker/Linker.h>
+#include <llvm/Support/MemoryBuffer.h>
+
+namespace gradc::codegen {
+
+std::string setThreadsSymbol(const std::string &module) { return module + "_set_threads"; }
+
+void linkRuntime(llvm::Module &mod, const std::string &module) {
+  for (size_t i = 0; i < kRtlibBlobCount; ++i) {
+    const RtlibBlob &blob = kRtlibBlobs[i];
+    llvm::MemoryBufferRef ref(llvm::StringRef(reinterpret_cast<const char *>(blob.data), blob.size),
+                              blob.name);
+    auto src = llvm::parseBitcodeFile(ref, mod.getContext());
+    GRADC_CHECK(bool(src), std::string("rtlib bitcode ") + blob.name +
+                               " does not load: " + llvm::toString(src.takeError()));
+    (*src)->setTargetTriple(mod.getTargetTriple());
+    (*src)->setDataLayout(mod.getDataLayout());
+    for (llvm::Function &fn : **src)
+      for (const char *attr : {"target-cpu", "target-features", "tune-cpu"})
+        fn.removeFnAttr(attr);
+    GRADC_CHECK(!llvm::Linker::linkModules(mod, std::move(*src)),
+                std::string("cannot link rtlib bitcode ") + blob.name);
+  }
+  for (llvm::Function &fn : mod) {
+    if (fn.isDeclaration() || !fn.getName().starts_with("gradc_rt_"))
+      continue;
+    if (fn.getName() == "gradc_rt_set_threads")
+      fn.setName(setThreadsSymbol(module));
+    else
+      fn.setLinkage(llvm::GlobalValue::InternalLinkage);
+  }
+}
+
+} // namespace gradc::codegen
