@@ -114,7 +114,11 @@ private:
         out_idx.push_back(iv[d]);
     llvm::Value *oi = flatIndex(c_.b, out_idx, c_.shape(n.result));
     llvm::Value *x = get(n.operands[0], flat);
-    c_.store(n.result, oi, c_.b.CreateFAdd(c_.load(n.result, oi), x));
+    // Reassociable, so that LLVM keeps a run of the sum in vector registers
+    // (a sum is never split across threads: the same code runs at any count).
+    llvm::Value *sum = c_.b.CreateFAdd(c_.load(n.result, oi), x);
+    llvm::cast<llvm::Instruction>(sum)->setHasAllowReassoc(true);
+    c_.store(n.result, oi, sum);
   }
 
   EmitContext &c_;

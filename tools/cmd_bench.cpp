@@ -130,6 +130,7 @@ Status profileFunction(runtime::Executor &exec, const plan::ModulePlan &plan,
 Status profileKernels(const ir::Module &m, const runtime::TensorMap &args, double min_time_ms,
                       BenchResult &r) {
   GRADC_TRY(exec, runtime::makeJitExecutor(m, nullptr, 0, /*profile_kernels=*/true));
+  exec->setThreads(int(r.threads));
   plan::ModulePlan plan = plan::buildPlan(exec->module());
   GRADC_TRY_STATUS(profileFunction(*exec, plan, "forward", args, min_time_ms, r.forward));
   if (r.trains)
