@@ -141,6 +141,9 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
                       int64_t slots, PointHook point = nullptr);
 void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                                 bool parallel);
+/// conv2d's weight gradient without packing (plan::directConvGradWeight),
+/// on vectors of `vw` output columns (emit_conv_direct.cpp).
+void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw);
 void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                                int64_t slots);
 void emitBroadcast(EmitContext &c, const ir::Node &n);

@@ -201,6 +201,8 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
   case plan::KernelKind::Generic: {
     GRADC_CHECK(k.end - k.first == 1, "a generic kernel holds one node");
     const ir::Node &n = nodes[size_t(k.first)];
+    if (plan::directConvGradWeight(c.f, n))
+      return emitDirectConv2dGradWeight(c, n, vw);
     if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradWeight)
       return emitPackedConv2dGradWeight(c, n, workspace, vw, true);
     if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradInput)

@@ -216,6 +216,11 @@ int64_t convWorkspaceSlots(const ir::Function &f, const ir::Node &n, bool sums) 
   return y[0] > 1 && work >= kParallelMinWork ? std::min(kConvWorkerSlots, y[0]) : 1;
 }
 
+bool directConvGradWeight(const ir::Function &f, const ir::Node &n) {
+  return n.op == ir::OpKind::Conv2dGradWeight && n.attrs.ints("stride")[1] == 1 &&
+         f.type(n.operands[1]).shape[3] >= kDirectMinRow;
+}
+
 int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slots) {
   // The GEMM's (m, n, k) per op, as codegen/emit_gemm.cpp runs it: the
   // forward (out_c, positions, taps) and the input gradient (in_c, input
@@ -231,6 +236,8 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slo
     return gemmWorkspaceBytes(w[1], dx[2] * dx[3], w[0] * w[2] * w[3], slots);
   }
   case ir::OpKind::Conv2dGradWeight: {
+    if (directConvGradWeight(f, n))
+      return 0;
     const ir::Shape &dy = shape(n.operands[1]), &dw = shape(n.result);
     return gemmWorkspaceBytes(dw[0], dw[1] * dw[2] * dw[3], dy[0] * dy[2] * dy[3]);
   }

@@ -98,6 +98,16 @@ int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots = 1)
 /// across elements: `sums`).
 int64_t convWorkspaceSlots(const ir::Function &f, const ir::Node &n, bool sums);
 
+/// Whether a conv2d_grad_weight node is computed directly, without packing
+/// (codegen/emit_conv_direct.cpp), rather than as an implicit GEMM. The cost
+/// rule: direct when the stride along W is 1, so that an output row of dy
+/// and the input row it reads are both contiguous vectors, and the output is
+/// at least kDirectMinRow columns wide, so that most vector lanes do work.
+/// The implicit GEMM packs (gathers) the im2col matrix once per use; the
+/// direct form reads both operands in place and sums in vector registers.
+bool directConvGradWeight(const ir::Function &f, const ir::Node &n);
+inline constexpr int64_t kDirectMinRow = 8;
+
 /// Workspace of a conv2d, conv2d_grad_input or conv2d_grad_weight node
 /// computed as an implicit GEMM (codegen/emit_gemm.cpp) with `slots` copies of
 /// an image's panels, or 0 for plain loops.

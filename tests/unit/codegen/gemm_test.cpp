@@ -26,18 +26,23 @@ TEST(Gemm, OddShapesAllTransposesMatchInterpreter) {
   EXPECT_GE(packed, 40); // most shapes take the packed path, the tiny ones plain loops
 }
 
+/// `m` built for vectors of `vw` floats against the interpreter.
+void expectWidthMatchesInterpreter(const ir::Module &m, int vw) {
+  auto jit = runtime::makeJitExecutor(m, nullptr, vw);
+  ASSERT_TRUE(bool(jit)) << jit.error().message();
+  auto interp = runtime::makeInterpreterExecutor(m);
+  runtime::TensorMap args = randomArgs(m.functions[0], uint32_t(vw), -1, 1);
+  auto want = interp->call("f", args);
+  auto got = (*jit)->call("f", args);
+  ASSERT_TRUE(bool(want) && bool(got));
+  expectClose(*want, *got, 1e-4, 1e-5);
+}
+
 TEST(Gemm, EveryVectorWidthMatchesInterpreter) {
   for (int vw : {4, 8, 16}) {
     SCOPED_TRACE("vector width " + std::to_string(vw));
     ir::Module m = matmuls(vw == 8, vw != 16, 10, uint32_t(vw));
-    auto jit = runtime::makeJitExecutor(m, nullptr, vw);
-    ASSERT_TRUE(bool(jit)) << jit.error().message();
-    auto interp = runtime::makeInterpreterExecutor(m);
-    runtime::TensorMap args = randomArgs(m.functions[0], uint32_t(vw), -1, 1);
-    auto want = interp->call("f", args);
-    auto got = (*jit)->call("f", args);
-    ASSERT_TRUE(bool(want) && bool(got));
-    expectClose(*want, *got, 1e-4, 1e-5);
+    expectWidthMatchesInterpreter(m, vw);
   }
 }
 
@@ -48,17 +53,32 @@ TEST(Gemm, ConvolutionsAsImplicitGemmMatchInterpreter) {
       {2, 1, 29, 23, 33, 5, 1, 3, 2, 2, 0, 2, 1},  // one channel, tall kernel
       {1, 24, 16, 18, 17, 1, 1, 1, 2, 0, 0, 1, 1}, // 1x1 taps, strided
   };
-  int packed = 0;
+  int packed = 0, direct = 0;
   for (const ConvCase &k : cases) {
     SCOPED_TRACE("conv " + std::to_string(k.o) + "x" + std::to_string(k.c) + "x" +
                  std::to_string(k.kh) + "x" + std::to_string(k.kw));
     ir::Module m = convModule(k);
     plan::ModulePlan p = plan::buildPlan(m);
-    for (const plan::Kernel &kn : p.functions[0].kernels)
+    for (const plan::Kernel &kn : p.functions[0].kernels) {
       packed += kn.workspace_bytes > 0;
+      direct +=
+          plan::directConvGradWeight(m.functions[0], m.functions[0].nodes()[size_t(kn.first)]);
+    }
     expectJitMatchesInterpreter(m, 5, -1, 1, 1e-4, 1e-5);
   }
-  EXPECT_GE(packed, 8); // most take the implicit GEMM, tiny ones plain loops
+  EXPECT_GE(packed, 6); // most take the implicit GEMM, tiny ones plain loops
+  EXPECT_EQ(direct, 2); // weight gradients with stride 1 along W, rows of >= 8
+}
+
+// The direct weight gradient at each vector width (its register block
+// changes with it), on a geometry with padding, dilation, a row tail and a
+// block tail in both channels and taps.
+TEST(Gemm, DirectWeightGradientEveryVectorWidth) {
+  ir::Module m = convModule({2, 5, 11, 29, 13, 3, 2, 2, 1, 1, 1, 1, 2});
+  for (int vw : {4, 8, 16}) {
+    SCOPED_TRACE("vector width " + std::to_string(vw));
+    expectWidthMatchesInterpreter(m, vw);
+  }
 }
 
 } // namespace
