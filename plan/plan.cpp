@@ -125,12 +125,31 @@ int64_t placeInOrder(std::vector<Buffer> &bufs, const std::vector<size_t> &order
   return total;
 }
 
+/// The most bytes of `bufs` live at one kernel step: no placement can use
+/// less arena.
+int64_t peakLiveBytes(const std::vector<Buffer> &bufs) {
+  int32_t steps = 0;
+  for (const Buffer &b : bufs)
+    steps = std::max(steps, b.end + 2);
+  std::vector<int64_t> delta(size_t(steps), 0); // live bytes change at each step
+  for (const Buffer &b : bufs) {
+    delta[size_t(b.start)] += b.bytes;
+    delta[size_t(b.end) + 1] -= b.bytes;
+  }
+  int64_t live = 0, peak = 0;
+  for (int64_t d : delta)
+    peak = std::max(peak, live += d);
+  return peak;
+}
+
 /// Offset assignment over live ranges (as TFLite's and MNN's planners do):
 /// buffers in five orders, greedy by size (largest first), by live range
 /// (longest first), by start (schedule order), by size x range and by end,
-/// each placed first-fit and best-fit; the smallest arena wins. Each try is
+/// each placed first-fit and best-fit; the smallest arena wins, and the
+/// search stops at the first that reaches the lower bound. Each try is
 /// deterministic and O(buffers^2).
 int64_t placeBuffers(std::vector<Buffer> &bufs) {
+  const int64_t floor = peakLiveBytes(bufs);
   std::vector<size_t> base(bufs.size());
   for (size_t i = 0; i < base.size(); ++i)
     base[i] = i;
@@ -159,7 +178,7 @@ int64_t placeBuffers(std::vector<Buffer> &bufs) {
   // Each try is quadratic: a deep model (thousands of buffers, mostly short
   // lived) gets the two greedy-by-size tries only.
   size_t tries = bufs.size() > 1000 ? 1 : orders.size();
-  for (size_t h = 0; h < 2 * orders.size(); ++h) {
+  for (size_t h = 0; h < 2 * orders.size() && best != floor; ++h) {
     if (h % orders.size() >= tries)
       continue;
     std::vector<size_t> order = base;
@@ -172,13 +191,13 @@ int64_t placeBuffers(std::vector<Buffer> &bufs) {
         best_offsets.push_back(b.offset);
     }
   }
-  // Small plans: also a fixed series of pseudo-random orders (a seeded
+  // Small plans: also 32 pseudo-random orders (a seeded
   // generator, so the plan is deterministic); the greedy orders can miss a
   // packing that leaves no gap, and these tries cost microseconds.
   if (bufs.size() <= 200) {
     std::mt19937 rng(20261125);
     std::vector<size_t> order = base;
-    for (int t = 0; t < 200 && best > 0; ++t) {
+    for (int t = 0; t < 32 && best > floor; ++t) {
       std::shuffle(order.begin(), order.end(), rng);
       for (bool fit : {false, true}) {
         int64_t total = placeInOrder(bufs, order, fit);
@@ -464,14 +483,7 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
       p.naive_bytes += alignUp(f.type(n.result).byteSize());
   for (const Kernel &k : p.kernels)
     p.naive_bytes += k.workspace_bytes;
-  std::vector<int64_t> delta(size_t(nk) + 2, 0); // live bytes change at each step
-  for (const Buffer &b : p.buffers) {
-    delta[size_t(b.start)] += b.bytes;
-    delta[size_t(b.end) + 1] -= b.bytes;
-  }
-  int64_t live = 0;
-  for (int64_t d : delta)
-    p.lower_bound_bytes = std::max(p.lower_bound_bytes, live += d);
+  p.lower_bound_bytes = peakLiveBytes(p.buffers);
   return p;
 }
 
