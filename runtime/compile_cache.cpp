@@ -74,7 +74,7 @@ void putU64(std::string &out, uint64_t v) {
     out.push_back(char((v >> (8 * i)) & 0xff));
 }
 
-bool getU64(const std::string &in, size_t &at, uint64_t &v) {
+bool getU64(std::string_view in, size_t &at, uint64_t &v) {
   if (in.size() < at + 8)
     return false;
   v = 0;
@@ -119,20 +119,17 @@ std::string cacheKey(const std::string &ir_text, const std::string &options) {
 
 std::string CompileCache::pathOf(const std::string &key) const { return dir_ + "/" + key + ".o"; }
 
-std::optional<std::vector<std::string>> CompileCache::load(const std::string &key) const {
-  auto data = support::readSmallFile(pathOf(key), "compile cache entry", kMaxEntryBytes);
-  if (!data)
-    return std::nullopt;
-  const std::string &d = *data;
+std::optional<std::vector<std::string>> parseCacheEntry(std::string_view d,
+                                                        const std::string &key) {
   size_t at = 0;
   uint64_t sum = 0, count = 0;
-  if (d.size() < kMagicSize + key.size() + 1 + 16 || d.compare(0, kMagicSize, kMagic) != 0)
+  if (d.size() < kMagicSize + key.size() + 1 + 16 || d.substr(0, kMagicSize) != kMagic)
     return std::nullopt;
   size_t body = d.size() - 8;
   if (!getU64(d, body, sum) || llvm::xxh3_64bits(llvm::StringRef(d.data(), d.size() - 8)) != sum)
     return std::nullopt;
   at = kMagicSize;
-  if (d.compare(at, key.size(), key) != 0 || d[at + key.size()] != '\n')
+  if (d.substr(at, key.size()) != key || d[at + key.size()] != '\n')
     return std::nullopt;
   at += key.size() + 1;
   if (!getU64(d, at, count) || count == 0 || count > 4096)
@@ -143,9 +140,9 @@ std::optional<std::vector<std::string>> CompileCache::load(const std::string &ke
       return std::nullopt;
   std::vector<std::string> objects;
   for (uint64_t s : sizes) {
-    if (s > d.size() - 8 - at)
+    if (at > d.size() - 8 || s > d.size() - 8 - at)
       return std::nullopt;
-    objects.push_back(d.substr(at, s));
+    objects.emplace_back(d.substr(at, s));
     at += s;
   }
   if (at != d.size() - 8)
@@ -153,11 +150,7 @@ std::optional<std::vector<std::string>> CompileCache::load(const std::string &ke
   return objects;
 }
 
-Status CompileCache::store(const std::string &key, const std::vector<std::string> &objects) const {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec)
-    return Error(dir_ + ": cannot create the compile cache directory: " + ec.message());
+std::string serializeCacheEntry(const std::string &key, const std::vector<std::string> &objects) {
   std::string data = kMagic + key + "\n";
   putU64(data, objects.size());
   for (const std::string &o : objects)
@@ -165,7 +158,22 @@ Status CompileCache::store(const std::string &key, const std::vector<std::string
   for (const std::string &o : objects)
     data += o;
   putU64(data, llvm::xxh3_64bits(data));
-  return support::writeFileAtomic(pathOf(key), data);
+  return data;
+}
+
+std::optional<std::vector<std::string>> CompileCache::load(const std::string &key) const {
+  auto data = support::readSmallFile(pathOf(key), "compile cache entry", kMaxEntryBytes);
+  if (!data)
+    return std::nullopt;
+  return parseCacheEntry(*data, key);
+}
+
+Status CompileCache::store(const std::string &key, const std::vector<std::string> &objects) const {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec)
+    return Error(dir_ + ": cannot create the compile cache directory: " + ec.message());
+  return support::writeFileAtomic(pathOf(key), serializeCacheEntry(key, objects));
 }
 
 } // namespace gradc::runtime

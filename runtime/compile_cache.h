@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gradc::runtime {
@@ -20,6 +21,14 @@ std::string defaultCacheDir();
 /// text), this program's build (its GNU build id, else a hash of its
 /// executable), the LLVM version and the host's triple, CPU and features.
 std::string cacheKey(const std::string &ir_text, const std::string &options);
+
+/// An entry's bytes: magic, key, object count and sizes, the objects, and an
+/// xxh3 checksum of all that.
+std::string serializeCacheEntry(const std::string &key, const std::vector<std::string> &objects);
+/// The objects of entry `data` if it is whole and stored under `key`, else
+/// nothing. Reads nothing outside `data`, whatever it holds.
+std::optional<std::vector<std::string>> parseCacheEntry(std::string_view data,
+                                                        const std::string &key);
 
 /// A directory of entries, one file per key. An entry is written atomically
 /// (temporary file, then rename) and read back only when whole: its magic,

@@ -3,14 +3,14 @@
 # corpora made now from the project's own files (nothing is copied into the repository), and
 # fails if any target crashes, leaks, times out on one input or exceeds its memory limit.
 # Usage: bash tests/fuzz/run.sh BUILD_DIR SECONDS_PER_TARGET [TARGET...]
-#   TARGET: model, ir_text, safetensors (default: all three).
+#   TARGET: model, ir_text, safetensors, cache_entry (default: all four).
 # A crashing input is left in BUILD_DIR/fuzz/artifacts/TARGET/; copy it to
 # tests/fuzz/regressions/TARGET/ (replayed by the CTest test fuzz.replay.TARGET) and fix the bug.
 set -euo pipefail
 build="$(cd "$1" && pwd)" seconds="$2"
 shift 2
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(model ir_text safetensors)
+[[ ${#targets[@]} -gt 0 ]] || targets=(model ir_text safetensors cache_entry)
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$build/fuzz"
 
@@ -38,6 +38,23 @@ seed_safetensors() {
       cp "$d/weights.safetensors" "$1/$(basename "$d").weights.safetensors"
     fi
   done
+}
+seed_cache_entry() {
+  # Real entries of the small models, in both modes of the target (its first byte).
+  local cache
+  cache="$(mktemp -d)"
+  local m
+  for m in "$src"/examples/models/smol_mlp.json "$src"/tests/models/*.json; do
+    XDG_CACHE_HOME="$cache" "$build/gradc" bench "$m" --min-time 0 >/dev/null 2>&1 || true
+  done
+  local e n=0
+  for e in "$cache"/gradc/*.o; do
+    [[ -f "$e" && $(stat -c %s "$e") -lt 65536 ]] || continue
+    { printf '\001'; cat "$e"; } >"$1/entry$n.raw"
+    { printf '\002'; head -c -8 "$e"; } >"$1/entry$n.body"
+    n=$((n + 1))
+  done
+  rm -rf "$cache"
 }
 
 status=0

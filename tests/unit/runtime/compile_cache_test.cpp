@@ -83,6 +83,18 @@ TEST(CompileCache, DamagedEntriesAreMissesAndGetReplaced) {
   EXPECT_FALSE(cache.load(other));
 }
 
+TEST(CompileCache, EntryBytesRoundTrip) {
+  std::string key(64, 'a');
+  std::vector<std::string> objects = {"object one", "obj 2", ""};
+  std::string entry = serializeCacheEntry(key, objects);
+  auto back = parseCacheEntry(entry, key);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, objects);
+  EXPECT_FALSE(parseCacheEntry(entry, std::string(64, 'b')));
+  EXPECT_FALSE(parseCacheEntry(entry.substr(0, entry.size() - 1), key));
+  EXPECT_FALSE(parseCacheEntry("", key));
+}
+
 TEST(CompileCache, UnwritableDirectoryIsAnError) {
   TempDir dir;
   writeAll(dir.path + "/file", "x");
