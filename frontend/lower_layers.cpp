@@ -306,6 +306,7 @@ Status lowerLayers(Lowering &l, const Json &layers) {
     const std::string &name = names[i];
     Layer layer{layers[i], ptr, name, int64_t(i)};
     GRADC_TRY(operands, layerOperands(l, layer, *row, prev));
+    l.fn.setOrigin({name, ir::Phase::Forward});
     GRADC_TRY(v, row->lower(l, layer, operands));
     l.defined[name] = {v, int64_t(i)};
     prev = name;

@@ -102,6 +102,7 @@ Status checkTarget(Lowering &l, const std::string &op, const std::string &input,
 } // namespace
 
 Status lowerLoss(Lowering &l, const Json &loss) {
+  l.fn.setOrigin({"loss", ir::Phase::Forward});
   GRADC_TRY_STATUS(l.reader.checkObject(loss, kPtr, {"op", "input", "target"}, "the loss"));
   GRADC_TRY(op_json, l.reader.require(loss, kPtr, "op", "the loss"));
   std::string op = op_json->is_string() ? op_json->get<std::string>() : "";

@@ -11,7 +11,10 @@ void copyNode(Function &into, const Function &from, const Node &n, std::vector<V
     GRADC_CHECK(map[size_t(o)] != kNoValue, "operand of a copied node was not copied");
     ops.push_back(map[size_t(o)]);
   }
+  Origin keep = into.origin();
+  into.setOrigin(n.origin);
   map[size_t(n.result)] = into.addNode(n.op, std::move(ops), n.attrs, from.value(n.result).name);
+  into.setOrigin(std::move(keep));
 }
 
 /// Copies the nodes of `f` listed in `order` into a new function with the

@@ -53,7 +53,7 @@ Expected<ValueId> Function::tryAddNode(OpKind op, std::vector<ValueId> operands,
   GRADC_TRY(type, inferType(op, types, attrs));
   ValueId v = ValueId(values_.size());
   values_.push_back({std::move(type), std::move(name), int32_t(nodes_.size()), -1});
-  nodes_.push_back({op, std::move(operands), std::move(attrs), v});
+  nodes_.push_back(Node{op, std::move(operands), std::move(attrs), v, -1, origin_});
   return v;
 }
 
@@ -61,6 +61,18 @@ ValueId Function::addNode(OpKind op, std::vector<ValueId> operands, Attrs attrs,
   auto v = tryAddNode(op, std::move(operands), std::move(attrs), std::move(name));
   GRADC_CHECK(bool(v), v ? "" : v.error().message());
   return *v;
+}
+
+const char *phaseName(Phase p) {
+  switch (p) {
+  case Phase::Forward:
+    return "forward";
+  case Phase::Backward:
+    return "backward";
+  case Phase::Optimizer:
+    return "optimizer";
+  }
+  return "?";
 }
 
 void Function::addResult(std::string name, ResultRole role, ValueId value, int32_t updates) {

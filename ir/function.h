@@ -33,6 +33,21 @@ struct Value {
   int32_t arg = -1;  ///< argument index, or -1 for a node result
 };
 
+/// Which part of training a node computes.
+enum class Phase : uint8_t { Forward, Backward, Optimizer };
+const char *phaseName(Phase p); ///< "forward", "backward", "optimizer"
+
+/// Where a node comes from: the model file's layer it was lowered from (its
+/// name; "loss" for the loss; empty for IR text) and the phase. The frontend
+/// sets it, and every pass that makes nodes passes it on (autodiff: a
+/// gradient node takes its forward node's layer; the optimizer: its
+/// parameter's layer), so a fault found at run time can name the layer.
+/// Not part of the text form.
+struct Origin {
+  std::string layer;
+  Phase phase = Phase::Forward;
+};
+
 struct Node {
   OpKind op;
   std::vector<ValueId> operands;
@@ -43,6 +58,7 @@ struct Node {
   /// consecutive and kernels are numbered 0, 1, ... in node order (the
   /// verifier checks both), so the text form prints each as one region.
   int32_t kernel = -1;
+  Origin origin;
 };
 
 struct Arg {
@@ -77,6 +93,9 @@ public:
   Expected<ValueId> tryAddNode(OpKind op, std::vector<ValueId> operands, Attrs attrs = {},
                                std::string name = "");
   void addResult(std::string name, ResultRole role, ValueId value, int32_t updates = -1);
+  /// The origin given to the nodes added from now on.
+  void setOrigin(Origin o) { origin_ = std::move(o); }
+  const Origin &origin() const { return origin_; }
   /// Puts node `node` into kernel `kernel` (see Node::kernel).
   void setKernel(size_t node, int32_t kernel) { nodes_.at(node).kernel = kernel; }
   /// Number of kernels (1 + the largest Node::kernel), 0 before fusion.
@@ -102,6 +121,7 @@ private:
   std::vector<Node> nodes_;
   std::vector<Arg> args_;
   std::vector<Result> results_;
+  Origin origin_;
 };
 
 /// A trainable parameter: PyTorch name, type and initialisation (uniform in

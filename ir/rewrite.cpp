@@ -47,6 +47,7 @@ Function rewriteNodes(const Function &f, const NodeRewrite &rewrite, bool *chang
     }
     mapped.result = kNoValue;
     const std::string &name = f.value(n.result).name;
+    out.setOrigin(n.origin); // nodes made in place of n come from where n came from
     ValueId v = rewrite(out, mapped);
     if (v == kNoValue) {
       v = out.addNode(mapped.op, std::move(mapped.operands), std::move(mapped.attrs), name);

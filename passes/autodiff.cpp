@@ -60,6 +60,7 @@ Expected<ir::Function> differentiate(const ir::Function &forward, const std::vec
         active[size_t(bwd.nodes()[i].result)] = true;
 
   Adjoints adj(bwd);
+  bwd.setOrigin({"loss", ir::Phase::Backward});
   adj.accumulate(loss,
                  bwd.addNode(ir::OpKind::Constant, {}, {{"value", 1.0}, {"shape", ir::Shape{}}}));
   for (size_t i = forward_nodes; i-- > 0;) {
@@ -74,6 +75,8 @@ Expected<ir::Function> differentiate(const ir::Function &forward, const std::vec
     std::vector<bool> wants;
     for (ValueId o : node.operands)
       wants.push_back(active[size_t(o)]);
+    // The gradient of a node comes from the same layer, in the backward phase.
+    bwd.setOrigin({node.origin.layer, ir::Phase::Backward});
     GradContext ctx(bwd, node, dy, wants);
     rule(ctx);
     for (size_t k = 0; k < node.operands.size(); ++k)

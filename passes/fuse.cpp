@@ -48,6 +48,7 @@ ir::Function placeFloating(const ir::Function &f, std::vector<bool> &copied) {
     std::vector<ValueId> ops;
     for (ValueId o : n.operands)
       ops.push_back(self(self, o));
+    out.setOrigin(n.origin);
     ValueId copy = out.addNode(n.op, std::move(ops), n.attrs, f.value(v).name);
     copied.resize(out.nodes().size(), false);
     copied.back() = true;
@@ -61,6 +62,7 @@ ir::Function placeFloating(const ir::Function &f, std::vector<bool> &copied) {
     std::vector<ValueId> ops;
     for (ValueId o : n.operands)
       ops.push_back(place(place, o));
+    out.setOrigin(n.origin);
     map[size_t(n.result)] = out.addNode(n.op, std::move(ops), n.attrs, f.value(n.result).name);
   }
   for (const ir::Result &r : f.results())

@@ -51,8 +51,12 @@ void update(ir::Function &f, ValueId arg, ValueId value) {
   f.addResult(f.value(arg).name, ir::ResultRole::Update, value, f.value(arg).arg);
 }
 
+/// The layer a parameter belongs to: "fc1" for "fc1.weight".
+std::string layerOf(const std::string &param) { return param.substr(0, param.rfind('.')); }
+
 void buildSgd(ir::Module &m, ir::Function &f, Slots &s) {
   const ir::OptimizerConfig &o = m.optimizer;
+  f.setOrigin({"optimizer", ir::Phase::Optimizer});
   Builder b{f};
   std::vector<ValueId> bufs;
   ValueId step = ir::kNoValue;
@@ -68,6 +72,7 @@ void buildSgd(ir::Module &m, ir::Function &f, Slots &s) {
   ValueId gcoef = counted ? b.affine(b.unary(OpKind::Sign, step), -o.dampening, 1) : ir::kNoValue;
   for (size_t i = 0; i < s.params.size(); ++i) {
     ValueId p = s.params[i], g = s.grads[i];
+    f.setOrigin({layerOf(f.value(p).name), ir::Phase::Optimizer});
     if (o.weight_decay != 0)
       g = b.bin(OpKind::Add, g, b.affine(p, o.weight_decay));
     if (o.momentum != 0) {
@@ -80,12 +85,14 @@ void buildSgd(ir::Module &m, ir::Function &f, Slots &s) {
     }
     update(f, p, b.bin(OpKind::Sub, p, b.bin(OpKind::Mul, b.splat(s.lr, p), g)));
   }
+  f.setOrigin({"optimizer", ir::Phase::Optimizer});
   if (counted)
     update(f, step, b.affine(step, 1, 1));
 }
 
 void buildAdam(ir::Module &m, ir::Function &f, Slots &s) {
   const ir::OptimizerConfig &o = m.optimizer;
+  f.setOrigin({"optimizer", ir::Phase::Optimizer});
   Builder b{f};
   std::vector<ValueId> ms, vs;
   for (ValueId p : s.params) {
@@ -100,6 +107,7 @@ void buildAdam(ir::Module &m, ir::Function &f, Slots &s) {
   ValueId step_size = b.bin(OpKind::Div, s.lr, bc1);
   for (size_t i = 0; i < s.params.size(); ++i) {
     ValueId p = s.params[i], g = s.grads[i];
+    f.setOrigin({layerOf(f.value(p).name), ir::Phase::Optimizer});
     if (o.weight_decay != 0)
       g = b.bin(OpKind::Add, g, b.affine(p, o.weight_decay));
     // One node per statement: the order of a call's arguments is unspecified (g++ and clang
@@ -118,6 +126,7 @@ void buildAdam(ir::Module &m, ir::Function &f, Slots &s) {
     update(f, vs[i], v1);
     update(f, p, b.bin(OpKind::Sub, p, delta));
   }
+  f.setOrigin({"optimizer", ir::Phase::Optimizer});
   update(f, step, t);
 }
 

@@ -3,7 +3,12 @@
 // frees every buffer after its last use.
 #include "runtime/interpreter.h"
 
+#include <cmath>
+#include <functional>
+#include <limits>
+
 #include "runtime/interp_kernels.h"
+#include "support/json_text.h"
 
 #include <cmath>
 
@@ -49,7 +54,13 @@ std::vector<size_t> lastUses(const ir::Function &f) {
 
 } // namespace
 
-std::vector<DoubleBuffer> evaluate(const ir::Function &f, const std::vector<DoubleBuffer> &args) {
+namespace {
+
+/// Evaluates `f`, calling `hook(node, result)` after each node; stops early
+/// when the hook returns false.
+std::vector<DoubleBuffer>
+evaluateWith(const ir::Function &f, const std::vector<DoubleBuffer> &args,
+             const std::function<bool(size_t, const DoubleBuffer &)> &hook) {
   GRADC_CHECK(args.size() == f.args().size(), f.name() + ": wrong number of arguments");
   std::vector<DoubleBuffer> values(f.values().size());
   for (size_t i = 0; i < args.size(); ++i) {
@@ -64,6 +75,8 @@ std::vector<DoubleBuffer> evaluate(const ir::Function &f, const std::vector<Doub
     values[size_t(node.result)] = evalNode(f, node, values);
     GRADC_CHECK(int64_t(values[size_t(node.result)].size()) == f.type(node.result).numElements(),
                 std::string("kernel of ") + ir::opName(node.op) + " returned the wrong size");
+    if (hook && !hook(i, values[size_t(node.result)]))
+      return {};
     for (ir::ValueId v : node.operands)
       if (last[size_t(v)] == i)
         DoubleBuffer().swap(values[size_t(v)]);
@@ -74,7 +87,8 @@ std::vector<DoubleBuffer> evaluate(const ir::Function &f, const std::vector<Doub
   return out;
 }
 
-TensorMap evaluate(const ir::Function &f, const TensorMap &args) {
+/// The arguments of `f` from `args` by name, as double buffers.
+std::vector<DoubleBuffer> argBuffers(const ir::Function &f, const TensorMap &args) {
   std::vector<DoubleBuffer> in;
   for (const ir::Arg &a : f.args()) {
     auto it = args.find(a.name);
@@ -87,7 +101,17 @@ TensorMap evaluate(const ir::Function &f, const TensorMap &args) {
       buf[i] = t.at(int64_t(i));
     in.push_back(std::move(buf));
   }
-  std::vector<DoubleBuffer> results = evaluate(f, in);
+  return in;
+}
+
+} // namespace
+
+std::vector<DoubleBuffer> evaluate(const ir::Function &f, const std::vector<DoubleBuffer> &args) {
+  return evaluateWith(f, args, nullptr);
+}
+
+TensorMap evaluate(const ir::Function &f, const TensorMap &args) {
+  std::vector<DoubleBuffer> results = evaluate(f, argBuffers(f, args));
   TensorMap out;
   for (size_t r = 0; r < results.size(); ++r) {
     Tensor t = Tensor::zeros(f.type(f.results()[r].value));
@@ -100,6 +124,31 @@ TensorMap evaluate(const ir::Function &f, const TensorMap &args) {
     out[f.results()[r].name] = std::move(t);
   }
   return out;
+}
+
+std::optional<NumericFault> firstNonFinite(const ir::Function &f, const TensorMap &args) {
+  std::optional<NumericFault> fault;
+  evaluateWith(f, argBuffers(f, args), [&](size_t node, const DoubleBuffer &x) {
+    if (f.type(f.nodes()[node].result).dtype != ir::DType::F32)
+      return true;
+    for (size_t i = 0; i < x.size(); ++i)
+      if (!(std::fabs(x[i]) <= double(std::numeric_limits<float>::max()))) {
+        fault = NumericFault{int32_t(node), int64_t(i), x[i]};
+        return false;
+      }
+    return true;
+  });
+  return fault;
+}
+
+std::string describeNode(const ir::Function &f, int32_t node) {
+  const ir::Node &n = f.nodes()[size_t(node)];
+  const std::string &name = f.value(n.result).name;
+  std::string s = "%" + support::escaped(name.empty() ? std::to_string(n.result) : name) + " = " +
+                  ir::opName(n.op) + " (";
+  if (!n.origin.layer.empty())
+    s += "layer '" + support::escaped(n.origin.layer) + "', ";
+  return s + ir::phaseName(n.origin.phase) + ")";
 }
 
 } // namespace gradc::runtime

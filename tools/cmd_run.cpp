@@ -1,14 +1,17 @@
 // gradc run: one model, one batch, exact numbers (spec/cli.md).
 #include "passes/optimizer.h"
 #include "runtime/init.h"
+#include "runtime/interpreter.h"
 #include "runtime/safetensors.h"
 #include "support/files.h"
+#include "support/json_text.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/memory_limit.h"
 #include "tools/model_io.h"
 #include "tools/pipeline_flags.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace gradc::tools {
@@ -24,6 +27,7 @@ struct RunOptions {
   passes::PipelineOptions pipeline; ///< with the --input-grad inputs
   bool allow_nonfinite = false;     ///< accept NaN/Inf in feed and weights, and as a loss
   bool cache = true;                ///< use the compile cache (not --no-cache)
+  bool check_numerics = false;      ///< stop at the first NaN/Inf, naming where it came from
 };
 
 Expected<RunOptions> parseRunOptions(int argc, char **argv) {
@@ -39,6 +43,7 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
                                                {"threads", true},
                                                {"allow-nonfinite", false},
                                                {"no-cache", false},
+                                               {"check-numerics", false},
                                                {"input-grad", true, true}})));
   RunOptions o;
   if (args.positional.size() != 1)
@@ -57,6 +62,7 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   o.backend = args.get("backend", "jit");
   o.allow_nonfinite = args.has("allow-nonfinite");
   o.cache = !args.has("no-cache");
+  o.check_numerics = args.has("check-numerics");
   GRADC_TRY(seed, parseCount("seed", args.get("seed", "0")));
   GRADC_TRY(steps, parseCount("steps", args.get("steps", "0")));
   GRADC_TRY(dims, parseDims(args.all("dim")));
@@ -82,6 +88,36 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
       "run", {{"--out", o.out}},
       {{"the model", o.model}, {"--feed", o.feed}, {"--weights", o.weights}}));
   return o;
+}
+
+/// --check-numerics: an error if the call of `fn` on `args` at `step` (0 for
+/// the calls before training) computes a NaN or an infinity anywhere. The
+/// call is re-run in the reference interpreter, which checks every node's
+/// result in order and names the first non-finite one (its op, layer and
+/// phase), even one a later op hides (a sigmoid of an infinity); then the
+/// JIT's own results are checked too.
+Status checkNumerics(const RunOptions &o, const ir::Module &m, const std::string &fn,
+                     const runtime::TensorMap &args, const runtime::TensorMap &results,
+                     int64_t step) {
+  std::string where =
+      o.model + ": --check-numerics: " + (step > 0 ? "step " + std::to_string(step) + ", " : "") +
+      fn + ": ";
+  const ir::Function *f = m.find(fn);
+  if (auto fault = runtime::firstNonFinite(*f, args))
+    return Error(where + "the first non-finite value is " +
+                 (std::isnan(fault->value) ? "NaN" : "infinite (as a float)") + ", element " +
+                 std::to_string(fault->element) + " of " + runtime::describeNode(*f, fault->node));
+  for (const auto &[name, t] : results) {
+    if (t.type.dtype != ir::DType::F32)
+      continue;
+    auto bad = std::find_if(t.f32.begin(), t.f32.end(), [](float x) { return !std::isfinite(x); });
+    if (bad != t.f32.end())
+      return Error(where + "result '" + support::escaped(name) + "' holds " +
+                   (std::isnan(*bad) ? "NaN" : "an infinity") +
+                   ", and the reference interpreter computes no non-finite value on the same "
+                   "inputs (a difference in float rounding)");
+  }
+  return Status::ok();
 }
 
 /// Merges tensor maps (later entries do not overwrite earlier ones).
@@ -115,20 +151,28 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
   const ir::Module &m = exec->module();
 
   runtime::TensorMap out;
-  GRADC_TRY(fwd, exec->call("forward", merged({&feed, &params})));
+  runtime::TensorMap fwd_args = merged({&feed, &params});
+  GRADC_TRY(fwd, exec->call("forward", fwd_args));
+  if (o.check_numerics)
+    GRADC_TRY_STATUS(checkNumerics(o, m, "forward", fwd_args, fwd, 0));
   for (auto &[name, t] : fwd)
     out[name] = t;
   if (o.steps == 0)
     return out;
 
-  GRADC_TRY(bwd, exec->call("backward", merged({&feed, &params})));
+  GRADC_TRY(bwd, exec->call("backward", fwd_args));
+  if (o.check_numerics)
+    GRADC_TRY_STATUS(checkNumerics(o, m, "backward", fwd_args, bwd, 0));
   for (auto &[name, t] : bwd)
     if (name.rfind("grad.", 0) == 0)
       out[name] = t;
   runtime::Tensor losses = runtime::Tensor::zeros(ir::f32({o.steps}));
   runtime::TensorMap scalars{{passes::kLrArg, runtime::Tensor::scalar(float(lr))}};
   for (int64_t i = 0; i < o.steps; ++i) {
-    GRADC_TRY(res, exec->call("train_step", merged({&feed, &params, &state, &scalars})));
+    runtime::TensorMap step_args = merged({&feed, &params, &state, &scalars});
+    GRADC_TRY(res, exec->call("train_step", step_args));
+    if (o.check_numerics)
+      GRADC_TRY_STATUS(checkNumerics(o, m, "train_step", step_args, res, i + 1));
     losses.f32[size_t(i)] = res.at("loss").f32[0];
     // Training that diverged stops here, not after more steps of NaN.
     if (!o.allow_nonfinite && !std::isfinite(losses.f32[size_t(i)]))

@@ -30,7 +30,7 @@ const char *kUsage =
     "  run MODEL.json --feed F.safetensors --out O.safetensors\n"
     "      [--weights W.safetensors | --seed S] [--steps N] [--dim NAME=V]... [--backend "
     "jit|interp]\n"
-    "      [--input-grad INPUT]... [--threads N]\n"
+    "      [--input-grad INPUT]... [--threads N] [--check-numerics] [--no-cache]\n"
     "      run forward once and, with --steps N, N training steps; write the results\n"
     "      (--input-grad adds grad.INPUT, d loss / d input, e.g. for saliency maps)\n"
     "  compile MODEL.json -o model.o [--header model.h] [--emit obj|asm|llvm] [--target CPU]\n"

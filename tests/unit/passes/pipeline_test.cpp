@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
+#include <set>
 
 namespace gradc::testing {
 namespace {
@@ -29,6 +31,30 @@ TEST(Pipeline, BuildsTheFourFunctions) {
   for (const char *fn : {"forward", "backward", "optimizer_step", "train_step"})
     EXPECT_NE(m->find(fn), nullptr) << fn;
   EXPECT_TRUE(bool(ir::verify(*m)));
+}
+
+// Every node keeps where it came from through the whole pipeline (autodiff,
+// optimizer, train-step, simplification, fusion): the layer of the model file
+// and the phase, which --check-numerics reports.
+TEST(Pipeline, NodesKeepTheirLayerAndPhase) {
+  auto m = frontend::parseModel(kModel, "m.json");
+  ASSERT_TRUE(bool(m)) << m.error().message();
+  ASSERT_TRUE(bool(passes::buildTrainingFunctions(*m)));
+  const std::set<std::string> layers = {"fc1", "relu_1", "fc2", "loss", "optimizer"};
+  std::map<std::string, std::set<std::string>> seen; // function -> "layer/phase"
+  for (const ir::Function &f : m->functions)
+    for (const ir::Node &n : f.nodes()) {
+      EXPECT_TRUE(layers.count(n.origin.layer))
+          << f.name() << ": " << ir::opName(n.op) << " from layer '" << n.origin.layer << "'";
+      seen[f.name()].insert(n.origin.layer + "/" + ir::phaseName(n.origin.phase));
+    }
+  for (const char *lp : {"fc1/forward", "relu_1/forward", "fc2/forward", "loss/forward"})
+    EXPECT_TRUE(seen["forward"].count(lp)) << lp;
+  for (const char *lp : {"fc1/forward", "fc2/backward", "relu_1/backward", "fc1/backward",
+                         "loss/backward", "fc1/optimizer", "fc2/optimizer"})
+    EXPECT_TRUE(seen["train_step"].count(lp)) << lp;
+  for (const std::string &lp : seen["optimizer_step"])
+    EXPECT_NE(lp.find("/optimizer"), std::string::npos) << lp;
 }
 
 TEST(Pipeline, InputsNamedLikeOptimizerArgumentsStayApart) {
