@@ -108,6 +108,7 @@ Status measure(Row &r, double min_ms) {
   double flops = ir::functionFlops(m.functions[0]);
   runtime::TensorMap args = runtime::randomInputs(m, 0);
   GRADC_TRY(exec, runtime::makeJitExecutor(std::move(m)));
+  exec->setThreads(1); // one thread, as OpenBLAS (openblas_set_num_threads(1))
   GRADC_TRY(call, exec->bind("forward", args));
   r.gradc_gflops = flops / medianSeconds([&] { call->run(); }, min_ms) * 1e-9;
 
