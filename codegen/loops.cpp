@@ -8,35 +8,30 @@ namespace gradc::codegen {
 namespace {
 
 void emitNest(llvm::IRBuilder<> &b, llvm::ArrayRef<int64_t> extents,
-              std::vector<llvm::Value *> &ivs, LoopBody body, int unroll) {
+              std::vector<llvm::Value *> &ivs, LoopBody body) {
   if (ivs.size() == extents.size()) {
     body(ivs);
     return;
   }
-  bool innermost = ivs.size() + 1 == extents.size();
-  emitCountedLoop(
-      b, b.getInt64(extents[ivs.size()]),
-      [&](llvm::Value *iv) {
-        ivs.push_back(iv);
-        emitNest(b, extents, ivs, body, unroll);
-        ivs.pop_back();
-      },
-      innermost ? unroll : 0);
+  emitCountedLoop(b, b.getInt64(extents[ivs.size()]), [&](llvm::Value *iv) {
+    ivs.push_back(iv);
+    emitNest(b, extents, ivs, body);
+    ivs.pop_back();
+  });
 }
 
 } // namespace
 
-void emitLoopNest(llvm::IRBuilder<> &b, llvm::ArrayRef<int64_t> extents, LoopBody body,
-                  int unroll) {
+void emitLoopNest(llvm::IRBuilder<> &b, llvm::ArrayRef<int64_t> extents, LoopBody body) {
   for (int64_t e : extents)
     if (e == 0)
       return;
   std::vector<llvm::Value *> ivs;
-  emitNest(b, extents, ivs, body, unroll);
+  emitNest(b, extents, ivs, body);
 }
 
 void emitCountedLoop(llvm::IRBuilder<> &b, llvm::Value *count,
-                     llvm::function_ref<void(llvm::Value *)> body, int unroll) {
+                     llvm::function_ref<void(llvm::Value *)> body) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   llvm::LLVMContext &ctx = b.getContext();
   llvm::BasicBlock *pre = b.GetInsertBlock();
@@ -49,17 +44,7 @@ void emitCountedLoop(llvm::IRBuilder<> &b, llvm::Value *count,
   body(iv);
   llvm::Value *next = b.CreateAdd(iv, b.getInt64(1), "i.next", true, true);
   iv->addIncoming(next, b.GetInsertBlock());
-  llvm::BranchInst *latch = b.CreateCondBr(b.CreateICmpSLT(next, count), loop, exit);
-  if (unroll > 1) {
-    // !llvm.loop !{self, !{"llvm.loop.unroll.count", unroll}}
-    llvm::Metadata *count_md[] = {llvm::MDString::get(ctx, "llvm.loop.unroll.count"),
-                                  llvm::ConstantAsMetadata::get(b.getInt32(uint32_t(unroll)))};
-    llvm::TempMDTuple self = llvm::MDNode::getTemporary(ctx, {});
-    llvm::Metadata *loop_md[] = {self.get(), llvm::MDNode::get(ctx, count_md)};
-    llvm::MDNode *id = llvm::MDNode::getDistinct(ctx, loop_md);
-    id->replaceOperandWith(0, id);
-    latch->setMetadata(llvm::LLVMContext::MD_loop, id);
-  }
+  b.CreateCondBr(b.CreateICmpSLT(next, count), loop, exit);
   b.SetInsertPoint(exit);
 }
 

@@ -15,16 +15,13 @@ using LoopBody = llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>)>;
 
 /// Emits `for i0 < extents[0] { for i1 < extents[1] { ... body } }` at the
 /// builder's insertion point and leaves the builder after the nest. A zero
-/// extent emits nothing; an empty nest runs the body once. `unroll` applies
-/// to the innermost loop, as in emitCountedLoop.
-void emitLoopNest(llvm::IRBuilder<> &b, llvm::ArrayRef<int64_t> extents, LoopBody body,
-                  int unroll = 0);
+/// extent emits nothing; an empty nest runs the body once.
+void emitLoopNest(llvm::IRBuilder<> &b, llvm::ArrayRef<int64_t> extents, LoopBody body);
 
 /// Emits `for i < count { body }` for a run-time `count` (i64) that is at
-/// least 1, and leaves the builder after it. `unroll` > 1 asks LLVM to unroll
-/// the loop that many times (the pipeline unrolls only where asked).
+/// least 1, and leaves the builder after it.
 void emitCountedLoop(llvm::IRBuilder<> &b, llvm::Value *count,
-                     llvm::function_ref<void(llvm::Value *)> body, int unroll = 0);
+                     llvm::function_ref<void(llvm::Value *)> body);
 
 /// Emits `if (cond) then()` and leaves the builder after it.
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond, llvm::function_ref<void()> then);
