@@ -286,17 +286,15 @@ struct ConvGeometry {
   }
 
   /// Flat index of (image, position) in an NCHW input, of the position's
-  /// type; `clamp` maps padding to a valid address (the value is discarded).
-  llvm::Value *flat(EmitContext &c, llvm::Value *image, const Position &q, bool clamp) const {
+  /// type; outside the image (padding) it points outside the input, and the
+  /// masked gather of `col` never reads it.
+  llvm::Value *flat(EmitContext &c, llvm::Value *image, const Position &q) const {
     auto &b = c.b;
-    llvm::Value *zero = cst(q.ih, 0);
-    llvm::Value *ih = clamp ? b.CreateSelect(q.inside, q.ih, zero) : q.ih;
-    llvm::Value *iw = clamp ? b.CreateSelect(q.inside, q.iw, zero) : q.iw;
     llvm::Value *img = q.ch->getType()->isVectorTy() ? asLanes(c, image, q.ch) : image;
     auto madT = [&](llvm::Value *a, int64_t k, llvm::Value *x) {
       return b.CreateAdd(b.CreateMul(a, cst(a, k)), x);
     };
-    return madT(madT(madT(img, in_c, q.ch), h, ih), w, iw);
+    return madT(madT(madT(img, in_c, q.ch), h, q.ih), w, q.iw);
   }
 
   /// x[image, position(r, p)] for lanes of taps (`r`) or of positions (`p`),
@@ -306,7 +304,7 @@ struct ConvGeometry {
                    llvm::Value *p, llvm::Value *valid) const {
     llvm::Value *lanes = r->getType()->isVectorTy() ? r : p;
     Position q = at(c, asLanes(c, r, lanes), asLanes(c, p, lanes));
-    return gatherLanes(c, x, flat(c, image, q, false), c.b.CreateAnd(q.inside, valid));
+    return gatherLanes(c, x, flat(c, image, q), c.b.CreateAnd(q.inside, valid));
   }
 };
 
