@@ -38,6 +38,19 @@ uint32_t bits(float f) {
   return u;
 }
 
+void expectSameBits(const Trace &want, const Trace &got, int thread) {
+  SCOPED_TRACE("thread " + std::to_string(thread));
+  ASSERT_EQ(want.losses.size(), size_t(kSteps));
+  EXPECT_EQ(want.losses, got.losses);
+  ASSERT_EQ(want.tensors.size(), got.tensors.size());
+  for (const auto &[name, t] : want.tensors) {
+    const runtime::Tensor &g = got.tensors.at(name);
+    EXPECT_EQ(t.type, g.type) << name;
+    EXPECT_EQ(0, std::memcmp(t.f32.data(), g.f32.data(), t.f32.size() * 4)) << name;
+    EXPECT_EQ(t.i32, g.i32) << name;
+  }
+}
+
 class JitThreads : public ::testing::TestWithParam<const char *> {
 protected:
   void SetUp() override {
@@ -109,39 +122,30 @@ protected:
     return out;
   }
 
+  /// `train` for seeds 0, 1, 2 on one thread, then on kThreads threads at
+  /// once (seeds repeating): every concurrent run must equal its serial run
+  /// bit for bit. Returns the serial runs.
+  template <typename F> std::vector<Trace> expectConcurrentMatchesSerial(F train) const {
+    std::vector<Trace> serial;
+    for (uint64_t seed = 0; seed < 3; ++seed)
+      serial.push_back(train(seed));
+    std::vector<Trace> par = concurrently(train);
+    for (int i = 0; i < kThreads; ++i)
+      expectSameBits(serial[size_t(i % 3)], par[size_t(i)], i);
+    return serial;
+  }
+
   ir::Module module_;
   std::unique_ptr<runtime::Executor> exec_;
 };
 
-void expectSameBits(const Trace &want, const Trace &got, int thread) {
-  SCOPED_TRACE("thread " + std::to_string(thread));
-  ASSERT_EQ(want.losses.size(), size_t(kSteps));
-  EXPECT_EQ(want.losses, got.losses);
-  ASSERT_EQ(want.tensors.size(), got.tensors.size());
-  for (const auto &[name, t] : want.tensors) {
-    const runtime::Tensor &g = got.tensors.at(name);
-    EXPECT_EQ(t.type, g.type) << name;
-    EXPECT_EQ(0, std::memcmp(t.f32.data(), g.f32.data(), t.f32.size() * 4)) << name;
-    EXPECT_EQ(t.i32, g.i32) << name;
-  }
-}
-
 TEST_P(JitThreads, CallsMatchTheSerialRunBitForBit) {
-  std::vector<Trace> serial;
-  for (uint64_t seed = 0; seed < 3; ++seed)
-    serial.push_back(trainByCall(seed));
-  std::vector<Trace> par = concurrently([this](uint64_t s) { return trainByCall(s); });
-  for (int i = 0; i < kThreads; ++i)
-    expectSameBits(serial[size_t(i % 3)], par[size_t(i)], i);
+  expectConcurrentMatchesSerial([this](uint64_t s) { return trainByCall(s); });
 }
 
 TEST_P(JitThreads, BoundCallsMatchTheSerialRunBitForBit) {
-  std::vector<Trace> serial;
-  for (uint64_t seed = 0; seed < 3; ++seed)
-    serial.push_back(trainBound(seed));
-  std::vector<Trace> par = concurrently([this](uint64_t s) { return trainBound(s); });
-  for (int i = 0; i < kThreads; ++i)
-    expectSameBits(serial[size_t(i % 3)], par[size_t(i)], i);
+  std::vector<Trace> serial =
+      expectConcurrentMatchesSerial([this](uint64_t s) { return trainBound(s); });
   // And the bound call accumulates exactly as call() does.
   Trace byCall = trainByCall(0);
   EXPECT_EQ(serial[0].losses, byCall.losses);
