@@ -21,8 +21,6 @@
 namespace gradc::runtime {
 namespace {
 
-constexpr char kMagic[] = "gradc-cache 1\n";
-constexpr size_t kMagicSize = sizeof(kMagic) - 1;
 constexpr uint64_t kMaxEntryBytes = uint64_t(1) << 30;
 
 /// The GNU build id of the main program (its first loaded object), as hex;
@@ -123,12 +121,13 @@ std::optional<std::vector<std::string>> parseCacheEntry(std::string_view d,
                                                         const std::string &key) {
   size_t at = 0;
   uint64_t sum = 0, count = 0;
-  if (d.size() < kMagicSize + key.size() + 1 + 16 || d.substr(0, kMagicSize) != kMagic)
+  if (d.size() < kCacheEntryMagic.size() + key.size() + 1 + 16 ||
+      d.substr(0, kCacheEntryMagic.size()) != kCacheEntryMagic)
     return std::nullopt;
   size_t body = d.size() - 8;
   if (!getU64(d, body, sum) || llvm::xxh3_64bits(llvm::StringRef(d.data(), d.size() - 8)) != sum)
     return std::nullopt;
-  at = kMagicSize;
+  at = kCacheEntryMagic.size();
   if (d.substr(at, key.size()) != key || d[at + key.size()] != '\n')
     return std::nullopt;
   at += key.size() + 1;
@@ -151,7 +150,7 @@ std::optional<std::vector<std::string>> parseCacheEntry(std::string_view d,
 }
 
 std::string serializeCacheEntry(const std::string &key, const std::vector<std::string> &objects) {
-  std::string data = kMagic + key + "\n";
+  std::string data = std::string(kCacheEntryMagic) + key + "\n";
   putU64(data, objects.size());
   for (const std::string &o : objects)
     putU64(data, o.size());

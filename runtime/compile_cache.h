@@ -22,6 +22,10 @@ std::string defaultCacheDir();
 /// executable), the LLVM version and the host's triple, CPU and features.
 std::string cacheKey(const std::string &ir_text, const std::string &options);
 
+/// The first bytes of every entry, and the length of a key (SHA-256, hex).
+inline constexpr std::string_view kCacheEntryMagic = "gradc-cache 1\n";
+inline constexpr size_t kCacheKeyChars = 64;
+
 /// An entry's bytes: magic, key, object count and sizes, the objects, and an
 /// xxh3 checksum of all that.
 std::string serializeCacheEntry(const std::string &key, const std::vector<std::string> &objects);

@@ -17,11 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0)
     return 0;
   std::string entry(reinterpret_cast<const char *>(data) + 1, size - 1);
-  constexpr size_t kMagic = 14, kKey = 64; // "gradc-cache 1\n", a SHA-256 in hex
-  std::string key(kKey, '0');
+  using gradc::runtime::kCacheEntryMagic, gradc::runtime::kCacheKeyChars;
+  std::string key(kCacheKeyChars, '0');
   if (data[0] % 2 == 0) {
-    if (entry.size() >= kMagic + kKey)
-      key = entry.substr(kMagic, kKey);
+    if (entry.size() >= kCacheEntryMagic.size() + kCacheKeyChars)
+      key = entry.substr(kCacheEntryMagic.size(), kCacheKeyChars);
     uint64_t sum = llvm::xxh3_64bits(llvm::StringRef(entry));
     for (int i = 0; i < 8; ++i)
       entry.push_back(char((sum >> (8 * i)) & 0xff));
