@@ -15,9 +15,11 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/Support/MemoryBuffer.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <thread>
@@ -67,52 +69,202 @@ Tensor copyOut(const char *buf, const plan::TensorSlot *slot) {
   return t;
 }
 
+/// How many threads compile: GRADC_COMPILE_THREADS, else one per core.
+Expected<int> compileThreads() {
+  const char *env = std::getenv("GRADC_COMPILE_THREADS");
+  if (!env || !*env)
+    return int(std::max(1u, std::thread::hardware_concurrency()));
+  char *end = nullptr;
+  long n = std::strtol(env, &end, 10);
+  if (*end || n < 1 || n > 256)
+    return Error("GRADC_COMPILE_THREADS: expected an integer from 1 to 256, got '" +
+                 std::string(env) + "'");
+  return int(n);
+}
+
+/// A JIT for the host holding `objects` (which define every function of
+/// the module and may call libm and, when profiling, the kernel hook).
+Expected<std::unique_ptr<llvm::orc::LLJIT>> linkObjects(const std::vector<std::string> &objects,
+                                                        const std::string &name, bool profile) {
+  codegen::initializeNativeTarget();
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb)
+    return toError(jtmb.takeError(), "cannot detect the host CPU");
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit)
+    return toError(jit.takeError(), "cannot create LLJIT");
+  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!gen)
+    return toError(gen.takeError(), "cannot search the process for libm");
+  (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  if (profile) {
+    llvm::orc::SymbolMap hook;
+    hook[(*jit)->mangleAndIntern("gradc_profile_tick")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&gradc_profile_tick), llvm::JITSymbolFlags::Exported};
+    if (auto err = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(hook))))
+      return toError(std::move(err), "cannot define the profiling hook");
+  }
+  for (const std::string &obj : objects)
+    if (auto err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(obj, name)))
+      return toError(std::move(err), "cannot add an object");
+  return std::move(*jit);
+}
+
+/// Everything besides the functions' IR that the compiled code depends on.
+std::string codeOptions(const ir::Module &m, const JitOptions &opts) {
+  std::string s = "vw=" + std::to_string(opts.vector_floats) +
+                  ";profile=" + std::to_string(int(opts.profile_kernels)) + ";params=";
+  for (const ir::ParamInfo &p : m.params)
+    s += p.name + ":" + p.type.str() + ",";
+  s += ";state=";
+  for (const ir::StateInfo &p : m.states)
+    s += p.name + ":" + p.type.str() + ",";
+  return s;
+}
+
+/// Compiles `m` for the host, on as many threads as it has cores, or loads
+/// its code from the cache, and builds a JIT holding the objects.
+Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m,
+                                                     const plan::ModulePlan &plan,
+                                                     const JitOptions &opts, JitStats *stats,
+                                                     bool use_cached) {
+  std::optional<CompileCache> cache;
+  std::string key;
+  if (!opts.cache_dir.empty()) {
+    cache.emplace(opts.cache_dir);
+    key = cacheKey(ir::printText(m), codeOptions(m, opts));
+    if (auto objects = use_cached ? cache->load(key) : std::nullopt) {
+      if (auto jit = linkObjects(*objects, m.name, opts.profile_kernels)) {
+        if (stats)
+          stats->cache_hit = true;
+        return jit;
+      }
+    }
+  }
+  if (stats)
+    stats->cache_hit = false;
+  codegen::EmitOptions eo;
+  eo.plan = &plan;
+  eo.vector_floats = opts.vector_floats;
+  eo.packed_wrappers = true;
+  eo.profile_kernels = opts.profile_kernels;
+  GRADC_TRY(threads, compileThreads());
+  GRADC_TRY(objects, codegen::compileObjects(m, eo, threads));
+  if (cache)
+    (void)cache->store(key, objects); // a cache that cannot be written is only a miss
+  return linkObjects(objects, m.name, opts.profile_kernels);
+}
+
 struct Entry {
   codegen::FunctionAbi abi;
-  PackedFn fn = nullptr;
+  PackedFn fn = nullptr;   ///< null until the function's unit is compiled
+  int64_t arena_bytes = 0; ///< the scratch arena of the plan it was compiled with
+};
+
+/// One compiled piece of the module: some of its functions, the runtime
+/// library (its own thread pool) and the JIT holding the code.
+struct Unit {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  void (*set_threads)(int32_t) = nullptr;
 };
 
 class JitExecutor : public Executor {
 public:
-  JitExecutor(ir::Module m, plan::ModulePlan plan, std::unique_ptr<llvm::orc::LLJIT> jit)
-      : module_(std::move(m)), layout_(std::move(plan)), jit_(std::move(jit)) {}
-  /// The pool's workers run JIT code: they are joined before it is freed.
+  JitExecutor(ir::Module m, JitOptions opts) : module_(std::move(m)), opts_(std::move(opts)) {
+    for (const ir::Function &f : module_.functions)
+      entries_.push_back(Entry{codegen::functionAbi(module_, f)});
+  }
+  /// The pools' workers run JIT code: they are joined before it is freed.
   ~JitExecutor() override {
-    if (set_threads_)
-      set_threads_(1);
+    for (Unit &u : units_)
+      u.set_threads(1);
   }
 
-  Status resolve() {
-    std::string name = codegen::setThreadsSymbol(codegen::cIdentifier(module_.name));
-    auto st = jit_->lookup(name);
-    if (!st)
-      return toError(st.takeError(), "cannot find " + name);
-    set_threads_ = st->toPtr<void (*)(int32_t)>();
-    for (const ir::Function &f : module_.functions) {
-      Entry e{codegen::functionAbi(module_, f)};
-      auto addr = jit_->lookup(codegen::packedSymbol(e.abi));
-      if (!addr)
-        return toError(addr.takeError(), "cannot find " + e.abi.symbol);
-      e.fn = addr->toPtr<PackedFn>();
-      entries_.push_back(std::move(e));
-    }
-    return Status::ok();
-  }
+  /// Compiles the functions named in `names` (all that are not compiled yet
+  /// when empty) as one unit.
+  Status compile(const std::vector<std::string> &names, JitStats *stats);
 
   Expected<TensorMap> call(const std::string &fn, const TensorMap &args) override;
   Expected<std::unique_ptr<BoundCall>> bind(const std::string &fn, const TensorMap &args) override;
   const ir::Module &module() const override { return module_; }
-  void setThreads(int n) override { set_threads_(n); }
+  void setThreads(int n) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads_ = n;
+    for (Unit &u : units_)
+      u.set_threads(n);
+  }
 
 private:
   Expected<std::unique_ptr<class JitCall>> bindCall(const std::string &fn, const TensorMap &args);
+  Status compileUnit(const std::vector<size_t> &functions, JitStats *stats);
 
   ir::Module module_;
-  plan::ModulePlan layout_;
-  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  plan::ModulePlan layout_; ///< the first unit's plan: params and state are laid out alike in all
+  JitOptions opts_;
+  std::mutex mu_; ///< guards units_, entries_' pointers and threads_
+  std::vector<Unit> units_;
   std::vector<Entry> entries_; ///< in module_.functions order
-  void (*set_threads_)(int32_t) = nullptr;
+  std::optional<int> threads_; ///< what setThreads asked, for units compiled later
 };
+
+Status JitExecutor::compile(const std::vector<std::string> &names, JitStats *stats) {
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < module_.functions.size(); ++i) {
+    const std::string &name = module_.functions[i].name();
+    bool wanted = names.empty() || std::find(names.begin(), names.end(), name) != names.end();
+    if (wanted && !entries_[i].fn)
+      todo.push_back(i);
+  }
+  for (const std::string &name : names)
+    if (!module_.find(name))
+      return Error("no function '" + name + "' in module '" + module_.name + "'");
+  if (todo.empty())
+    return Status::ok();
+  return compileUnit(todo, stats);
+}
+
+Status JitExecutor::compileUnit(const std::vector<size_t> &functions, JitStats *stats) {
+  ir::Module part;
+  part.name = module_.name;
+  part.params = module_.params;
+  part.states = module_.states;
+  for (size_t i : functions)
+    part.functions.push_back(module_.functions[i]);
+  plan::ModulePlan plan = plan::buildPlan(part);
+  auto jit = buildJit(part, plan, opts_, stats, true);
+  // A cached entry that passed its checks but does not link: compile anew
+  // (and replace the entry).
+  if (!jit && stats->cache_hit)
+    jit = buildJit(part, plan, opts_, stats, false);
+  GRADC_TRY(linked, std::move(jit));
+  Unit unit{std::move(linked)};
+  std::string name = codegen::setThreadsSymbol(codegen::cIdentifier(module_.name));
+  auto st = unit.jit->lookup(name);
+  if (!st)
+    return toError(st.takeError(), "cannot find " + name);
+  unit.set_threads = st->toPtr<void (*)(int32_t)>();
+  std::vector<PackedFn> fns;
+  for (size_t i : functions) {
+    auto addr = unit.jit->lookup(codegen::packedSymbol(entries_[i].abi));
+    if (!addr)
+      return toError(addr.takeError(), "cannot find " + entries_[i].abi.symbol);
+    fns.push_back(addr->toPtr<PackedFn>());
+  }
+  if (threads_)
+    unit.set_threads(*threads_);
+  for (size_t k = 0; k < functions.size(); ++k) {
+    entries_[functions[k]].fn = fns[k];
+    entries_[functions[k]].arena_bytes = plan.functions[k].arena_bytes;
+  }
+  GRADC_CHECK(units_.empty() || (layout_.params_bytes == plan.params_bytes &&
+                                 layout_.state_bytes == plan.state_bytes),
+              "a JIT unit lays out parameters or state differently");
+  if (units_.empty())
+    layout_ = std::move(plan);
+  units_.push_back(std::move(unit));
+  return Status::ok();
+}
 
 /// Per-call buffers of the ABI.
 struct CallBuffers {
@@ -203,8 +355,14 @@ Expected<std::unique_ptr<JitCall>> JitExecutor::bindCall(const std::string &name
                                                          const TensorMap &args) {
   GRADC_TRY(f, findChecked(module_, name, args));
   size_t index = size_t(f - module_.functions.data());
-  return std::make_unique<JitCall>(*f, entries_[index], layout_,
-                                   layout_.functions[index].arena_bytes, args);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!entries_[index].fn) {
+      JitStats stats;
+      GRADC_TRY_STATUS(compileUnit({index}, &stats));
+    }
+  }
+  return std::make_unique<JitCall>(*f, entries_[index], layout_, entries_[index].arena_bytes, args);
 }
 
 Expected<TensorMap> JitExecutor::call(const std::string &name, const TensorMap &args) {
@@ -218,93 +376,6 @@ Expected<std::unique_ptr<BoundCall>> JitExecutor::bind(const std::string &name,
   return std::unique_ptr<BoundCall>(std::move(c));
 }
 
-/// How many threads compile: GRADC_COMPILE_THREADS, else one per core.
-Expected<int> compileThreads() {
-  const char *env = std::getenv("GRADC_COMPILE_THREADS");
-  if (!env || !*env)
-    return int(std::max(1u, std::thread::hardware_concurrency()));
-  char *end = nullptr;
-  long n = std::strtol(env, &end, 10);
-  if (*end || n < 1 || n > 256)
-    return Error("GRADC_COMPILE_THREADS: expected an integer from 1 to 256, got '" +
-                 std::string(env) + "'");
-  return int(n);
-}
-
-/// A JIT for the host holding `objects` (which define every function of
-/// the module and may call libm and, when profiling, the kernel hook).
-Expected<std::unique_ptr<llvm::orc::LLJIT>> linkObjects(const std::vector<std::string> &objects,
-                                                        const std::string &name, bool profile) {
-  codegen::initializeNativeTarget();
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb)
-    return toError(jtmb.takeError(), "cannot detect the host CPU");
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
-  if (!jit)
-    return toError(jit.takeError(), "cannot create LLJIT");
-  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-      (*jit)->getDataLayout().getGlobalPrefix());
-  if (!gen)
-    return toError(gen.takeError(), "cannot search the process for libm");
-  (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
-  if (profile) {
-    llvm::orc::SymbolMap hook;
-    hook[(*jit)->mangleAndIntern("gradc_profile_tick")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&gradc_profile_tick), llvm::JITSymbolFlags::Exported};
-    if (auto err = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(hook))))
-      return toError(std::move(err), "cannot define the profiling hook");
-  }
-  for (const std::string &obj : objects)
-    if (auto err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(obj, name)))
-      return toError(std::move(err), "cannot add an object");
-  return std::move(*jit);
-}
-
-/// Everything besides the functions' IR that the compiled code depends on.
-std::string codeOptions(const ir::Module &m, const JitOptions &opts) {
-  std::string s = "vw=" + std::to_string(opts.vector_floats) +
-                  ";profile=" + std::to_string(int(opts.profile_kernels)) + ";params=";
-  for (const ir::ParamInfo &p : m.params)
-    s += p.name + ":" + p.type.str() + ",";
-  s += ";state=";
-  for (const ir::StateInfo &p : m.states)
-    s += p.name + ":" + p.type.str() + ",";
-  return s;
-}
-
-/// Compiles `m` for the host, on as many threads as it has cores, or loads
-/// its code from the cache, and builds a JIT holding the objects.
-Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m,
-                                                     const plan::ModulePlan &plan,
-                                                     const JitOptions &opts, JitStats *stats,
-                                                     bool use_cached) {
-  std::optional<CompileCache> cache;
-  std::string key;
-  if (!opts.cache_dir.empty()) {
-    cache.emplace(opts.cache_dir);
-    key = cacheKey(ir::printText(m), codeOptions(m, opts));
-    if (auto objects = use_cached ? cache->load(key) : std::nullopt) {
-      if (auto jit = linkObjects(*objects, m.name, opts.profile_kernels)) {
-        if (stats)
-          stats->cache_hit = true;
-        return jit;
-      }
-    }
-  }
-  if (stats)
-    stats->cache_hit = false;
-  codegen::EmitOptions eo;
-  eo.plan = &plan;
-  eo.vector_floats = opts.vector_floats;
-  eo.packed_wrappers = true;
-  eo.profile_kernels = opts.profile_kernels;
-  GRADC_TRY(threads, compileThreads());
-  GRADC_TRY(objects, codegen::compileObjects(m, eo, threads));
-  if (cache)
-    (void)cache->store(key, objects); // a cache that cannot be written is only a miss
-  return linkObjects(objects, m.name, opts.profile_kernels);
-}
-
 } // namespace
 
 Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, const JitOptions &opts,
@@ -312,22 +383,10 @@ Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, const JitOptio
   auto start = std::chrono::steady_clock::now();
   JitStats local;
   stats = stats ? stats : &local;
-  auto build = [&](bool use_cached) -> Expected<std::unique_ptr<JitExecutor>> {
-    plan::ModulePlan plan = plan::buildPlan(m);
-    GRADC_TRY(jit, buildJit(m, plan, opts, stats, use_cached));
-    auto exec = std::make_unique<JitExecutor>(m, std::move(plan), std::move(jit));
-    GRADC_TRY_STATUS(exec->resolve());
-    return exec;
-  };
-  auto built = build(true);
-  // A cached entry that passed its checks but does not link: compile anew
-  // (and replace the entry).
-  if (!built && stats->cache_hit)
-    built = build(false);
-  GRADC_TRY(exec, std::move(built));
-  if (stats)
-    stats->compile_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  auto exec = std::make_unique<JitExecutor>(std::move(m), opts);
+  GRADC_TRY_STATUS(exec->compile(opts.functions, stats));
+  stats->compile_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return std::unique_ptr<Executor>(std::move(exec));
 }
 

@@ -1,5 +1,6 @@
-// The LLVM JIT backend: compiles every function of a module for the host CPU
-// (ORC LLJIT, O3, all host features) and runs it behind runtime::Executor.
+// The LLVM JIT backend: compiles the functions of a module for the host CPU
+// (ORC LLJIT, O2, all host features), those named up front at once and the
+// others on their first call, and runs it behind runtime::Executor.
 #pragma once
 
 #include "runtime/executor.h"
@@ -7,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace gradc::runtime {
 
@@ -25,15 +27,20 @@ struct JitOptions {
   /// The compile cache's directory (compile_cache.h; the CLI passes
   /// defaultCacheDir()); empty: no cache.
   std::string cache_dir;
+  /// The functions compiled before makeJitExecutor returns (and counted in
+  /// JitStats::compile_ms); each other function compiles on its first call.
+  /// Empty: every function. The CLI names what a command calls, so that
+  /// `gradc run` compiles one function and `gradc bench` two, not four.
+  std::vector<std::string> functions;
 };
 
-/// Compiles `m` (which must verify) and returns an executor calling native
-/// code. Arguments are checked with checkArgs; results come back by result
-/// name as from the interpreter. Calls are thread-safe: each call has its own
-/// buffers. `stats`, if given, receives the compile time. `vector_floats`
-/// overrides the vector width kernels are built for (0: the host's; tests
-/// use it to run every width on one machine). `profile_kernels` makes the
-/// functions report each kernel to runtime::KernelProfile (kernel_profile.h).
+/// Compiles `m` (which must verify), or the functions JitOptions::functions
+/// names, and returns an executor calling native code. Arguments are checked with checkArgs;
+/// results come back by result name as from the interpreter. Calls are thread-safe: each call has
+/// its own buffers. `stats`, if given, receives the compile time. `vector_floats` overrides the
+/// vector width kernels are built for (0: the host's; tests use it to run every width on one
+/// machine). `profile_kernels` makes the functions report each kernel to runtime::KernelProfile
+/// (kernel_profile.h).
 Expected<std::unique_ptr<Executor>> makeJitExecutor(ir::Module m, JitStats *stats = nullptr,
                                                     int vector_floats = 0,
                                                     bool profile_kernels = false);

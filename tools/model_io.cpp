@@ -110,13 +110,15 @@ Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &pa
 }
 
 Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const std::string &backend,
-                                                          runtime::JitStats *stats, bool cache) {
+                                                          runtime::JitStats *stats, bool cache,
+                                                          std::vector<std::string> functions) {
   if (backend == "interp")
     return runtime::makeInterpreterExecutor(std::move(m));
   if (backend == "jit") {
     runtime::JitOptions opts;
     if (cache)
       opts.cache_dir = runtime::defaultCacheDir();
+    opts.functions = std::move(functions);
     return runtime::makeJitExecutor(std::move(m), opts, stats);
   }
   return Error("--backend: expected 'jit' or 'interp', got '" + backend + "'");

@@ -47,9 +47,12 @@ Status checkLabels(const ir::Module &m, const runtime::TensorMap &feed, const st
 
 /// The backend named by --backend: "jit" (default) or "interp". `stats`
 /// receives the JIT's compile time. The JIT uses the compile cache in
-/// runtime::defaultCacheDir() unless `cache` is false (--no-cache).
+/// runtime::defaultCacheDir() unless `cache` is false (--no-cache). It
+/// compiles `functions` at once (all when empty) and any other on its first
+/// call.
 Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const std::string &backend,
                                                           runtime::JitStats *stats = nullptr,
-                                                          bool cache = true);
+                                                          bool cache = true,
+                                                          std::vector<std::string> functions = {});
 
 } // namespace gradc::tools

@@ -158,6 +158,38 @@ TEST(JitCompileCache, HitMissAndDamagedEntry) {
   EXPECT_TRUE(compile(*m, opts).second);
 }
 
+// Functions not named in JitOptions::functions compile on their first call,
+// give the same bits as when compiled up front, and run at the thread count
+// set before they were compiled; a name the module lacks is an error.
+TEST(JitLazyFunctions, CompiledOnFirstCallWithTheSameResults) {
+  auto m = frontend::loadModel(modelPath("mlp_fashion.json"), {{"B", 2}});
+  ASSERT_TRUE(m && passes::buildTrainingFunctions(*m));
+  runtime::TensorMap args = forwardArgs(*m);
+  runtime::TensorMap state = runtime::initState(*m);
+  args.insert(state.begin(), state.end());
+  args[passes::kLrArg] = runtime::Tensor::scalar(0.05f);
+  auto eager = runtime::makeJitExecutor(*m);
+  runtime::JitOptions opts;
+  opts.functions = {"forward"};
+  runtime::JitStats stats;
+  auto lazy = runtime::makeJitExecutor(*m, opts, &stats);
+  ASSERT_TRUE(eager && lazy) << (lazy ? "" : lazy.error().message());
+  (*lazy)->setThreads(2);
+  for (const char *fn : {"forward", "backward", "train_step", "optimizer_step"}) {
+    auto want = (*eager)->call(fn, args), got = (*lazy)->call(fn, args);
+    ASSERT_TRUE(want && got) << fn << ": " << (got ? "" : got.error().message());
+    for (const auto &[name, t] : *want) {
+      EXPECT_EQ(t.f32, got->at(name).f32) << fn << " " << name;
+      if (name.rfind("grad.", 0) == 0) // backward's gradients feed optimizer_step
+        args[name] = t;
+    }
+  }
+  opts.functions = {"forward", "no_such_function"};
+  auto bad = runtime::makeJitExecutor(*m, opts);
+  ASSERT_FALSE(bool(bad));
+  EXPECT_EQ(bad.error().message(), "no function 'no_such_function' in module 'mlp_fashion'");
+}
+
 TEST(JitCompileThreads, BadValueIsAnError) {
   auto m = frontend::loadModel(modelPath("smol_mlp.json"), {});
   ASSERT_TRUE(bool(m));
