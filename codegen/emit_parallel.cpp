@@ -13,7 +13,8 @@ namespace {
 
 /// Whole units per range so that each task has at least kTaskWork of work, and
 /// at most kMaxTasks tasks: enough for any thread count to balance by taking
-/// tasks as it frees, few enough that taking one costs nothing.
+/// what is left of other threads' shares, few enough that taking one costs
+/// nothing.
 constexpr int64_t kTaskWork = int64_t(1) << 15;
 constexpr int64_t kMaxTasks = 256;
 

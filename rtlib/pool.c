@@ -53,7 +53,6 @@ static struct {
   void *ctx;
   int64_t tasks;
   int32_t participants; /* workers 0 .. participants-1 take tasks */
-  int64_t next;         /* atomic: the next task to take */
   uint64_t job;         /* atomic: the job word */
   int32_t stop;         /* atomic: workers exit */
 } pool = {.busy = PTHREAD_MUTEX_INITIALIZER,
@@ -61,6 +60,16 @@ static struct {
           .wake = PTHREAD_COND_INITIALIZER,
           .done = PTHREAD_COND_INITIALIZER,
           .job = JOB_CLOSED};
+
+/* Each participant's share of the job's tasks: a contiguous range, so that a worker
+ * runs the same tiles of a kernel at every call and finds their data in its own
+ * cache. A worker that finishes its share takes what is left of the others'. Each
+ * counter has a cache line of its own. */
+static struct {
+  int64_t next; /* atomic: the next task of the share to take */
+  int64_t end;
+  char pad[64 - 2 * sizeof(int64_t)];
+} share[GRADC_RT_MAX_THREADS] __attribute__((aligned(64)));
 
 static int32_t cpu_count(void) {
   long n = 0;
@@ -84,13 +93,17 @@ static void spin_pause(void) {
 
 static uint64_t job_word(void) { return __atomic_load_n(&pool.job, __ATOMIC_ACQUIRE); }
 
-/* Takes tasks until none is left. */
+/* Takes tasks until none is left: its own share first, then the others'. */
 static void run_tasks(int32_t worker) {
-  for (;;) {
-    int64_t t = __atomic_fetch_add(&pool.next, 1, __ATOMIC_RELAXED);
-    if (t >= pool.tasks)
-      return;
-    pool.fn(pool.ctx, t, worker);
+  int32_t n = pool.participants;
+  for (int32_t k = 0; k < n; ++k) {
+    int32_t s = (worker + k) % n;
+    for (;;) {
+      int64_t t = __atomic_fetch_add(&share[s].next, 1, __ATOMIC_RELAXED);
+      if (t >= share[s].end)
+        break;
+      pool.fn(pool.ctx, t, worker);
+    }
   }
 }
 
@@ -186,7 +199,10 @@ static void run_job(int64_t tasks, int32_t participants, gradc_rt_task fn, void 
   pool.ctx = ctx;
   pool.tasks = tasks;
   pool.participants = participants;
-  __atomic_store_n(&pool.next, 0, __ATOMIC_RELAXED);
+  for (int32_t w = 0; w < participants; ++w) {
+    share[w].end = tasks * (w + 1) / participants;
+    __atomic_store_n(&share[w].next, tasks * w / participants, __ATOMIC_RELAXED);
+  }
   uint64_t generation = JOB_GENERATION(job_word()) + 1;
   pthread_mutex_lock(&pool.mu);
   __atomic_store_n(&pool.job, generation << 33, __ATOMIC_RELEASE);
