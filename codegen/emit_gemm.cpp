@@ -100,6 +100,75 @@ void packPanelRows(EmitContext &c, const Loader &x, int64_t rows, int64_t depth,
   });
 }
 
+/// B^T for a GEMM whose columns are the positions of a grid_h x grid_w grid
+/// and read one plane of `src` shifted per depth d:
+/// B^T(gr * grid_w + gc, d) = src[plane + row * src_w + gc + col_shift],
+/// row = gr * row_mul + row_add, and 0 where (row, gc + col_shift) lies
+/// outside the src_h x src_w plane. A convolution's im2col with stride 1
+/// along the rows, and its transpose for the input gradient, have this form:
+/// a grid row's positions read consecutive elements, so packing takes masked
+/// vector loads where the general loader gathers.
+struct ShiftedRows {
+  ir::ValueId src;
+  int64_t grid_h, grid_w, src_h, src_w, row_mul;
+  struct Shift {
+    llvm::Value *plane, *row_add, *col_shift; ///< i64
+  };
+  std::function<Shift(EmitContext &c, llvm::Value *d)> at;
+};
+
+/// Packs ShiftedRows into panels of `width` positions, as packPanels does
+/// (P[(p * depth + d) * width + r'], zero past the last position): for each
+/// depth and grid row, vw positions at a time, one masked load and two masked
+/// stores (the part in panel p and the part in panel p + 1).
+void packShiftedRows(EmitContext &c, const ShiftedRows &s, int64_t depth, int64_t width, int vw,
+                     llvm::Value *dst) {
+  auto &b = c.b;
+  const int64_t n = s.grid_h * s.grid_w, panels = (n + width - 1) / width;
+  llvm::Constant *ids = laneIds(c, vw);
+  llvm::Type *vecTy = floatsLike(c, ids);
+  llvm::Value *zero = llvm::Constant::getNullValue(vecTy);
+  auto lanesBelow = [&](llvm::Value *bound) {
+    return b.CreateICmpSLT(ids, asLanes(c, bound, ids));
+  };
+  auto storeAt = [&](llvm::Value *v, llvm::Value *at, llvm::Value *mask) {
+    b.CreateMaskedStore(v, b.CreateGEP(c.f32Ty(), dst, at), llvm::Align(4), mask);
+  };
+  emitLoopNest(b, {depth}, [&](llvm::ArrayRef<llvm::Value *> dv) {
+    llvm::Value *d = dv[0];
+    ShiftedRows::Shift sh = s.at(c, d);
+    // The last panel's lanes past the grid.
+    for (int64_t t = n % width; t > 0 && t < width; t += vw)
+      storeAt(zero, mad(c, mad(c, c.i64(panels - 1), depth, d), width, c.i64(t)),
+              lanesBelow(c.i64(width - t)));
+    emitLoopNest(b, {s.grid_h, (s.grid_w + vw - 1) / vw}, [&](llvm::ArrayRef<llvm::Value *> iv) {
+      llvm::Value *gr = iv[0], *col0 = b.CreateMul(iv[1], c.i64(vw));
+      llvm::Value *row = b.CreateAdd(b.CreateMul(gr, c.i64(s.row_mul)), sh.row_add);
+      llvm::Value *row_ok =
+          b.CreateAnd(b.CreateICmpSGE(row, c.i64(0)), b.CreateICmpSLT(row, c.i64(s.src_h)));
+      llvm::Value *cols = b.CreateAdd(asLanes(c, col0, ids), ids);
+      llvm::Value *in_grid = b.CreateICmpSLT(cols, cst(cols, s.grid_w));
+      llvm::Value *src_col = b.CreateAdd(cols, asLanes(c, sh.col_shift, ids));
+      llvm::Value *ok = b.CreateAnd(b.CreateAnd(in_grid, b.CreateICmpSGE(src_col, cst(src_col, 0))),
+                                    b.CreateAnd(b.CreateICmpSLT(src_col, cst(src_col, s.src_w)),
+                                                b.CreateVectorSplat(unsigned(vw), row_ok)));
+      llvm::Value *from = b.CreateAdd(b.CreateAdd(sh.plane, b.CreateMul(row, c.i64(s.src_w))),
+                                      b.CreateAdd(col0, sh.col_shift));
+      llvm::Value *v = b.CreateMaskedLoad(vecTy, b.CreateGEP(c.f32Ty(), c.ptr[size_t(s.src)], from),
+                                          llvm::Align(4), ok, zero);
+      llvm::Value *pos0 = mad(c, gr, s.grid_w, col0);
+      llvm::Value *p0 = b.CreateUDiv(pos0, c.i64(width)), *r0 = b.CreateURem(pos0, c.i64(width));
+      llvm::Value *cut = b.CreateSub(c.i64(width), r0);
+      llvm::Value *first = lanesBelow(cut);
+      storeAt(v, mad(c, mad(c, p0, depth, d), width, r0), b.CreateAnd(in_grid, first));
+      storeAt(
+          v,
+          b.CreateSub(b.CreateMul(mad(c, b.CreateAdd(p0, c.i64(1)), depth, d), c.i64(width)), cut),
+          b.CreateAnd(in_grid, b.CreateNot(first)));
+    });
+  });
+}
+
 /// Where a GEMM's panels live in its workspace (offsets in floats; B's slot
 /// `w` is at b_off + w * b_slot), and the register tile.
 struct GemmLayout {
@@ -207,12 +276,16 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
   });
 }
 
-/// The driver on one thread: packs B into slot `slot` (and A, unless `a` is
-/// null: packed already) and runs the micro-kernel over all tiles.
+/// The driver on one thread: packs B into slot `slot` (by `rows` when given,
+/// else through `bt`; and A, unless `a` is null: packed already) and runs the
+/// micro-kernel over all tiles.
 void emitGemm(EmitContext &c, const GemmLayout &g, const Loader *a, const Loader &bt, int vw,
-              const Sink &sink, llvm::Value *slot = nullptr) {
+              const Sink &sink, llvm::Value *slot = nullptr, const ShiftedRows *rows = nullptr) {
   llvm::Value *bp = g.bp(c, slot);
-  packPanels(c, bt, g.n, g.k, g.nr, bp); // B^T(j, d) = B(d, j): columns of B as panel rows
+  if (rows)
+    packShiftedRows(c, *rows, g.k, g.nr, vw, bp); // the same panels as from `bt`
+  else
+    packPanels(c, bt, g.n, g.k, g.nr, bp); // B^T(j, d) = B(d, j): columns of B as panel rows
   if (a)
     packPanels(c, *a, g.m, g.k, g.mr, g.ap(c));
   emitTiles(c, g, bp, c.i64(0), c.i64(g.np * g.mp), vw, sink);
@@ -355,6 +428,18 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
     Loader lbt = [&](EmitContext &c, const Lanes &p, llvm::Value *d) {
       return g.col(c, x, img, d, p.rows, p.valid);
     };
+    // With stride 1 along the rows, an output row's positions read
+    // consecutive input columns of tap r's channel and row.
+    ShiftedRows rows{x, g.oh, g.ow, g.h, g.w, g.stride[0], [&](EmitContext &c, llvm::Value *r) {
+                       auto &b = c.b;
+                       llvm::Value *ch = b.CreateUDiv(r, c.i64(g.kh * g.kw));
+                       llvm::Value *ki = b.CreateURem(b.CreateUDiv(r, c.i64(g.kw)), c.i64(g.kh));
+                       llvm::Value *kj = b.CreateURem(r, c.i64(g.kw));
+                       return ShiftedRows::Shift{
+                           b.CreateMul(mad(c, img, g.in_c, ch), c.i64(g.h * g.w)),
+                           b.CreateSub(b.CreateMul(ki, c.i64(g.dil[0])), c.i64(g.pad[0])),
+                           b.CreateSub(b.CreateMul(kj, c.i64(g.dil[1])), c.i64(g.pad[1]))};
+                     }};
     emitGemm(
         tc, gl.in(t), nullptr, lbt, vw,
         [&](EmitContext &c, llvm::Value *o, llvm::Value *p, llvm::Value *v) {
@@ -366,7 +451,7 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
           else
             c.store(y, flat, v);
         },
-        t.worker);
+        t.worker, g.stride[1] == 1 ? &rows : nullptr);
   });
 }
 
@@ -446,12 +531,26 @@ void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *w
           b.CreateAdd(asLanes(c, plane, oh), b.CreateAdd(b.CreateMul(oh, cst(oh, g.ow)), ow));
       return gatherLanes(c, dy, idx, valid);
     };
+    // With stride 1, an input row's positions read consecutive columns of
+    // dy's row ih + pad - kh * dil in channel o.
+    ShiftedRows rows{dy, g.h, g.w, g.oh, g.ow, 1, [&](EmitContext &c, llvm::Value *e) {
+                       auto &b = c.b;
+                       llvm::Value *o = b.CreateUDiv(e, c.i64(window));
+                       llvm::Value *r = b.CreateURem(e, c.i64(window));
+                       llvm::Value *ki = b.CreateUDiv(r, c.i64(g.kw));
+                       llvm::Value *kj = b.CreateURem(r, c.i64(g.kw));
+                       return ShiftedRows::Shift{
+                           b.CreateMul(mad(c, img, g.out_c, o), c.i64(g.oh * g.ow)),
+                           b.CreateSub(c.i64(g.pad[0]), b.CreateMul(ki, c.i64(g.dil[0]))),
+                           b.CreateSub(c.i64(g.pad[1]), b.CreateMul(kj, c.i64(g.dil[1])))};
+                     }};
+    bool unit_stride = g.stride[0] == 1 && g.stride[1] == 1;
     emitGemm(
         t.c, gl.in(t), nullptr, lbt, vw,
         [&](EmitContext &c, llvm::Value *ch, llvm::Value *q, llvm::Value *v) {
           c.store(dx, mad(c, mad(c, img, g.in_c, ch), hw, q), v);
         },
-        t.worker);
+        t.worker, unit_stride ? &rows : nullptr);
   });
 }
 
