@@ -169,6 +169,110 @@ void packShiftedRows(EmitContext &c, const ShiftedRows &s, int64_t depth, int64_
   });
 }
 
+/// X(r, d) = x[r * stride + d]: a row-major matrix read row by row, with
+/// its rows as a panel's lanes (W of x W^T, as B^T).
+struct RowMajor {
+  ir::ValueId x;
+  int64_t stride;
+};
+
+/// Where a GEMM operand's panels come from: the loader, and a faster packer
+/// for the forms that have one. Every packer writes the same panels.
+struct PanelSource {
+  const Loader &load;
+  const ShiftedRows *shifted = nullptr; ///< conv2d's im2col with stride 1 (one thread)
+  const RowMajor *row_major = nullptr;  ///< rows of a row-major matrix
+};
+
+/// Transposes n vectors of n lanes (n a power of two) in place:
+/// v[i][l] becomes v[l][i]. log2(n) stages, each swapping the off-diagonal
+/// blocks of size s of the vector pairs (i, i + s): n two-source shuffles
+/// a stage.
+void transposeSquare(EmitContext &c, std::vector<llvm::Value *> &v) {
+  const int n = int(v.size());
+  for (int s = n / 2; s >= 1; s /= 2) {
+    std::vector<int> lo(static_cast<size_t>(n)), hi(static_cast<size_t>(n));
+    for (int l = 0; l < n; ++l) {
+      lo[size_t(l)] = (l & s) ? n + l - s : l;
+      hi[size_t(l)] = (l & s) ? n + l : l + s;
+    }
+    for (int i = 0; i < n; ++i)
+      if (!(i & s)) {
+        llvm::Value *a = v[size_t(i)], *b = v[size_t(i + s)];
+        v[size_t(i)] = c.b.CreateShuffleVector(a, b, lo);
+        v[size_t(i + s)] = c.b.CreateShuffleVector(a, b, hi);
+      }
+  }
+}
+
+/// Packs panel p's depths [d, d + vw) of a RowMajor X, as packPanels would:
+/// vw rows at a time, one masked load of vw depths per row, a transpose in
+/// registers, and one store per depth (where a gather per depth would read
+/// vw rows). `width` is a multiple of vw (B's panels).
+void packRowMajorBlock(EmitContext &c, const RowMajor &x, int64_t rows, int64_t depth,
+                       int64_t width, int vw, llvm::Value *p, llvm::Value *d, llvm::Value *dst) {
+  GRADC_CHECK(width % vw == 0, "a row-major panel narrower than a vector");
+  auto &b = c.b;
+  llvm::Constant *ids = laneIds(c, vw);
+  llvm::Type *vecTy = floatsLike(c, ids);
+  llvm::Value *zero = llvm::Constant::getNullValue(vecTy);
+  llvm::Value *left = b.CreateSub(c.i64(depth), d); // depths of the matrix from d on
+  llvm::Value *depths = b.CreateICmpSLT(ids, asLanes(c, left, ids));
+  for (int64_t g = 0; g < width / vw; ++g) {
+    std::vector<llvm::Value *> v;
+    for (int64_t l = 0; l < vw; ++l) {
+      llvm::Value *row = b.CreateAdd(b.CreateMul(p, c.i64(width)), c.i64(g * vw + l));
+      llvm::Value *mask =
+          b.CreateAnd(depths, b.CreateVectorSplat(unsigned(vw), b.CreateICmpSLT(row, c.i64(rows))));
+      llvm::Value *from = b.CreateGEP(c.f32Ty(), c.ptr[size_t(x.x)], mad(c, row, x.stride, d));
+      v.push_back(b.CreateMaskedLoad(vecTy, from, llvm::Align(4), mask, zero));
+    }
+    transposeSquare(c, v);
+    for (int64_t dd = 0; dd < vw; ++dd) {
+      llvm::Value *at = mad(c, b.CreateAdd(b.CreateMul(p, c.i64(depth)), b.CreateAdd(d, c.i64(dd))),
+                            width, c.i64(g * vw));
+      llvm::Value *mask = b.CreateVectorSplat(unsigned(vw), b.CreateICmpSLT(c.i64(dd), left));
+      b.CreateMaskedStore(v[size_t(dd)], b.CreateGEP(c.f32Ty(), dst, at), llvm::Align(4), mask);
+    }
+  }
+}
+
+/// Packs all of an operand's `rows` into panels of `width` (one thread).
+void packOperand(EmitContext &c, const PanelSource &x, int64_t rows, int64_t depth, int64_t width,
+                 int vw, llvm::Value *dst) {
+  if (x.shifted)
+    packShiftedRows(c, *x.shifted, depth, width, vw, dst);
+  else if (x.row_major)
+    emitLoopNest(c.b, {(rows + width - 1) / width, (depth + vw - 1) / vw},
+                 [&](llvm::ArrayRef<llvm::Value *> iv) {
+                   packRowMajorBlock(c, *x.row_major, rows, depth, width, vw, iv[0],
+                                     c.b.CreateMul(iv[1], c.i64(vw)), dst);
+                 });
+  else
+    packPanels(c, x.load, rows, depth, width, dst);
+}
+
+/// Packs an operand's panel rows q = p * depth + d in [lo, hi), as one task
+/// of a parallel packing does; for a RowMajor operand, the depth blocks that
+/// start in the range.
+void packOperandRows(EmitContext &c, const PanelSource &x, int64_t rows, int64_t depth,
+                     int64_t width, int vw, llvm::Value *dst, llvm::Value *lo, llvm::Value *hi) {
+  GRADC_CHECK(!x.shifted, "shifted rows are packed on one thread");
+  if (!x.row_major) {
+    packPanelRows(c, x.load, rows, depth, width, dst, lo, hi);
+    return;
+  }
+  auto &b = c.b;
+  emitIf(b, b.CreateICmpSLT(lo, hi), [&] {
+    emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
+      llvm::Value *q = b.CreateAdd(lo, i);
+      llvm::Value *p = b.CreateUDiv(q, c.i64(depth)), *d = b.CreateURem(q, c.i64(depth));
+      emitIf(b, b.CreateICmpEQ(b.CreateURem(d, c.i64(vw)), c.i64(0)),
+             [&] { packRowMajorBlock(c, *x.row_major, rows, depth, width, vw, p, d, dst); });
+    });
+  });
+}
+
 /// Where a GEMM's panels live in its workspace (offsets in floats; B's slot
 /// `w` is at b_off + w * b_slot), and the register tile.
 struct GemmLayout {
@@ -276,18 +380,14 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
   });
 }
 
-/// The driver on one thread: packs B into slot `slot` (by `rows` when given,
-/// else through `bt`; and A, unless `a` is null: packed already) and runs the
-/// micro-kernel over all tiles.
-void emitGemm(EmitContext &c, const GemmLayout &g, const Loader *a, const Loader &bt, int vw,
-              const Sink &sink, llvm::Value *slot = nullptr, const ShiftedRows *rows = nullptr) {
+/// The driver on one thread: packs B into slot `slot` (and A, unless `a` is
+/// null: packed already) and runs the micro-kernel over all tiles.
+void emitGemm(EmitContext &c, const GemmLayout &g, const PanelSource *a, const PanelSource &bt,
+              int vw, const Sink &sink, llvm::Value *slot = nullptr) {
   llvm::Value *bp = g.bp(c, slot);
-  if (rows)
-    packShiftedRows(c, *rows, g.k, g.nr, vw, bp); // the same panels as from `bt`
-  else
-    packPanels(c, bt, g.n, g.k, g.nr, bp); // B^T(j, d) = B(d, j): columns of B as panel rows
+  packOperand(c, bt, g.n, g.k, g.nr, vw, bp); // B^T(j, d) = B(d, j): columns of B as panel rows
   if (a)
-    packPanels(c, *a, g.m, g.k, g.mr, g.ap(c));
+    packOperand(c, *a, g.m, g.k, g.mr, vw, g.ap(c));
   emitTiles(c, g, bp, c.i64(0), c.i64(g.np * g.mp), vw, sink);
 }
 
@@ -295,19 +395,19 @@ void emitGemm(EmitContext &c, const GemmLayout &g, const Loader *a, const Loader
 /// then the tiles by ranges, each tile's sum over k whole in one task. With
 /// `whole_columns`, ranges hold whole B panels (every tile of a column range,
 /// rows in order), for a sink that sums down the columns.
-void emitParallelGemm(EmitContext &c, const GemmLayout &g, const Loader &a, const Loader &bt,
-                      int vw, const Sink &sink, bool whole_columns) {
+void emitParallelGemm(EmitContext &c, const GemmLayout &g, const PanelSource &a,
+                      const PanelSource &bt, int vw, const Sink &sink, bool whole_columns) {
   int64_t b_rows = g.np * g.k, a_rows = g.mp * g.k;
-  emitParallelRanges(c, b_rows + a_rows, g.nr, true,
-                     [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
-                       EmitContext &tc = t.c;
-                       GemmLayout tg = g.in(t);
-                       llvm::Value *nb = tc.i64(b_rows);
-                       packPanelRows(tc, bt, g.n, g.k, g.nr, tg.bp(tc), lo, minOf(tc, hi, nb));
-                       llvm::Value *alo = tc.b.CreateSub(lo, nb), *ahi = tc.b.CreateSub(hi, nb);
-                       alo = tc.b.CreateSelect(tc.b.CreateICmpSLT(alo, tc.i64(0)), tc.i64(0), alo);
-                       packPanelRows(tc, a, g.m, g.k, g.mr, tg.ap(tc), alo, ahi);
-                     });
+  emitParallelRanges(
+      c, b_rows + a_rows, g.nr, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+        EmitContext &tc = t.c;
+        GemmLayout tg = g.in(t);
+        llvm::Value *nb = tc.i64(b_rows);
+        packOperandRows(tc, bt, g.n, g.k, g.nr, vw, tg.bp(tc), lo, minOf(tc, hi, nb));
+        llvm::Value *alo = tc.b.CreateSub(lo, nb), *ahi = tc.b.CreateSub(hi, nb);
+        alo = tc.b.CreateSelect(tc.b.CreateICmpSLT(alo, tc.i64(0)), tc.i64(0), alo);
+        packOperandRows(tc, a, g.m, g.k, g.mr, vw, tg.ap(tc), alo, ahi);
+      });
   int64_t per_unit = whole_columns ? g.mp : 1; // tiles per unit of work
   emitParallelRanges(c, g.np * g.mp / per_unit, per_unit * g.mr * g.nr * g.k, true,
                      [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
@@ -404,10 +504,14 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
       c.store(n.result, flat, x);
   };
   GemmLayout g = gemmLayout(m, cols, k, vw, workspace);
+  // B^T(j, d) = B[j, d] when B is transposed. (A's 6-row panels are gathered:
+  // transposing vw x vw blocks for them measured slower.)
+  RowMajor b_rows{bv, k};
+  PanelSource pa{la}, pb{lbt, nullptr, tb ? &b_rows : nullptr};
   if (split != GemmSplit::None && m * cols * k >= plan::kParallelMinWork)
-    emitParallelGemm(c, g, la, lbt, vw, sink, split == GemmSplit::Columns);
+    emitParallelGemm(c, g, pa, pb, vw, sink, split == GemmSplit::Columns);
   else
-    emitGemm(c, g, &la, lbt, vw, sink);
+    emitGemm(c, g, &pa, pb, vw, sink);
 }
 
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.
@@ -441,7 +545,7 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
                            b.CreateSub(b.CreateMul(kj, c.i64(g.dil[1])), c.i64(g.pad[1]))};
                      }};
     emitGemm(
-        tc, gl.in(t), nullptr, lbt, vw,
+        tc, gl.in(t), nullptr, PanelSource{lbt, g.stride[1] == 1 ? &rows : nullptr}, vw,
         [&](EmitContext &c, llvm::Value *o, llvm::Value *p, llvm::Value *v) {
           llvm::Value *flat = mad(c, mad(c, img, g.out_c, o), pos, p);
           llvm::Value *ohv = c.b.CreateUDiv(p, c.i64(g.ow));
@@ -451,7 +555,7 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
           else
             c.store(y, flat, v);
         },
-        t.worker, g.stride[1] == 1 ? &rows : nullptr);
+        t.worker);
   });
 }
 
@@ -478,9 +582,11 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
   };
   GemmLayout gl = gemmLayout(g.out_c, taps, g.batch * pos, vw, workspace);
   if (parallel && g.out_c * taps * g.batch * pos >= plan::kParallelMinWork)
-    emitParallelGemm(c, gl, la, lbt, vw, sink, false);
-  else
-    emitGemm(c, gl, &la, lbt, vw, sink);
+    emitParallelGemm(c, gl, PanelSource{la}, PanelSource{lbt}, vw, sink, false);
+  else {
+    PanelSource pa{la};
+    emitGemm(c, gl, &pa, PanelSource{lbt}, vw, sink);
+  }
 }
 
 // dx[n][c, q] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow],
@@ -546,11 +652,11 @@ void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *w
                      }};
     bool unit_stride = g.stride[0] == 1 && g.stride[1] == 1;
     emitGemm(
-        t.c, gl.in(t), nullptr, lbt, vw,
+        t.c, gl.in(t), nullptr, PanelSource{lbt, unit_stride ? &rows : nullptr}, vw,
         [&](EmitContext &c, llvm::Value *ch, llvm::Value *q, llvm::Value *v) {
           c.store(dx, mad(c, mad(c, img, g.in_c, ch), hw, q), v);
         },
-        t.worker, unit_stride ? &rows : nullptr);
+        t.worker);
   });
 }
 
