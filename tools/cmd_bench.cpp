@@ -1,12 +1,11 @@
 // gradc bench: compile time, median forward / train-step times, GFLOP/s and the
 // fraction of the measured FMA peak (docs/cli.md), and with --per-kernel the
 // same per kernel from a second, profiled build. Runs the JIT on random inputs.
+#include "driver/session.h"
 #include "ir/flops.h"
 #include "ir/printer.h"
-#include "passes/optimizer.h"
 #include "plan/plan.h"
 #include "runtime/fma_peak.h"
-#include "runtime/init.h"
 #include "runtime/kernel_profile.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
@@ -81,18 +80,6 @@ struct BenchResult {
   runtime::FmaPeak peak;
 };
 
-/// Every argument the model's functions take: random inputs, initialised
-/// parameters, zero state and the learning rate (seed 0).
-runtime::TensorMap benchArgs(const ir::Module &m) {
-  runtime::TensorMap feed = runtime::randomInputs(m, 0);
-  runtime::TensorMap all = runtime::initParams(m, 0);
-  runtime::TensorMap state = runtime::initState(m);
-  all.insert(feed.begin(), feed.end());
-  all.insert(state.begin(), state.end());
-  all[passes::kLrArg] = runtime::Tensor::scalar(float(m.optimizer.lr));
-  return all;
-}
-
 /// Times function `name` of a profiled build kernel by kernel.
 Status profileFunction(runtime::Executor &exec, const plan::ModulePlan &plan,
                        const std::string &name, const runtime::TensorMap &args, double min_time_ms,
@@ -162,7 +149,7 @@ Expected<BenchResult> bench(const Args &args) {
   MemoryNeed need = estimateMemory(m, r.backend);
   need.arena = need.arena > UINT64_MAX / 2 ? UINT64_MAX : need.arena * 2;
   GRADC_TRY_STATUS(checkMemory("bench", need, limit));
-  runtime::TensorMap all = benchArgs(m);
+  runtime::TensorMap all = driver::randomArgs(m, 0);
   r.model = m.name;
   r.trains = m.has_loss;
   runtime::JitStats stats;

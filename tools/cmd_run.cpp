@@ -1,6 +1,5 @@
 // gradc run: one model, one batch, exact numbers (spec/cli.md).
-#include "passes/optimizer.h"
-#include "runtime/init.h"
+#include "driver/session.h"
 #include "runtime/interpreter.h"
 #include "runtime/safetensors.h"
 #include "support/files.h"
@@ -120,14 +119,6 @@ Status checkNumerics(const RunOptions &o, const ir::Module &m, const std::string
   return Status::ok();
 }
 
-/// Merges tensor maps (later entries do not overwrite earlier ones).
-runtime::TensorMap merged(std::initializer_list<const runtime::TensorMap *> maps) {
-  runtime::TensorMap all;
-  for (const runtime::TensorMap *m : maps)
-    all.insert(m->begin(), m->end());
-  return all;
-}
-
 Expected<runtime::TensorMap> run(const RunOptions &o) {
   GRADC_TRY(module,
             compileModel(o.model, o.dims, o.steps > 0 ? Functions::Training : Functions::Forward,
@@ -137,40 +128,37 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
   // The feed first: a wrong feed is refused before parameters (possibly
   // gigabytes) are read or initialised.
   GRADC_TRY(feed, loadFeed(module, o.feed, o.allow_nonfinite));
-  runtime::TensorMap params;
+  runtime::TensorMap weights;
   if (!o.weights.empty()) {
     GRADC_TRY(w, loadWeights(module, o.weights, o.allow_nonfinite));
-    params = std::move(w);
-  } else {
-    params = runtime::initParams(module, o.seed);
+    weights = std::move(w);
   }
-  runtime::TensorMap state = runtime::initState(module);
-  double lr = module.optimizer.lr;
-  GRADC_TRY(exec, makeExecutor(std::move(module), o.backend, nullptr, o.cache));
-  exec->setThreads(o.threads);
-  const ir::Module &m = exec->module();
+  GRADC_TRY(session, driver::Session::create(std::move(module), {o.backend, o.cache, o.threads}));
+  if (o.weights.empty())
+    session->initParams(o.seed);
+  else
+    session->params() = std::move(weights);
+  const ir::Module &m = session->module();
 
   runtime::TensorMap out;
-  runtime::TensorMap fwd_args = merged({&feed, &params});
-  GRADC_TRY(fwd, exec->call("forward", fwd_args));
+  GRADC_TRY(fwd, session->forward(feed));
   if (o.check_numerics)
-    GRADC_TRY_STATUS(checkNumerics(o, m, "forward", fwd_args, fwd, 0));
+    GRADC_TRY_STATUS(checkNumerics(o, m, "forward", session->forwardArgs(feed), fwd, 0));
   for (auto &[name, t] : fwd)
     out[name] = t;
   if (o.steps == 0)
     return out;
 
-  GRADC_TRY(bwd, exec->call("backward", fwd_args));
+  GRADC_TRY(bwd, session->backward(feed));
   if (o.check_numerics)
-    GRADC_TRY_STATUS(checkNumerics(o, m, "backward", fwd_args, bwd, 0));
+    GRADC_TRY_STATUS(checkNumerics(o, m, "backward", session->forwardArgs(feed), bwd, 0));
   for (auto &[name, t] : bwd)
     if (name.rfind("grad.", 0) == 0)
       out[name] = t;
   runtime::Tensor losses = runtime::Tensor::zeros(ir::f32({o.steps}));
-  runtime::TensorMap scalars{{passes::kLrArg, runtime::Tensor::scalar(float(lr))}};
   for (int64_t i = 0; i < o.steps; ++i) {
-    runtime::TensorMap step_args = merged({&feed, &params, &state, &scalars});
-    GRADC_TRY(res, exec->call("train_step", step_args));
+    runtime::TensorMap step_args = session->stepArgs(feed);
+    GRADC_TRY(res, session->executor().call("train_step", step_args));
     if (o.check_numerics)
       GRADC_TRY_STATUS(checkNumerics(o, m, "train_step", step_args, res, i + 1));
     losses.f32[size_t(i)] = res.at("loss").f32[0];
@@ -180,17 +168,10 @@ Expected<runtime::TensorMap> run(const RunOptions &o) {
                    " of " + std::to_string(o.steps) + " is " +
                    (std::isnan(losses.f32[size_t(i)]) ? "NaN" : "infinite") +
                    " (try a smaller learning rate; --allow-nonfinite runs on)");
-    // Updated params and state come back under their own names; a param
-    // the loss never reaches has no update (ParamInfo::trained).
-    for (auto &[name, t] : res) {
-      if (params.count(name))
-        params[name] = std::move(t);
-      else if (state.count(name))
-        state[name] = std::move(t);
-    }
+    session->applyUpdates(res);
   }
   for (const ir::ParamInfo &p : m.params)
-    out["param." + p.name] = params[p.name];
+    out["param." + p.name] = session->params().at(p.name);
   out["losses"] = losses;
   return out;
 }
