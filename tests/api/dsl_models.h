@@ -5,6 +5,7 @@
 #include <gradc/gradc.h>
 
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct DslModel {
   std::string file;
   std::function<Model()> build;
 };
+
+/// GoogleTest prints a model as its file (and test names stay stable).
+inline void PrintTo(const DslModel &m, std::ostream *os) { *os << m.file; }
 
 /// All of them, shared models first.
 const std::vector<DslModel> &dslModels();
