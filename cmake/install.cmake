@@ -28,6 +28,10 @@ set(CPACK_PACKAGE_NAME gradc)
 set(CPACK_PACKAGE_VENDOR "gradc")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Static computation-graph compiler for neural networks")
 set(CPACK_PACKAGE_CONTACT "gradc maintainers")
+set(CPACK_DEBIAN_PACKAGE_SECTION devel)
+# dpkg-shlibdeps adds libc and libstdc++; it cannot attribute LLVM's library,
+# which the RUNPATH finds under /usr/lib/llvm-19/lib.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libllvm19")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_STRIP_FILES ON)

@@ -153,7 +153,7 @@ void CompiledModel::init(uint64_t seed) {
 }
 
 void CompiledModel::load_weights(const std::string &path) {
-  auto w = value(driver::loadWeights(impl_->session->module(), path));
+  auto w = value(driver::loadWeights(impl_->session->module(), path, /*allow_nonfinite=*/true));
   impl_->session->params() = std::move(w);
   impl_->initialised = true;
 }

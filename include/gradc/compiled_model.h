@@ -37,6 +37,11 @@ GRADC_API CompiledModel compile(const Model &model, const CompileOptions &option
 /// backward and train_step. Parameters use PyTorch's names
 /// ("fc1.weight"); they start uninitialised: call init or load_weights
 /// first. Methods throw gradc::Error on a wrong feed, weight or file.
+///
+/// forward and backward may run on several threads at once (each call has
+/// its own buffers); the methods that change the model (init, load_weights,
+/// train_step, set_parameter, set_epoch, set_threads) must not overlap any
+/// other call.
 class GRADC_API CompiledModel {
 public:
   /// Frees the native code and the parameters.
@@ -51,6 +56,7 @@ public:
   void init(uint64_t seed = 0);
   /// Reads every parameter by PyTorch name from a safetensors file (a
   /// state_dict saved with safetensors): exactly the model's, of its shapes.
+  /// Values are taken as they are (NaN included), as PyTorch does.
   void load_weights(const std::string &path);
   /// Writes the parameters by PyTorch name to a safetensors file.
   void save_weights(const std::string &path) const;
