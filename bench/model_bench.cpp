@@ -1,7 +1,7 @@
 // Google Benchmark timings of the JIT's forward and train_step on the example
 // models, with the interpreter's smol_mlp forward as a sanity peer.
 #include "driver/model_io.h"
-#include "driver/session.h"
+#include "driver/runner.h"
 
 #include <benchmark/benchmark.h>
 

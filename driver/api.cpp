@@ -1,8 +1,8 @@
 // The public compile-and-run API (include/gradc/compiled_model.h and
-// host_tensor.h) over driver::Session: conversions at the boundary, errors
+// host_tensor.h) over driver::Runner: conversions at the boundary, errors
 // thrown as gradc::Error.
 #include "driver/compile.h"
-#include "driver/session.h"
+#include "driver/runner.h"
 #include "frontend/dsl.h"
 #include "gradc/compiled_model.h"
 #include "runtime/safetensors.h"
@@ -111,7 +111,7 @@ void save_tensors(const std::string &path, const TensorMap &tensors) {
 }
 
 struct CompiledModel::Impl {
-  std::unique_ptr<driver::Session> session;
+  std::unique_ptr<driver::Runner> runner;
   std::string source; ///< the model's name or file, for messages
   bool initialised = false;
 
@@ -121,12 +121,12 @@ struct CompiledModel::Impl {
                            "first");
   }
   void needLoss(const char *what) const {
-    if (!session->module().has_loss)
+    if (!runner->module().has_loss)
       throw Error(source + ": " + what + " needs a loss, and the model has none");
   }
   runtime::TensorMap feed(const TensorMap &feed) const {
     runtime::TensorMap f = toRuntime(feed);
-    check(driver::checkFeed(session->module(), f, source + ": feed"));
+    check(driver::checkFeed(runner->module(), f, source + ": feed"));
     return f;
   }
 };
@@ -142,42 +142,42 @@ CompiledModel compile(const Model &model, const CompileOptions &options) {
   m = value(driver::compileModule(std::move(m), source, driver::Functions::All));
   auto impl = std::make_unique<CompiledModel::Impl>();
   impl->source = source;
-  impl->session = value(
-      driver::Session::create(std::move(m), {options.backend, options.cache, options.threads}));
+  impl->runner = value(
+      driver::Runner::create(std::move(m), {options.backend, options.cache, options.threads}));
   return CompiledModel(std::move(impl));
 }
 
 void CompiledModel::init(uint64_t seed) {
-  impl_->session->initParams(seed);
+  impl_->runner->initParams(seed);
   impl_->initialised = true;
 }
 
 void CompiledModel::load_weights(const std::string &path) {
-  auto w = value(driver::loadWeights(impl_->session->module(), path, /*allow_nonfinite=*/true));
-  impl_->session->params() = std::move(w);
+  auto w = value(driver::loadWeights(impl_->runner->module(), path, /*allow_nonfinite=*/true));
+  impl_->runner->params() = std::move(w);
   impl_->initialised = true;
 }
 
 void CompiledModel::save_weights(const std::string &path) const {
   impl_->needParams();
-  check(runtime::writeSafetensors(path, impl_->session->params()));
+  check(runtime::writeSafetensors(path, impl_->runner->params()));
 }
 
 TensorMap CompiledModel::forward(const TensorMap &feed) {
   impl_->needParams();
-  return fromRuntime(value(impl_->session->forward(impl_->feed(feed))));
+  return fromRuntime(value(impl_->runner->forward(impl_->feed(feed))));
 }
 
 TensorMap CompiledModel::backward(const TensorMap &feed) {
   impl_->needParams();
   impl_->needLoss("backward");
-  return fromRuntime(value(impl_->session->backward(impl_->feed(feed))));
+  return fromRuntime(value(impl_->runner->backward(impl_->feed(feed))));
 }
 
 float CompiledModel::train_step(const TensorMap &feed) {
   impl_->needParams();
   impl_->needLoss("train_step");
-  runtime::TensorMap res = value(impl_->session->trainStep(impl_->feed(feed)));
+  runtime::TensorMap res = value(impl_->runner->trainStep(impl_->feed(feed)));
   return res.at("loss").f32[0];
 }
 
@@ -185,23 +185,23 @@ void CompiledModel::set_epoch(int64_t epoch) {
   if (epoch < 0)
     throw Error(impl_->source + ": set_epoch: expected an epoch >= 0, got " +
                 std::to_string(epoch));
-  impl_->session->setEpoch(epoch);
+  impl_->runner->setEpoch(epoch);
 }
 
-double CompiledModel::learning_rate() const { return impl_->session->lr(); }
+double CompiledModel::learning_rate() const { return impl_->runner->lr(); }
 
-void CompiledModel::set_threads(int threads) { impl_->session->executor().setThreads(threads); }
+void CompiledModel::set_threads(int threads) { impl_->runner->executor().setThreads(threads); }
 
 std::vector<std::string> CompiledModel::parameter_names() const {
   std::vector<std::string> names;
-  for (const ir::ParamInfo &p : impl_->session->module().params)
+  for (const ir::ParamInfo &p : impl_->runner->module().params)
     names.push_back(p.name);
   return names;
 }
 
 HostTensor CompiledModel::parameter(const std::string &name) const {
   impl_->needParams();
-  const runtime::TensorMap &params = impl_->session->params();
+  const runtime::TensorMap &params = impl_->runner->params();
   auto it = params.find(name);
   if (it == params.end())
     throw Error(impl_->source + ": no parameter is called '" + name + "'");
@@ -210,7 +210,7 @@ HostTensor CompiledModel::parameter(const std::string &name) const {
 
 void CompiledModel::set_parameter(const std::string &name, const HostTensor &value) {
   impl_->needParams();
-  runtime::TensorMap &params = impl_->session->params();
+  runtime::TensorMap &params = impl_->runner->params();
   auto it = params.find(name);
   if (it == params.end())
     throw Error(impl_->source + ": no parameter is called '" + name + "'");
@@ -223,10 +223,10 @@ void CompiledModel::set_parameter(const std::string &name, const HostTensor &val
 
 TensorMap CompiledModel::parameters() const {
   impl_->needParams();
-  return fromRuntime(impl_->session->params());
+  return fromRuntime(impl_->runner->params());
 }
 
-bool CompiledModel::trainable() const { return impl_->session->module().has_loss; }
+bool CompiledModel::trainable() const { return impl_->runner->module().has_loss; }
 
 void compile_to_object(const Model &model, const std::string &object_path,
                        const std::string &header_path, const ObjectOptions &options) {

@@ -3,7 +3,7 @@
 #include "driver/run.h"
 
 #include "driver/memory_limit.h"
-#include "driver/session.h"
+#include "driver/runner.h"
 #include "runtime/interpreter.h"
 #include "support/json_text.h"
 
@@ -59,32 +59,32 @@ Expected<runtime::TensorMap> runModel(const RunOptions &o) {
     GRADC_TRY(w, loadWeights(module, o.weights, o.allow_nonfinite));
     weights = std::move(w);
   }
-  GRADC_TRY(session, Session::create(std::move(module), {o.backend, o.cache, o.threads}));
+  GRADC_TRY(runner, Runner::create(std::move(module), {o.backend, o.cache, o.threads}));
   if (o.weights.empty())
-    session->initParams(o.seed);
+    runner->initParams(o.seed);
   else
-    session->params() = std::move(weights);
-  const ir::Module &m = session->module();
+    runner->params() = std::move(weights);
+  const ir::Module &m = runner->module();
 
   runtime::TensorMap out;
-  GRADC_TRY(fwd, session->forward(feed));
+  GRADC_TRY(fwd, runner->forward(feed));
   if (o.check_numerics)
-    GRADC_TRY_STATUS(checkNumerics(o, m, "forward", session->forwardArgs(feed), fwd, 0));
+    GRADC_TRY_STATUS(checkNumerics(o, m, "forward", runner->forwardArgs(feed), fwd, 0));
   for (auto &[name, t] : fwd)
     out[name] = t;
   if (o.steps == 0)
     return out;
 
-  GRADC_TRY(bwd, session->backward(feed));
+  GRADC_TRY(bwd, runner->backward(feed));
   if (o.check_numerics)
-    GRADC_TRY_STATUS(checkNumerics(o, m, "backward", session->forwardArgs(feed), bwd, 0));
+    GRADC_TRY_STATUS(checkNumerics(o, m, "backward", runner->forwardArgs(feed), bwd, 0));
   for (auto &[name, t] : bwd)
     if (name.rfind("grad.", 0) == 0)
       out[name] = t;
   runtime::Tensor losses = runtime::Tensor::zeros(ir::f32({o.steps}));
   for (int64_t i = 0; i < o.steps; ++i) {
-    runtime::TensorMap step_args = session->stepArgs(feed);
-    GRADC_TRY(res, session->executor().call("train_step", step_args));
+    runtime::TensorMap step_args = runner->stepArgs(feed);
+    GRADC_TRY(res, runner->executor().call("train_step", step_args));
     if (o.check_numerics)
       GRADC_TRY_STATUS(checkNumerics(o, m, "train_step", step_args, res, i + 1));
     losses.f32[size_t(i)] = res.at("loss").f32[0];
@@ -94,10 +94,10 @@ Expected<runtime::TensorMap> runModel(const RunOptions &o) {
                    " of " + std::to_string(o.steps) + " is " +
                    (std::isnan(losses.f32[size_t(i)]) ? "NaN" : "infinite") +
                    " (try a smaller learning rate; --allow-nonfinite runs on)");
-    session->applyUpdates(res);
+    runner->applyUpdates(res);
   }
   for (const ir::ParamInfo &p : m.params)
-    out["param." + p.name] = session->params().at(p.name);
+    out["param." + p.name] = runner->params().at(p.name);
   out["losses"] = losses;
   return out;
 }

@@ -1,7 +1,7 @@
 // gradc bench: compile time, median forward / train-step times, GFLOP/s and the
 // fraction of the measured FMA peak (docs/cli.md), and with --per-kernel the
 // same per kernel from a second, profiled build. Runs the JIT on random inputs.
-#include "driver/session.h"
+#include "driver/runner.h"
 #include "ir/flops.h"
 #include "ir/printer.h"
 #include "plan/plan.h"

@@ -1,5 +1,5 @@
-// The CLI's model loading, compiling and tensor checks now live in the
-// driver layer (driver/model_io.h); this header keeps the tools' names.
+// The CLI's names for driver/model_io.h (compiling models, checked weights and
+// feeds, backends), which moved to the driver library.
 #pragma once
 
 #include "driver/model_io.h"

@@ -1,6 +1,6 @@
-// Session: the executor of a compiled module and the parameters, state and
+// Runner: the executor of a compiled module and the parameters, state and
 // learning rate a run carries between calls.
-#include "driver/session.h"
+#include "driver/runner.h"
 
 #include "passes/optimizer.h"
 #include "runtime/init.h"
@@ -8,8 +8,8 @@
 
 namespace gradc::driver {
 
-Expected<std::unique_ptr<Session>> Session::create(ir::Module m, const SessionOptions &opts) {
-  auto s = std::make_unique<Session>();
+Expected<std::unique_ptr<Runner>> Runner::create(ir::Module m, const RunnerOptions &opts) {
+  auto s = std::make_unique<Runner>();
   s->state_ = runtime::initState(m);
   s->lr_ = m.optimizer.lr;
   GRADC_TRY(exec, makeExecutor(std::move(m), opts.backend, nullptr, opts.cache));
@@ -18,44 +18,44 @@ Expected<std::unique_ptr<Session>> Session::create(ir::Module m, const SessionOp
   return s;
 }
 
-void Session::initParams(uint64_t seed) { params_ = runtime::initParams(module(), seed); }
+void Runner::initParams(uint64_t seed) { params_ = runtime::initParams(module(), seed); }
 
-Status Session::setParams(runtime::TensorMap params, const std::string &where) {
+Status Runner::setParams(runtime::TensorMap params, const std::string &where) {
   GRADC_TRY_STATUS(checkWeights(module(), params, where));
   params_ = std::move(params);
   return Status::ok();
 }
 
-void Session::setEpoch(int64_t epoch) { lr_ = runtime::scheduledLr(module().optimizer, epoch); }
+void Runner::setEpoch(int64_t epoch) { lr_ = runtime::scheduledLr(module().optimizer, epoch); }
 
-runtime::TensorMap Session::forwardArgs(const runtime::TensorMap &feed) const {
+runtime::TensorMap Runner::forwardArgs(const runtime::TensorMap &feed) const {
   runtime::TensorMap args = feed;
   args.insert(params_.begin(), params_.end());
   return args;
 }
 
-runtime::TensorMap Session::stepArgs(const runtime::TensorMap &feed) const {
+runtime::TensorMap Runner::stepArgs(const runtime::TensorMap &feed) const {
   runtime::TensorMap args = forwardArgs(feed);
   args.insert(state_.begin(), state_.end());
   args[passes::kLrArg] = runtime::Tensor::scalar(float(lr_));
   return args;
 }
 
-Expected<runtime::TensorMap> Session::forward(const runtime::TensorMap &feed) {
+Expected<runtime::TensorMap> Runner::forward(const runtime::TensorMap &feed) {
   return exec_->call("forward", forwardArgs(feed));
 }
 
-Expected<runtime::TensorMap> Session::backward(const runtime::TensorMap &feed) {
+Expected<runtime::TensorMap> Runner::backward(const runtime::TensorMap &feed) {
   return exec_->call("backward", forwardArgs(feed));
 }
 
-Expected<runtime::TensorMap> Session::trainStep(const runtime::TensorMap &feed) {
+Expected<runtime::TensorMap> Runner::trainStep(const runtime::TensorMap &feed) {
   GRADC_TRY(res, exec_->call("train_step", stepArgs(feed)));
   applyUpdates(res);
   return res;
 }
 
-void Session::applyUpdates(runtime::TensorMap &results) {
+void Runner::applyUpdates(runtime::TensorMap &results) {
   // Updated params and state come back under their own names; a param the
   // loss never reaches has no update (ParamInfo::trained).
   for (auto &[name, t] : results) {

@@ -14,7 +14,7 @@
 
 namespace gradc::driver {
 
-struct SessionOptions {
+struct RunnerOptions {
   std::string backend = "jit"; ///< "jit" or "interp"
   bool cache = true;           ///< the JIT's on-disk compile cache
   int threads = 1;             ///< threads per call; <= 0: every CPU
@@ -22,10 +22,10 @@ struct SessionOptions {
 
 /// One compiled module and the tensors a training run carries from call to
 /// call. Parameters start empty: set them with initParams or setParams.
-class Session {
+class Runner {
 public:
   /// Compiles `m` (a module from compileModule) for `opts.backend`.
-  static Expected<std::unique_ptr<Session>> create(ir::Module m, const SessionOptions &opts);
+  static Expected<std::unique_ptr<Runner>> create(ir::Module m, const RunnerOptions &opts);
 
   const ir::Module &module() const { return exec_->module(); }
   runtime::Executor &executor() { return *exec_; }
