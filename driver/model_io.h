@@ -1,5 +1,5 @@
-// What everything that runs a model shares (the CLI, the C++ API, bench):
-// compiling a model to a Module, and reading weights and feeds checked
+// What every model-running command shares (the CLI, training, evaluation):
+// compiling a model file to a Module, and reading weights and feeds checked
 // against it.
 #pragma once
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <functional>
 
 namespace gradc {
@@ -166,6 +167,20 @@ TEST(DslErrors, IncompleteModels) {
   });
   expectJsonMessage(
       "bad_name", [] { Model("my model"); }, "my model");
+}
+
+TEST(DslErrors, LoadModelThrowsTheCliMessage) {
+  for (const char *name : {"missing_attribute", "add_shapes", "unknown_op", "invalid_json"}) {
+    std::string file = errorModel(name);
+    std::string cmd = std::string(GRADC_BIN) + " dump " + file + " --stage parsed 2>&1";
+    std::string cli;
+    FILE *p = ::popen(cmd.c_str(), "r");
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof buf, p))
+      cli.append(buf, n);
+    EXPECT_NE(::pclose(p), 0) << cmd;
+    EXPECT_EQ(cli, "gradc: error: " + thrown([&] { load_model(file); }) + "\n") << name;
+  }
 }
 
 // Mistakes only a program can make.
