@@ -1,5 +1,6 @@
-# `cmake --install`: the public headers, the shared libgradc, the gradc CLI
-# and a CMake package (lib/cmake/gradc) for find_package(gradc CONFIG); and
+# `cmake --install`: the public headers, the shared libgradc, the gradc CLI,
+# a CMake package (lib/cmake/gradc) for find_package(gradc CONFIG) and a
+# pkg-config file; and
 # `cpack -G DEB` for a Debian package of the same files.
 include(CMakePackageConfigHelpers)
 
@@ -23,6 +24,13 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/gradcConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/gradcConfig.cmake ${PROJECT_BINARY_DIR}/gradcConfigVersion.cmake
   DESTINATION ${gradc_cmake_dir} COMPONENT dev)
+
+# For builds without CMake (pkg-config --cflags --libs gradc).
+file(RELATIVE_PATH gradc_pc_to_prefix ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+string(REGEX REPLACE "/$" "" gradc_pc_to_prefix "${gradc_pc_to_prefix}")
+configure_file(cmake/gradc.pc.in ${PROJECT_BINARY_DIR}/gradc.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/gradc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+  COMPONENT dev)
 
 set(CPACK_PACKAGE_NAME gradc)
 set(CPACK_PACKAGE_VENDOR "gradc")

@@ -113,6 +113,7 @@ void save_tensors(const std::string &path, const TensorMap &tensors) {
 struct CompiledModel::Impl {
   std::unique_ptr<driver::Runner> runner;
   std::string source; ///< the model's name or file, for messages
+  std::string target; ///< the loss's target input ("" without a loss)
   bool initialised = false;
 
   void needParams() const {
@@ -142,6 +143,8 @@ CompiledModel compile(const Model &model, const CompileOptions &options) {
   m = value(driver::compileModule(std::move(m), source, driver::Functions::All));
   auto impl = std::make_unique<CompiledModel::Impl>();
   impl->source = source;
+  if (const auto &loss = detail::Access::impl(model)->loss)
+    impl->target = loss->at("target").get<std::string>();
   impl->runner = value(
       driver::Runner::create(std::move(m), {options.backend, options.cache, options.threads}));
   return CompiledModel(std::move(impl));
@@ -165,7 +168,19 @@ void CompiledModel::save_weights(const std::string &path) const {
 
 TensorMap CompiledModel::forward(const TensorMap &feed) {
   impl_->needParams();
-  return fromRuntime(value(impl_->runner->forward(impl_->feed(feed))));
+  // Inference needs no target: zeros stand in for it, and no loss comes back.
+  const std::string &target = impl_->target;
+  if (target.empty() || feed.count(target))
+    return fromRuntime(value(impl_->runner->forward(impl_->feed(feed))));
+  runtime::TensorMap args = toRuntime(feed);
+  const ir::Function *fwd = impl_->runner->module().find("forward");
+  for (const ir::Arg &a : fwd->args())
+    if (a.name == target)
+      args[target] = runtime::Tensor::zeros(fwd->type(a.value));
+  check(driver::checkFeed(impl_->runner->module(), args, impl_->source + ": feed"));
+  runtime::TensorMap out = value(impl_->runner->forward(args));
+  out.erase("loss");
+  return fromRuntime(std::move(out));
 }
 
 TensorMap CompiledModel::backward(const TensorMap &feed) {

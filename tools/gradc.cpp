@@ -1,5 +1,6 @@
 // gradc: the command-line front door (spec/cli.md). Dispatches to the
 // sub-commands in cmd_*.cpp.
+#include "gradc/version.h"
 #include "support/json_text.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
@@ -78,7 +79,8 @@ const char *kPipelineFlags =
 std::string usage() {
   std::string text = "gradc - a static computation-graph compiler for neural networks\n"
                      "\n"
-                     "usage: gradc COMMAND [ARGS]   (gradc COMMAND --help: one command)\n"
+                     "usage: gradc COMMAND [ARGS]   (gradc COMMAND --help: one command;\n"
+                     "                              gradc --version: the version)\n"
                      "\n";
   for (const Command &c : kCommands) {
     text += std::string("  ") + c.usage;
@@ -105,6 +107,10 @@ int dispatch(int argc, char **argv) {
     return argc < 2 ? 1 : 0;
   }
   std::string cmd = argv[1];
+  if (cmd == "--version") {
+    std::puts("gradc " GRADC_VERSION_STRING);
+    return 0;
+  }
   for (const Command &c : kCommands)
     if (cmd == c.name)
       return helpRequested(argc, argv, 2) ? commandHelp(c) : c.run(argc, argv);

@@ -62,7 +62,8 @@ public:
   void save_weights(const std::string &path) const;
 
   /// Runs forward on `feed` (one tensor per model input, by name): returns
-  /// "out.<name>" per output, and "loss" for a model with a loss.
+  /// "out.<name>" per output, and "loss" for a model with a loss. For
+  /// inference the loss's target may be left out; there is no "loss" then.
   TensorMap forward(const TensorMap &feed);
   /// The gradients: "grad.<param>" per trained parameter, and "loss".
   /// Parameters do not change.

@@ -134,17 +134,35 @@ TEST(ApiTrain, MistakesAreErrorsNamingTheTensor) {
     EXPECT_NE(std::string(e.what()).find("init(seed) or load_weights"), std::string::npos);
   }
   c.init(0);
-  feed.erase("target");
+  TensorMap no_x = feed;
+  no_x.erase("x");
   try {
-    c.forward(feed);
+    c.forward(no_x);
     ADD_FAILURE();
   } catch (const Error &e) {
     EXPECT_EQ(std::string(e.what()),
-              "smol_mlp: feed: missing feed tensor 'target' (expected f32[4, 2])");
+              "smol_mlp: feed: missing feed tensor 'x' (expected f32[4, 3])");
   }
+  feed.erase("target");
+  EXPECT_THROW(c.train_step(feed), Error); // training needs the target
   feed["target"] = HostTensor{DType::f32, {4, 2}, {1, 2, 3}, {}};
   EXPECT_THROW(c.forward(feed), Error);
   EXPECT_THROW(load_tensors("/nonexistent/feed.safetensors"), Error);
+}
+
+TEST(ApiTrain, InferenceNeedsNoTarget) {
+  Model m = dslModel("examples/models/our_cnn.json").build();
+  CompiledModel c = compile(m);
+  c.init(0);
+  TensorMap feed = randomFeed(m, 10);
+  TensorMap with = c.forward(feed);
+  feed.erase("label");
+  TensorMap without = c.forward(feed);
+  EXPECT_EQ(with.count("loss"), 1u);
+  EXPECT_EQ(without.count("loss"), 0u);
+  expectSame(with.at("out.fc3"), without.at("out.fc3"), "out.fc3");
+  feed.erase("image");
+  EXPECT_THROW(c.forward(feed), Error);
 }
 
 TEST(ApiTrain, ForwardOnlyModelsHaveNoTrainStep) {

@@ -31,4 +31,11 @@ cmake --build "$tmp/build" >"$tmp/build.log" || { cat "$tmp/build.log" >&2; exit
 "$tmp/build/smol_mlp" 10
 "$tmp/build/our_cnn" 3 "$tmp"
 "$tmp/prefix/bin/gradc" dump "$tmp/our_cnn.json" --stage parsed >/dev/null
+# Without CMake: pkg-config's flags alone build and link a program.
+if command -v pkg-config >/dev/null; then
+  flags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs gradc)
+  # shellcheck disable=SC2086 # the flags are words
+  "$cxx" "$tmp/examples/smol_mlp.cpp" $flags -o "$tmp/smol_pc"
+  "$tmp/smol_pc" 2 >/dev/null
+fi
 echo "libgradc: $(du -bL "$tmp"/prefix/lib/libgradc.so | cut -f1) bytes installed"
