@@ -1,11 +1,7 @@
 // Google Benchmark timings of the JIT's forward and train_step on the example
 // models, with the interpreter's smol_mlp forward as a sanity peer.
-#include "frontend/model_json.h"
-#include "passes/optimizer.h"
-#include "passes/pipeline.h"
-#include "runtime/executor.h"
-#include "runtime/init.h"
-#include "runtime/jit.h"
+#include "driver/model_io.h"
+#include "driver/runner.h"
 
 #include <benchmark/benchmark.h>
 
@@ -35,27 +31,19 @@ int64_t batchSize(const ir::Module &m) {
   return 1;
 }
 
-/// Parses, differentiates and compiles `model` on `backend`, then draws
-/// random inputs and parameters as `gradc bench` does (seed 0).
+/// Parses, differentiates and compiles `model` on `backend` (through the
+/// driver, as the CLI), then draws random inputs and parameters as `gradc
+/// bench` does (seed 0).
 Expected<std::unique_ptr<Compiled>> compile(const std::string &model, const std::string &backend) {
   std::string path = std::string(GRADC_SOURCE_DIR) + "/examples/models/" + model + ".json";
   auto start = std::chrono::steady_clock::now();
-  GRADC_TRY(m, frontend::loadModel(path));
-  GRADC_TRY_STATUS(passes::buildTrainingFunctions(m));
+  GRADC_TRY(m, driver::compileModel(path, {}, driver::Functions::All));
   auto c = std::make_unique<Compiled>();
   c->batch = batchSize(m);
-  c->args = runtime::initParams(m, 0);
-  runtime::TensorMap feed = runtime::randomInputs(m, 0);
-  runtime::TensorMap state = runtime::initState(m);
-  c->args.insert(feed.begin(), feed.end());
-  c->args.insert(state.begin(), state.end());
-  c->args[passes::kLrArg] = runtime::Tensor::scalar(float(m.optimizer.lr));
-  if (backend == "interp") {
-    c->exec = runtime::makeInterpreterExecutor(std::move(m));
-  } else {
-    GRADC_TRY(exec, runtime::makeJitExecutor(std::move(m)));
-    c->exec = std::move(exec);
-  }
+  c->args = driver::randomArgs(m, 0);
+  // No compile cache: compile_ms is the compile's cost.
+  GRADC_TRY(exec, driver::makeExecutor(std::move(m), backend, nullptr, false));
+  c->exec = std::move(exec);
   c->compile_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return c;

@@ -76,17 +76,16 @@ Expected<const Json *> JsonReader::require(const Json &obj, const std::string &p
 
 Expected<int64_t> JsonReader::integer(const Json &v, const std::string &ptr, int64_t lo, int64_t hi,
                                       const std::string &expected) const {
-  if (v.is_number_unsigned()) {
-    uint64_t u = v.get<uint64_t>();
-    if (hi >= 0 && u <= uint64_t(hi) && int64_t(u) >= lo)
-      return int64_t(u);
-    if (hi >= 0 && u > uint64_t(hi))
+  // Parsed non-negative integers are unsigned, the C++ DSL's are signed:
+  // both read the same.
+  if (v.is_number_integer()) {
+    bool huge = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX);
+    int64_t i = huge ? INT64_MAX : v.get<int64_t>();
+    if (!huge && i >= lo && i <= hi)
+      return i;
+    if (hi >= 0 && i > hi)
       return error(ptr, "expected " + expected + ", got " + describe(v) +
                             ", which is too large (the limit is " + std::to_string(hi) + ")");
-  } else if (v.is_number_integer()) {
-    int64_t i = v.get<int64_t>();
-    if (i >= lo && i <= hi)
-      return i;
   }
   return error(ptr, "expected " + expected + ", got " + describe(v));
 }

@@ -239,33 +239,33 @@ Expected<const LayerOp *> layerOp(Lowering &l, const Json &j, const std::string 
   return row;
 }
 
-/// Pass 1: every layer's name, given or `<op>_<index>`, checked for
-/// uniqueness against inputs and earlier layers. Returns them by index.
-Expected<std::vector<std::string>> collectNames(Lowering &l, const Json &layers) {
-  std::vector<std::string> names;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    std::string ptr = childPointer("/layers", i);
-    GRADC_TRY(row, layerOp(l, layers[i], ptr));
-    std::string name = std::string(row->name) + "_" + std::to_string(i);
-    std::string where = ptr;
-    if (auto it = layers[i].find("name"); it != layers[i].end()) {
-      where = childPointer(ptr, "name");
-      if (!it->is_string() || !isIdentifier(it->get<std::string>()))
-        return l.error(where, "expected a layer name matching [A-Za-z_][A-Za-z0-9_]*, got " +
-                                  describe(*it));
-      name = it->get<std::string>();
-    }
-    std::string which = where == ptr ? "the default name \"" : "the name \"";
-    if (l.defined.count(name))
-      return l.error(where, "duplicate name: " + which + name + "\" is already a model input");
-    if (auto it = l.layer_names.find(name); it != l.layer_names.end())
-      return l.error(where, "duplicate name: " + which + name + "\" is already used by layer " +
-                                std::to_string(it->second));
-    l.layer_names[name] = int64_t(i);
-    names.push_back(name);
+} // namespace
+
+Expected<std::string> layerName(Lowering &l, const Json &layer, size_t index) {
+  std::string ptr = childPointer("/layers", index);
+  GRADC_TRY(row, layerOp(l, layer, ptr));
+  std::string name = std::string(row->name) + "_" + std::to_string(index);
+  std::string where = ptr;
+  if (auto it = layer.find("name"); it != layer.end()) {
+    where = childPointer(ptr, "name");
+    if (!it->is_string() || !isIdentifier(it->get<std::string>()))
+      return l.error(where,
+                     "expected a layer name matching [A-Za-z_][A-Za-z0-9_]*, got " + describe(*it));
+    name = it->get<std::string>();
   }
-  return names;
+  std::string which = where == ptr ? "the default name \"" : "the name \"";
+  // Earlier layers first: the DSL has lowered them already, so they are in
+  // l.defined too, as only model inputs are when a file's names are collected.
+  if (auto it = l.layer_names.find(name); it != l.layer_names.end())
+    return l.error(where, "duplicate name: " + which + name + "\" is already used by layer " +
+                              std::to_string(it->second));
+  if (l.defined.count(name))
+    return l.error(where, "duplicate name: " + which + name + "\" is already a model input");
+  l.layer_names[name] = int64_t(index);
+  return name;
 }
+
+namespace {
 
 Expected<Operands> layerOperands(Lowering &l, const Layer &layer, const LayerOp &row,
                                  const std::string &prev) {
@@ -292,25 +292,32 @@ Expected<Operands> layerOperands(Lowering &l, const Layer &layer, const LayerOp 
 
 } // namespace
 
+Status lowerLayer(Lowering &l, const Json &j, size_t index, const std::string &name,
+                  const std::string &prev) {
+  std::string ptr = childPointer("/layers", index);
+  GRADC_TRY(row, layerOp(l, j, ptr));
+  std::vector<std::string> keys = {"name", "op", row->arity == 2 ? "inputs" : "input"};
+  keys.insert(keys.end(), row->attrs.begin(), row->attrs.end());
+  GRADC_TRY_STATUS(l.reader.checkObject(j, ptr, keys, std::string(row->name) + " layer"));
+  Layer layer{j, ptr, name, int64_t(index)};
+  GRADC_TRY(operands, layerOperands(l, layer, *row, prev));
+  l.fn.setOrigin({name, ir::Phase::Forward});
+  GRADC_TRY(v, row->lower(l, layer, operands));
+  l.defined[name] = {v, int64_t(index)};
+  return Status::ok();
+}
+
 Status lowerLayers(Lowering &l, const Json &layers) {
   if (!layers.is_array() || layers.empty())
     return l.error("/layers", "expected a non-empty list of layers, got " + describe(layers));
-  GRADC_TRY(names, collectNames(l, layers));
-  std::string prev;
+  // Every name first, so "used before it is defined" differs from "never defined".
+  std::vector<std::string> names;
   for (size_t i = 0; i < layers.size(); ++i) {
-    std::string ptr = childPointer("/layers", i);
-    GRADC_TRY(row, layerOp(l, layers[i], ptr));
-    std::vector<std::string> keys = {"name", "op", row->arity == 2 ? "inputs" : "input"};
-    keys.insert(keys.end(), row->attrs.begin(), row->attrs.end());
-    GRADC_TRY_STATUS(l.reader.checkObject(layers[i], ptr, keys, std::string(row->name) + " layer"));
-    const std::string &name = names[i];
-    Layer layer{layers[i], ptr, name, int64_t(i)};
-    GRADC_TRY(operands, layerOperands(l, layer, *row, prev));
-    l.fn.setOrigin({name, ir::Phase::Forward});
-    GRADC_TRY(v, row->lower(l, layer, operands));
-    l.defined[name] = {v, int64_t(i)};
-    prev = name;
+    GRADC_TRY(name, layerName(l, layers[i], i));
+    names.push_back(name);
   }
+  for (size_t i = 0; i < layers.size(); ++i)
+    GRADC_TRY_STATUS(lowerLayer(l, layers[i], i, names[i], i == 0 ? "" : names[i - 1]));
   return Status::ok();
 }
 

@@ -63,6 +63,32 @@ struct Lowering {
                               double init_bound);
 };
 
+// The parts of a model document, each lowered on its own. The JSON frontend
+// lowers a whole file through them in order; the C++ DSL (frontend/dsl.cpp)
+// lowers each part as the program adds it, so both give the same IR and the
+// same messages.
+
+/// Checks `/name` of `root` and sets the module's name.
+Status readName(const JsonReader &r, const Json &root, ir::Module &m);
+
+/// Defines the dim `/dims/<name>` with the size `v`.
+Status readDim(Lowering &l, const std::string &name, const Json &v);
+
+/// Defines model input `name` from its description `v` at pointer `p`.
+Status readInput(Lowering &l, const std::string &name, const Json &v, const std::string &p);
+
+/// Adds the output named by `v` (pointer `p`) as result "out.<name>".
+Status readOutput(Lowering &l, const Json &v, const std::string &p);
+
+/// The name of layer `index` (given, or `<op>_<index>`), checked to be new
+/// and recorded in l.layer_names.
+Expected<std::string> layerName(Lowering &l, const Json &layer, size_t index);
+
+/// Lowers layer `index` named `name` (from layerName); `prev` is the name of
+/// the layer before it ("" for the first), the default input.
+Status lowerLayer(Lowering &l, const Json &layer, size_t index, const std::string &name,
+                  const std::string &prev);
+
 /// Lowers `/layers` (a non-empty array) into l.fn, defining every layer name.
 Status lowerLayers(Lowering &l, const Json &layers);
 
@@ -71,5 +97,12 @@ Status lowerLoss(Lowering &l, const Json &loss);
 
 /// Reads `/optimizer` into `out`.
 Status parseOptimizer(const JsonReader &r, const Json &opt, ir::OptimizerConfig &out);
+
+/// Parses untrusted model text into a document (no lowering yet).
+Expected<Json> parseJson(const std::string &text, const std::string &file);
+
+/// Lowers a whole parsed model document (what parseModel does after parsing).
+Expected<ir::Module> lowerDocument(const Json &root, const std::string &file,
+                                   const std::map<std::string, int64_t> &dims = {});
 
 } // namespace gradc::frontend

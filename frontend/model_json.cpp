@@ -16,6 +16,8 @@ namespace {
 
 const char *kFormat = "gradc.model/1";
 
+} // namespace
+
 /// Parses untrusted model text. checkJsonText refuses, in one linear pass,
 /// everything that could crash, slow down or fool the DOM parser (overflowing
 /// numbers, NUL bytes, duplicate keys, excess depth), so the parse itself
@@ -31,6 +33,8 @@ Expected<Json> parseJson(const std::string &text, const std::string &file) {
   }
 }
 
+namespace {
+
 Status checkFormat(const JsonReader &r, const Json &root) {
   if (!root.is_object())
     return r.error("", "expected a JSON object (a gradc model), got " + describe(root));
@@ -42,6 +46,8 @@ Status checkFormat(const JsonReader &r, const Json &root) {
       "the model (top level)");
 }
 
+} // namespace
+
 Status readName(const JsonReader &r, const Json &root, ir::Module &m) {
   GRADC_TRY(name, r.require(root, "", "name", "a gradc model"));
   if (!name->is_string() || !isIdentifier(name->get<std::string>()))
@@ -51,20 +57,25 @@ Status readName(const JsonReader &r, const Json &root, ir::Module &m) {
   return Status::ok();
 }
 
+Status readDim(Lowering &l, const std::string &name, const Json &v) {
+  std::string p = childPointer("/dims", name);
+  if (!isIdentifier(name))
+    return l.error(p, "expected a dim name matching [A-Za-z_][A-Za-z0-9_]*, got \"" + name + "\"");
+  GRADC_TRY(n, l.reader.size(v, p));
+  l.dims[name] = n;
+  return Status::ok();
+}
+
+namespace {
+
 Status readDims(Lowering &l, const Json &root, const DimOverrides &overrides) {
   auto it = root.find("dims");
   if (it != root.end()) {
     if (!it->is_object())
       return l.error("/dims",
                      "expected an object of named dims such as {\"B\": 64}, got " + describe(*it));
-    for (const auto &item : it->items()) {
-      std::string p = childPointer("/dims", item.key());
-      if (!isIdentifier(item.key()))
-        return l.error(p, "expected a dim name matching [A-Za-z_][A-Za-z0-9_]*, got \"" +
-                              item.key() + "\"");
-      GRADC_TRY(n, l.reader.size(item.value(), p));
-      l.dims[item.key()] = n;
-    }
+    for (const auto &item : it->items())
+      GRADC_TRY_STATUS(readDim(l, item.key(), item.value()));
   }
   for (const auto &[name, value] : overrides) {
     std::string p = childPointer("/dims", name);
@@ -79,6 +90,8 @@ Status readDims(Lowering &l, const Json &root, const DimOverrides &overrides) {
   }
   return Status::ok();
 }
+
+} // namespace
 
 Status readInput(Lowering &l, const std::string &name, const Json &v, const std::string &p) {
   if (!isIdentifier(name))
@@ -101,6 +114,17 @@ Status readInput(Lowering &l, const std::string &name, const Json &v, const std:
   return Status::ok();
 }
 
+Status readOutput(Lowering &l, const Json &v, const std::string &p) {
+  GRADC_TRY(value, l.resolve(v, p));
+  std::string name = "out." + v.get<std::string>();
+  if (l.fn.findResult(name) >= 0)
+    return l.error(p, "\"" + v.get<std::string>() + "\" is listed twice");
+  l.fn.addResult(name, ir::ResultRole::Output, value);
+  return Status::ok();
+}
+
+namespace {
+
 Status readInputs(Lowering &l, const Json &root) {
   GRADC_TRY(inputs, l.reader.require(root, "", "inputs", "a gradc model"));
   if (!inputs->is_object() || inputs->empty())
@@ -117,14 +141,8 @@ Status readOutputs(Lowering &l, const Json &root) {
   if (!outputs->is_array() || outputs->empty())
     return l.error("/outputs",
                    "expected a non-empty list of layer or input names, got " + describe(*outputs));
-  for (size_t i = 0; i < outputs->size(); ++i) {
-    std::string p = childPointer("/outputs", i);
-    GRADC_TRY(v, l.resolve((*outputs)[i], p));
-    std::string name = "out." + (*outputs)[i].get<std::string>();
-    if (l.fn.findResult(name) >= 0)
-      return l.error(p, "\"" + (*outputs)[i].get<std::string>() + "\" is listed twice");
-    l.fn.addResult(name, ir::ResultRole::Output, v);
-  }
+  for (size_t i = 0; i < outputs->size(); ++i)
+    GRADC_TRY_STATUS(readOutput(l, (*outputs)[i], childPointer("/outputs", i)));
   return Status::ok();
 }
 
@@ -147,9 +165,8 @@ Status lowerModel(Lowering &l, const Json &root, const DimOverrides &overrides) 
 
 } // namespace
 
-Expected<ir::Module> parseModel(const std::string &text, const std::string &file,
-                                const DimOverrides &dims) {
-  GRADC_TRY(root, parseJson(text, file));
+Expected<ir::Module> lowerDocument(const Json &root, const std::string &file,
+                                   const DimOverrides &dims) {
   JsonReader reader(file);
   ir::Module module;
   ir::Function fn("forward");
@@ -162,6 +179,12 @@ Expected<ir::Module> parseModel(const std::string &text, const std::string &file
   }
   module.functions.push_back(std::move(fn));
   return module;
+}
+
+Expected<ir::Module> parseModel(const std::string &text, const std::string &file,
+                                const DimOverrides &dims) {
+  GRADC_TRY(root, parseJson(text, file));
+  return lowerDocument(root, file, dims);
 }
 
 Expected<ir::Module> loadModel(const std::string &path, const DimOverrides &dims) {

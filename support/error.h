@@ -3,6 +3,8 @@
 // boundary (the CLI), bugs abort with file, line and context.
 #pragma once
 
+#include "gradc/error.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -10,19 +12,6 @@
 #include <variant>
 
 namespace gradc {
-
-/// A user-facing diagnostic: one complete message naming the file, the place
-/// (JSON pointer, tensor name) and what was expected.
-class [[nodiscard]] Error {
-public:
-  explicit Error(std::string message) : message_(std::move(message)) {}
-  const std::string &message() const { return message_; }
-  /// Returns a copy with `prefix` put in front ("file.json: /layers/3: ...").
-  Error withPrefix(const std::string &prefix) const { return Error(prefix + message_); }
-
-private:
-  std::string message_;
-};
 
 /// Either a value or an Error. Must be checked before use.
 template <typename T> class [[nodiscard]] Expected {

@@ -3,9 +3,11 @@
 
 #include "runtime/executor.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 namespace gradc::tools {
 
@@ -46,11 +48,15 @@ Expected<Args> parseArgs(const std::string &command, int argc, char **argv, int 
       if (s.name == name)
         spec = &s;
     if (!spec) {
+      std::string close = closestFlag(name, specs);
+      if (!close.empty())
+        return Error("gradc " + command + ": unknown option '--" + name + "'; did you mean '--" +
+                     close + "'? (see gradc " + command + " --help)");
       std::string known;
       for (const FlagSpec &s : specs)
         known += (known.empty() ? "--" : ", --") + s.name;
       return Error("gradc " + command + ": unknown option '--" + name + "' (expected one of " +
-                   known + ")");
+                   known + "; see gradc " + command + " --help)");
     }
     if (spec->takes_value && !inline_value) {
       if (i + 1 >= argc)
@@ -69,6 +75,47 @@ Expected<Args> parseArgs(const std::string &command, int argc, char **argv, int 
     args.flags[name].push_back(value);
   }
   return args;
+}
+
+bool helpRequested(int argc, char **argv, int first) {
+  for (int i = first; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h"))
+      return true;
+  return false;
+}
+
+namespace {
+
+/// Levenshtein distance: insertions, deletions and substitutions.
+size_t editDistance(const std::string &a, const std::string &b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+} // namespace
+
+std::string closestFlag(const std::string &name, const std::vector<FlagSpec> &specs) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const FlagSpec &s : specs) {
+    size_t d = editDistance(name, s.name);
+    if (d < best_distance && 2 * d < std::max(name.size(), s.name.size())) {
+      best = s.name;
+      best_distance = d;
+    }
+  }
+  return best;
 }
 
 Expected<int64_t> parseCount(const std::string &flag, const std::string &text) {

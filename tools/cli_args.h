@@ -27,9 +27,18 @@ struct Args {
 };
 
 /// Parses argv[first..] for `command`. An unknown flag, a missing value or a
-/// repeated single flag is an Error naming it.
+/// repeated single flag is an Error naming it; an unknown flag close to a
+/// known one suggests it ("unknown option '--step'; did you mean '--steps'?").
 Expected<Args> parseArgs(const std::string &command, int argc, char **argv, int first,
                          const std::vector<FlagSpec> &specs);
+
+/// True when argv[first..] asks for help (--help or -h): every command then
+/// prints its usage instead of running (gradc.cpp).
+bool helpRequested(int argc, char **argv, int first);
+
+/// The known flag closest to `name` (edit distance at most 2, and less than
+/// half its length), or "" when none is.
+std::string closestFlag(const std::string &name, const std::vector<FlagSpec> &specs);
 
 /// Parses a whole non-negative integer (no sign, no trailing text).
 Expected<int64_t> parseCount(const std::string &flag, const std::string &text);

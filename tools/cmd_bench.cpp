@@ -1,199 +1,44 @@
 // gradc bench: compile time, median forward / train-step times, GFLOP/s and the
 // fraction of the measured FMA peak (docs/cli.md), and with --per-kernel the
 // same per kernel from a second, profiled build. Runs the JIT on random inputs.
-#include "ir/flops.h"
-#include "ir/printer.h"
-#include "passes/optimizer.h"
-#include "plan/plan.h"
-#include "runtime/fma_peak.h"
-#include "runtime/init.h"
-#include "runtime/kernel_profile.h"
+#include "driver/bench.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/memory_limit.h"
-#include "tools/model_io.h"
 #include "tools/pipeline_flags.h"
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 
 namespace gradc::tools {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double msSince(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-
-double median(std::vector<double> xs) {
-  if (xs.empty())
-    return 0;
-  std::nth_element(xs.begin(), xs.begin() + long(xs.size() / 2), xs.end());
-  return xs[xs.size() / 2];
-}
-
-struct Timing {
-  double median_ms = 0, min_ms = 0;
-  int64_t runs = 0;
-};
-
-/// Runs `call` after a warm-up until `min_time_ms` have passed and at least
-/// ten runs were timed; reports the median and the minimum.
-Timing timeCalls(runtime::BoundCall &call, double min_time_ms) {
-  for (int i = 0; i < 3; ++i)
-    call.run();
-  std::vector<double> times;
-  auto start = Clock::now();
-  while ((times.size() < 10 || msSince(start) < min_time_ms) && times.size() < 100000) {
-    auto t = Clock::now();
-    call.run();
-    times.push_back(msSince(t));
-  }
-  std::sort(times.begin(), times.end());
-  return {times[times.size() / 2], times.front(), int64_t(times.size())};
-}
-
-/// One kernel of a profiled function: its median time over the runs.
-struct KernelTiming {
-  plan::KernelKind kind = plan::KernelKind::Generic;
-  std::vector<std::string> ops; ///< op names, in node order
-  std::string nodes;            ///< as `gradc dump --stage plan` prints them
-  double median_ms = 0, flops = 0;
-};
-
-struct FunctionTiming {
-  Timing timing;
-  double flops = 0;
-  std::vector<KernelTiming> kernels; ///< with --per-kernel
-  double copies_ms = 0;              ///< the result copies after the last kernel
-  int64_t profiled_runs = 0;
-};
-
-struct BenchResult {
-  std::string model, backend;
-  int64_t threads = 1;
-  double compile_ms = 0, jit_ms = 0;
-  bool cache_hit = false;
-  FunctionTiming forward, train_step;
-  bool trains = false, per_kernel = false;
-  runtime::FmaPeak peak;
-};
-
-/// Every argument the model's functions take: random inputs, initialised
-/// parameters, zero state and the learning rate (seed 0).
-runtime::TensorMap benchArgs(const ir::Module &m) {
-  runtime::TensorMap feed = runtime::randomInputs(m, 0);
-  runtime::TensorMap all = runtime::initParams(m, 0);
-  runtime::TensorMap state = runtime::initState(m);
-  all.insert(feed.begin(), feed.end());
-  all.insert(state.begin(), state.end());
-  all[passes::kLrArg] = runtime::Tensor::scalar(float(m.optimizer.lr));
-  return all;
-}
-
-/// Times function `name` of a profiled build kernel by kernel.
-Status profileFunction(runtime::Executor &exec, const plan::ModulePlan &plan,
-                       const std::string &name, const runtime::TensorMap &args, double min_time_ms,
-                       FunctionTiming &out) {
-  const ir::Module &m = exec.module();
-  const ir::Function *f = m.find(name);
-  int32_t index = int32_t(f - m.functions.data());
-  const plan::FunctionPlan &fp = plan.functions[size_t(index)];
-  GRADC_TRY(call, exec.bind(name, args));
-  call->run(); // first-touch the buffers outside the profile
-  runtime::KernelProfile profile;
-  timeCalls(*call, min_time_ms);
-  int32_t copies = int32_t(fp.kernels.size()); // the interval after the last kernel
-  out.profiled_runs = int64_t(profile.times(index, copies).size()); // with the warm-up calls
-  auto names = ir::valueNames(*f);
-  for (size_t k = 0; k < fp.kernels.size(); ++k) {
-    const plan::Kernel &kn = fp.kernels[k];
-    KernelTiming t;
-    t.kind = kn.kind;
-    for (int32_t i = kn.first; i < kn.end; ++i) {
-      const ir::Node &n = f->nodes()[size_t(i)];
-      t.ops.push_back(ir::opName(n.op));
-      t.nodes += (i > kn.first ? " " : "") + names[size_t(n.result)] + "=" + ir::opName(n.op);
-    }
-    t.median_ms = median(profile.times(index, int32_t(k)));
-    t.flops = plan::kernelFlops(*f, kn);
-    out.kernels.push_back(std::move(t));
-  }
-  out.copies_ms = median(profile.times(index, copies));
-  return Status::ok();
-}
-
-/// Compiles a second, profiled build of `m` and times each kernel of forward
-/// and train_step. The build the other figures come from has no hooks.
-Status profileKernels(const ir::Module &m, const runtime::TensorMap &args, double min_time_ms,
-                      BenchResult &r) {
-  GRADC_TRY(exec, runtime::makeJitExecutor(m, nullptr, 0, /*profile_kernels=*/true));
-  exec->setThreads(int(r.threads));
-  plan::ModulePlan plan = plan::buildPlan(exec->module());
-  GRADC_TRY_STATUS(profileFunction(*exec, plan, "forward", args, min_time_ms, r.forward));
-  if (r.trains)
-    GRADC_TRY_STATUS(profileFunction(*exec, plan, "train_step", args, min_time_ms, r.train_step));
-  return Status::ok();
-}
+using driver::BenchResult;
+using driver::FunctionTiming;
+using driver::KernelTiming;
+using driver::Timing;
 
 Expected<BenchResult> bench(const Args &args) {
   if (args.positional.size() != 1)
     return Error("gradc bench: expected one MODEL.json");
+  driver::BenchOptions o;
+  o.model = args.positional[0];
   GRADC_TRY(threads, parseThreads(args));
   GRADC_TRY(min_time, parseNumber("min-time", args.get("min-time", "1")));
   GRADC_TRY(dims, parseDims(args.all("dim")));
-  BenchResult r;
-  r.backend = args.get("backend", "jit");
-  r.threads = threads;
-  r.per_kernel = args.has("per-kernel");
-  if (r.per_kernel && r.backend != "jit")
-    return Error("--per-kernel: only the jit backend has kernels to time");
-  auto start = Clock::now();
   GRADC_TRY(pipeline, pipelineOptions(args));
-  GRADC_TRY(m, compileModel(args.positional[0], dims, Functions::All, pipeline));
-  uint64_t limit = defaultMaxMemory();
+  o.threads = threads;
+  o.min_time_ms = min_time * 1000;
+  o.dims = dims;
+  o.pipeline = pipeline;
+  o.backend = args.get("backend", "jit");
+  o.per_kernel = args.has("per-kernel");
+  o.cache = !args.has("no-cache");
+  o.max_memory = defaultMaxMemory();
   if (args.has("max-memory")) {
-    GRADC_TRY(l, parseByteSize("max-memory", args.get("max-memory")));
-    limit = l;
+    GRADC_TRY(limit, parseByteSize("max-memory", args.get("max-memory")));
+    o.max_memory = limit;
   }
-  // Forward and train_step are bound at once: two calls' buffers.
-  MemoryNeed need = estimateMemory(m, r.backend);
-  need.arena = need.arena > UINT64_MAX / 2 ? UINT64_MAX : need.arena * 2;
-  GRADC_TRY_STATUS(checkMemory("bench", need, limit));
-  runtime::TensorMap all = benchArgs(m);
-  r.model = m.name;
-  r.trains = m.has_loss;
-  runtime::JitStats stats;
-  // compile_ms covers what is timed: forward and train_step, not backward
-  // and optimizer_step, which the JIT compiles only if called.
-  std::vector<std::string> timed = {"forward"};
-  if (r.trains)
-    timed.push_back("train_step");
-  GRADC_TRY(exec,
-            makeExecutor(std::move(m), r.backend, &stats, !args.has("no-cache"), std::move(timed)));
-  r.cache_hit = stats.cache_hit;
-  exec->setThreads(threads);
-  if (r.backend != "jit")
-    r.threads = 1; // the interpreter runs on one thread
-  r.compile_ms = msSince(start);
-  r.jit_ms = stats.compile_ms;
-  {
-    GRADC_TRY(fwd, exec->bind("forward", all));
-    r.forward.timing = timeCalls(*fwd, min_time * 1000);
-    r.forward.flops = ir::functionFlops(*exec->module().find("forward"));
-    if (r.trains) {
-      GRADC_TRY(step, exec->bind("train_step", all));
-      r.train_step.timing = timeCalls(*step, min_time * 1000);
-      r.train_step.flops = ir::functionFlops(*exec->module().find("train_step"));
-    }
-  } // the calls' buffers go before the profiled build binds its own
-  if (r.per_kernel)
-    GRADC_TRY_STATUS(profileKernels(exec->module(), all, min_time * 1000, r));
-  GRADC_TRY(peak, runtime::measureFmaPeak());
-  r.peak = peak;
-  return r;
+  return driver::benchModel(o);
 }
 
 /// GFLOP/s of `flops` in `ms`, and that as a fraction of the peak of the

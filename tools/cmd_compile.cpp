@@ -1,14 +1,11 @@
 // gradc compile: an object file and C header for embedding (spec/cli.md).
-#include "codegen/header.h"
 #include "codegen/target.h"
-#include "plan/plan.h"
+#include "driver/compile.h"
 #include "support/files.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/model_io.h"
 #include "tools/pipeline_flags.h"
-
-#include <cstdio>
 
 namespace gradc::tools {
 namespace {
@@ -39,24 +36,7 @@ Status compile(const Args &args) {
       support::checkOutputPaths("compile", outputs, {{"the model", args.positional[0]}}));
   GRADC_TRY(pipeline, pipelineOptions(args));
   GRADC_TRY(m, compileModel(args.positional[0], dims, Functions::All, pipeline));
-  // The header first: if the object then fails, no stale header pairs with
-  // an older object.
-  // One execution plan for the object and the header, so they cannot disagree.
-  plan::ModulePlan plan = plan::buildPlan(m);
-  opts.plan = &plan;
-  std::string tmp_header = header_path + ".pending";
-  if (!header_path.empty())
-    GRADC_TRY_STATUS(support::writeFileAtomic(tmp_header, codegen::emitCHeader(m, &plan)));
-  Status obj = codegen::emitModule(m, opts, args.get("o"));
-  if (!obj) {
-    std::remove(tmp_header.c_str());
-    return obj;
-  }
-  if (!header_path.empty() && std::rename(tmp_header.c_str(), header_path.c_str()) != 0) {
-    std::remove(tmp_header.c_str());
-    return Error(header_path + ": cannot write");
-  }
-  return Status::ok();
+  return driver::compileToObject(m, opts, args.get("o"), header_path);
 }
 
 } // namespace

@@ -1,33 +1,18 @@
 // gradc run: one model, one batch, exact numbers (spec/cli.md).
-#include "passes/optimizer.h"
-#include "runtime/init.h"
-#include "runtime/interpreter.h"
+#include "driver/run.h"
 #include "runtime/safetensors.h"
 #include "support/files.h"
-#include "support/json_text.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/memory_limit.h"
-#include "tools/model_io.h"
 #include "tools/pipeline_flags.h"
-
-#include <algorithm>
-#include <cmath>
 
 namespace gradc::tools {
 namespace {
 
-struct RunOptions {
-  std::string model, feed, out, weights, backend;
-  uint64_t seed = 0;
-  int64_t steps = 0;
-  uint64_t max_memory = 0;
-  int threads = 1;
-  frontend::DimOverrides dims;
-  passes::PipelineOptions pipeline; ///< with the --input-grad inputs
-  bool allow_nonfinite = false;     ///< accept NaN/Inf in feed and weights, and as a loss
-  bool cache = true;                ///< use the compile cache (not --no-cache)
-  bool check_numerics = false;      ///< stop at the first NaN/Inf, naming where it came from
+/// What the flags ask for: the run, and where its results go.
+struct RunOptions : driver::RunOptions {
+  std::string out;
 };
 
 Expected<RunOptions> parseRunOptions(int argc, char **argv) {
@@ -90,118 +75,13 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   return o;
 }
 
-/// --check-numerics: an error if the call of `fn` on `args` at `step` (0 for
-/// the calls before training) computes a NaN or an infinity anywhere. The
-/// call is re-run in the reference interpreter, which checks every node's
-/// result in order and names the first non-finite one (its op, layer and
-/// phase), even one a later op hides (a sigmoid of an infinity); then the
-/// JIT's own results are checked too.
-Status checkNumerics(const RunOptions &o, const ir::Module &m, const std::string &fn,
-                     const runtime::TensorMap &args, const runtime::TensorMap &results,
-                     int64_t step) {
-  std::string where =
-      o.model + ": --check-numerics: " + (step > 0 ? "step " + std::to_string(step) + ", " : "") +
-      fn + ": ";
-  const ir::Function *f = m.find(fn);
-  if (auto fault = runtime::firstNonFinite(*f, args))
-    return Error(where + "the first non-finite value is " +
-                 (std::isnan(fault->value) ? "NaN" : "infinite (as a float)") + ", element " +
-                 std::to_string(fault->element) + " of " + runtime::describeNode(*f, fault->node));
-  for (const auto &[name, t] : results) {
-    if (t.type.dtype != ir::DType::F32)
-      continue;
-    auto bad = std::find_if(t.f32.begin(), t.f32.end(), [](float x) { return !std::isfinite(x); });
-    if (bad != t.f32.end())
-      return Error(where + "result '" + support::escaped(name) + "' holds " +
-                   (std::isnan(*bad) ? "NaN" : "an infinity") +
-                   ", and the reference interpreter computes no non-finite value on the same "
-                   "inputs (a difference in float rounding)");
-  }
-  return Status::ok();
-}
-
-/// Merges tensor maps (later entries do not overwrite earlier ones).
-runtime::TensorMap merged(std::initializer_list<const runtime::TensorMap *> maps) {
-  runtime::TensorMap all;
-  for (const runtime::TensorMap *m : maps)
-    all.insert(m->begin(), m->end());
-  return all;
-}
-
-Expected<runtime::TensorMap> run(const RunOptions &o) {
-  GRADC_TRY(module,
-            compileModel(o.model, o.dims, o.steps > 0 ? Functions::Training : Functions::Forward,
-                         o.pipeline));
-  // Nothing the size of the model is allocated before this check.
-  GRADC_TRY_STATUS(checkMemory("run", estimateMemory(module, o.backend), o.max_memory));
-  // The feed first: a wrong feed is refused before parameters (possibly
-  // gigabytes) are read or initialised.
-  GRADC_TRY(feed, loadFeed(module, o.feed, o.allow_nonfinite));
-  runtime::TensorMap params;
-  if (!o.weights.empty()) {
-    GRADC_TRY(w, loadWeights(module, o.weights, o.allow_nonfinite));
-    params = std::move(w);
-  } else {
-    params = runtime::initParams(module, o.seed);
-  }
-  runtime::TensorMap state = runtime::initState(module);
-  double lr = module.optimizer.lr;
-  GRADC_TRY(exec, makeExecutor(std::move(module), o.backend, nullptr, o.cache));
-  exec->setThreads(o.threads);
-  const ir::Module &m = exec->module();
-
-  runtime::TensorMap out;
-  runtime::TensorMap fwd_args = merged({&feed, &params});
-  GRADC_TRY(fwd, exec->call("forward", fwd_args));
-  if (o.check_numerics)
-    GRADC_TRY_STATUS(checkNumerics(o, m, "forward", fwd_args, fwd, 0));
-  for (auto &[name, t] : fwd)
-    out[name] = t;
-  if (o.steps == 0)
-    return out;
-
-  GRADC_TRY(bwd, exec->call("backward", fwd_args));
-  if (o.check_numerics)
-    GRADC_TRY_STATUS(checkNumerics(o, m, "backward", fwd_args, bwd, 0));
-  for (auto &[name, t] : bwd)
-    if (name.rfind("grad.", 0) == 0)
-      out[name] = t;
-  runtime::Tensor losses = runtime::Tensor::zeros(ir::f32({o.steps}));
-  runtime::TensorMap scalars{{passes::kLrArg, runtime::Tensor::scalar(float(lr))}};
-  for (int64_t i = 0; i < o.steps; ++i) {
-    runtime::TensorMap step_args = merged({&feed, &params, &state, &scalars});
-    GRADC_TRY(res, exec->call("train_step", step_args));
-    if (o.check_numerics)
-      GRADC_TRY_STATUS(checkNumerics(o, m, "train_step", step_args, res, i + 1));
-    losses.f32[size_t(i)] = res.at("loss").f32[0];
-    // Training that diverged stops here, not after more steps of NaN.
-    if (!o.allow_nonfinite && !std::isfinite(losses.f32[size_t(i)]))
-      return Error(o.model + ": training diverged: the loss of step " + std::to_string(i + 1) +
-                   " of " + std::to_string(o.steps) + " is " +
-                   (std::isnan(losses.f32[size_t(i)]) ? "NaN" : "infinite") +
-                   " (try a smaller learning rate; --allow-nonfinite runs on)");
-    // Updated params and state come back under their own names; a param
-    // the loss never reaches has no update (ParamInfo::trained).
-    for (auto &[name, t] : res) {
-      if (params.count(name))
-        params[name] = std::move(t);
-      else if (state.count(name))
-        state[name] = std::move(t);
-    }
-  }
-  for (const ir::ParamInfo &p : m.params)
-    out["param." + p.name] = params[p.name];
-  out["losses"] = losses;
-  return out;
-}
-
 } // namespace
 
 int cmdRun(int argc, char **argv) {
   auto opts = parseRunOptions(argc, argv);
   if (!opts)
     return fail(opts.error().message());
-  auto out = run(*opts);
+  auto out = driver::runModel(*opts);
   if (!out)
     return fail(out.error().message());
   Status s = runtime::writeSafetensors(opts->out, *out);

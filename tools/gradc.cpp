@@ -1,6 +1,8 @@
 // gradc: the command-line front door (spec/cli.md). Dispatches to the
 // sub-commands in cmd_*.cpp.
+#include "gradc/version.h"
 #include "support/json_text.h"
+#include "tools/cli_args.h"
 #include "tools/commands.h"
 
 #include <cstdio>
@@ -22,62 +24,96 @@ int fail(const std::string &message) {
 
 namespace {
 
-const char *kUsage =
-    "gradc - a static computation-graph compiler for neural networks\n"
-    "\n"
-    "usage: gradc COMMAND [ARGS]\n"
-    "\n"
-    "  run MODEL.json --feed F.safetensors --out O.safetensors\n"
-    "      [--weights W.safetensors | --seed S] [--steps N] [--dim NAME=V]... [--backend "
-    "jit|interp]\n"
-    "      [--input-grad INPUT]... [--threads N] [--check-numerics] [--no-cache]\n"
-    "      run forward once and, with --steps N, N training steps; write the results\n"
-    "      (--input-grad adds grad.INPUT, d loss / d input, e.g. for saliency maps)\n"
-    "  compile MODEL.json -o model.o [--header model.h] [--emit obj|asm|llvm] [--target CPU]\n"
-    "      [--dim NAME=V]...\n"
-    "      ahead-of-time object (and C header) needing only libc, libm and pthreads\n"
-    "  bench MODEL.json [--threads N] [--format text|json] [--dim NAME=V]... [--min-time S]\n"
-    "      compile time and median forward / train-step times (JIT)\n"
-    "  dump MODEL.json --stage parsed|grad|optimizer|train|all|llvm|asm|PASS\n"
-    "      [--format text|dot] [--dim NAME=V]... [--target CPU]\n"
-    "      print the IR after a stage or a pass; dump --list-passes lists the pipeline\n"
-    "  opt FILE.ir --passes=PASS,PASS... [--format text|dot]\n"
-    "      run optimisation passes in order on IR text and print the result\n"
-    "\n"
+/// One sub-command: its name, entry point and usage (what `gradc NAME
+/// --help` prints; `gradc --help` prints them all).
+struct Command {
+  const char *name;
+  int (*run)(int, char **);
+  const char *usage;
+  bool pipeline_flags; ///< takes --disable-pass, --print-after, ... too
+};
+
+const Command kCommands[] = {
+    {"run", gradc::tools::cmdRun,
+     "run MODEL.json --feed F.safetensors --out O.safetensors\n"
+     "      [--weights W.safetensors | --seed S] [--steps N] [--dim NAME=V]... [--backend "
+     "jit|interp]\n"
+     "      [--input-grad INPUT]... [--threads N] [--check-numerics] [--no-cache]\n"
+     "      [--max-memory BYTES] [--allow-nonfinite]\n"
+     "      run forward once and, with --steps N, N training steps; write the results\n"
+     "      (--input-grad adds grad.INPUT, d loss / d input, e.g. for saliency maps)\n",
+     true},
+    {"compile", gradc::tools::cmdCompile,
+     "compile MODEL.json -o model.o [--header model.h] [--emit obj|asm|llvm] [--target CPU]\n"
+     "      [--dim NAME=V]...\n"
+     "      ahead-of-time object (and C header) needing only libc, libm and pthreads\n",
+     true},
+    {"bench", gradc::tools::cmdBench,
+     "bench MODEL.json [--threads N] [--format text|json] [--dim NAME=V]... [--min-time S]\n"
+     "      compile time and median forward / train-step times (JIT)\n",
+     true},
+    {"dump", gradc::tools::cmdDump,
+     "dump MODEL.json --stage parsed|grad|optimizer|train|all|llvm|asm|PASS\n"
+     "      [--format text|dot] [--dim NAME=V]... [--target CPU]\n"
+     "      print the IR after a stage or a pass; dump --list-passes lists the pipeline\n",
+     true},
+    {"opt", gradc::tools::cmdOpt,
+     "opt FILE.ir --passes=PASS,PASS... [--format text|dot]\n"
+     "      run optimisation passes in order on IR text and print the result\n",
+     false},
+    {"compare", gradc::tools::cmdCompare,
+     "compare EXPECTED.safetensors ACTUAL.safetensors [--rtol R] [--atol A]\n"
+     "      compare two tensor files element by element\n",
+     false},
+    {"inspect", gradc::tools::cmdInspect,
+     "inspect FILE.safetensors [--limit N]\n"
+     "      list the tensors in a file with a few values and statistics\n",
+     false},
+};
+
+const char *kPipelineFlags =
     "  run, compile, bench and dump also take --disable-pass=PASS (repeatable),\n"
     "  --print-after=PASS, --print-after-all, --time-passes and --verify-each\n"
-    "  (the verifier always runs after every pass)\n"
-    "  compare EXPECTED.safetensors ACTUAL.safetensors [--rtol R] [--atol A]\n"
-    "      compare two tensor files element by element\n"
-    "  inspect FILE.safetensors [--limit N]\n"
-    "      list the tensors in a file with a few values and statistics\n";
+    "  (the verifier always runs after every pass)\n";
 
-} // namespace
+std::string usage() {
+  std::string text = "gradc - a static computation-graph compiler for neural networks\n"
+                     "\n"
+                     "usage: gradc COMMAND [ARGS]   (gradc COMMAND --help: one command;\n"
+                     "                              gradc --version: the version)\n"
+                     "\n";
+  for (const Command &c : kCommands) {
+    text += std::string("  ") + c.usage;
+    if (std::string(c.name) == "opt")
+      text += std::string("\n") + kPipelineFlags;
+  }
+  return text;
+}
 
-namespace {
+/// `gradc NAME --help`: the command's usage on stdout.
+int commandHelp(const Command &c) {
+  std::string text = std::string("usage: gradc ") + c.usage;
+  if (c.pipeline_flags)
+    text += std::string("\n") + kPipelineFlags;
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
 
 int dispatch(int argc, char **argv) {
   using namespace gradc::tools;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    std::fputs(usage().c_str(), argc < 2 ? stderr : stdout);
     return argc < 2 ? 1 : 0;
   }
   std::string cmd = argv[1];
-  if (cmd == "run")
-    return cmdRun(argc, argv);
-  if (cmd == "dump")
-    return cmdDump(argc, argv);
-  if (cmd == "compare")
-    return cmdCompare(argc, argv);
-  if (cmd == "inspect")
-    return cmdInspect(argc, argv);
-  if (cmd == "compile")
-    return cmdCompile(argc, argv);
-  if (cmd == "bench")
-    return cmdBench(argc, argv);
-  if (cmd == "opt")
-    return cmdOpt(argc, argv);
+  if (cmd == "--version") {
+    std::puts("gradc " GRADC_VERSION_STRING);
+    return 0;
+  }
+  for (const Command &c : kCommands)
+    if (cmd == c.name)
+      return helpRequested(argc, argv, 2) ? commandHelp(c) : c.run(argc, argv);
   return fail("unknown command '" + cmd +
               "' (expected run, compile, bench, dump, opt, compare or inspect; see gradc --help)");
 }

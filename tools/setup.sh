@@ -8,9 +8,10 @@
 #                 libopenblas0-pthread so that PyTorch in bench/vs_pytorch.sh is a fair peer.
 set -euo pipefail
 
-# clang-19 compiles rtlib/ (the thread pool linked into every model) to LLVM 19 bitcode.
+# clang-19 compiles rtlib/ (the thread pool linked into every model) to LLVM 19 bitcode; doxygen
+# checks that every public declaration of the C++ API (include/gradc/) is documented.
 packages=(cmake ninja-build g++ clang-19 llvm-19-dev llvm-19-tools libboost-graph-dev
-          nlohmann-json3-dev libgtest-dev libbenchmark-dev zlib1g-dev)
+          nlohmann-json3-dev libgtest-dev libbenchmark-dev zlib1g-dev doxygen)
 for arg in "$@"; do
   case "$arg" in
     --goldens) packages+=(python3-torch python3-numpy) ;;

@@ -1,5 +1,5 @@
-// Model compilation and checked tensor loading for the CLI.
-#include "tools/model_io.h"
+// Model compilation and checked tensor loading.
+#include "driver/model_io.h"
 
 #include "passes/pipeline.h"
 #include "runtime/compile_cache.h"
@@ -8,18 +8,23 @@
 
 #include <cmath>
 
-namespace gradc::tools {
+namespace gradc::driver {
 
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
                                   Functions fns, const passes::PipelineOptions &opts) {
   GRADC_TRY(m, frontend::loadModel(path, dims));
+  return compileModule(std::move(m), path, fns, opts);
+}
+
+Expected<ir::Module> compileModule(ir::Module m, const std::string &source, Functions fns,
+                                   const passes::PipelineOptions &opts) {
   if (fns == Functions::Training && !m.has_loss)
-    return Error(path + ": /loss: training needs a loss, and the model has none");
+    return Error(source + ": /loss: training needs a loss, and the model has none");
   if (fns == Functions::Parsed)
     return m;
   Status s = passes::buildTrainingFunctions(m, opts, fns != Functions::Forward);
   if (!s)
-    return s.error().withPrefix(path + ": ");
+    return s.error().withPrefix(source + ": ");
   return m;
 }
 
@@ -66,13 +71,18 @@ Status checkFinite(const runtime::TensorMap &tensors, const std::string &path, c
 
 } // namespace
 
-Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path,
-                                         bool allow_nonfinite) {
-  GRADC_TRY(w, runtime::readSafetensors(path));
+Status checkWeights(const ir::Module &m, const runtime::TensorMap &weights,
+                    const std::string &where) {
   std::vector<std::pair<std::string, ir::TensorType>> want;
   for (const ir::ParamInfo &p : m.params)
     want.push_back({p.name, p.type});
-  GRADC_TRY_STATUS(checkTensorSet(path, "weight", want, w));
+  return checkTensorSet(where, "weight", want, weights);
+}
+
+Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path,
+                                         bool allow_nonfinite) {
+  GRADC_TRY(w, runtime::readSafetensors(path));
+  GRADC_TRY_STATUS(checkWeights(m, w, path));
   if (!allow_nonfinite)
     GRADC_TRY_STATUS(checkFinite(w, path, "weight"));
   return w;
@@ -93,17 +103,21 @@ Status checkLabels(const ir::Module &m, const runtime::TensorMap &feed, const st
   return Status::ok();
 }
 
-Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &path,
-                                      bool allow_nonfinite) {
-  GRADC_TRY(feed, runtime::readSafetensors(path));
+Status checkFeed(const ir::Module &m, const runtime::TensorMap &feed, const std::string &where) {
   const ir::Function *fwd = m.find("forward");
   GRADC_CHECK(fwd != nullptr, "module without forward");
   std::vector<std::pair<std::string, ir::TensorType>> want;
   for (const ir::Arg &a : fwd->args())
     if (a.role == ir::ArgRole::Input)
       want.push_back({a.name, fwd->type(a.value)});
-  GRADC_TRY_STATUS(checkTensorSet(path, "feed", want, feed));
-  GRADC_TRY_STATUS(checkLabels(m, feed, path));
+  GRADC_TRY_STATUS(checkTensorSet(where, "feed", want, feed));
+  return checkLabels(m, feed, where);
+}
+
+Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &path,
+                                      bool allow_nonfinite) {
+  GRADC_TRY(feed, runtime::readSafetensors(path));
+  GRADC_TRY_STATUS(checkFeed(m, feed, path));
   if (!allow_nonfinite)
     GRADC_TRY_STATUS(checkFinite(feed, path, "feed"));
   return feed;
@@ -124,4 +138,4 @@ Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const st
   return Error("--backend: expected 'jit' or 'interp', got '" + backend + "'");
 }
 
-} // namespace gradc::tools
+} // namespace gradc::driver

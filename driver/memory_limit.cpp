@@ -1,5 +1,5 @@
 // --max-memory: the footprint of a run, estimated from the module and its execution plan.
-#include "tools/memory_limit.h"
+#include "driver/memory_limit.h"
 
 #include "plan/plan.h"
 
@@ -9,7 +9,7 @@
 #include <limits>
 #include <unistd.h>
 
-namespace gradc::tools {
+namespace gradc::driver {
 namespace {
 
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
@@ -137,4 +137,4 @@ Status checkMemory(const std::string &command, const MemoryNeed &need, uint64_t 
                human(limit));
 }
 
-} // namespace gradc::tools
+} // namespace gradc::driver
