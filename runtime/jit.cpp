@@ -165,16 +165,57 @@ public:
     }
   }
 
-  float run() override { return e_.fn(ptrs_.data(), scalars_.data()); }
+  float run() override { return loss_ = e_.fn(ptrs_.data(), scalars_.data()); }
+
+  void set(const std::string &name, const Tensor &t) override {
+    using plan::ModulePlan;
+    int32_t i = f_.findArg(name);
+    GRADC_CHECK(i >= 0 && f_.type(f_.args()[size_t(i)].value) == t.type,
+                "set: bad argument " + name);
+    const ir::Arg &a = f_.args()[size_t(i)];
+    if (a.role == ir::ArgRole::Input)
+      std::memcpy(tensorData(args_.at(name)),
+                  t.type.dtype == ir::DType::F32 ? static_cast<const void *>(t.f32.data())
+                                                 : static_cast<const void *>(t.i32.data()),
+                  size_t(t.type.byteSize()));
+    else if (a.role == ir::ArgRole::Scalar)
+      scalars_.at(scalarIndex(size_t(i))) = t.f32.at(0);
+    else if (a.role == ir::ArgRole::Param)
+      copyIn(buf_.params.data(), ModulePlan::find(layout_.params, name), t);
+    else if (a.role == ir::ArgRole::Grad)
+      copyIn(buf_.grads.data(), ModulePlan::find(layout_.params, codegen::gradTarget(name)), t);
+    else
+      copyIn(buf_.state.data(), ModulePlan::find(layout_.state, name), t);
+  }
+
+  TensorMap results() override { return unpack(); }
 
   /// Runs once and unpacks every result by name.
   TensorMap runAndUnpack() {
+    run();
+    return unpack();
+  }
+
+private:
+  /// The position in scalars_ of argument `arg` (a scalar).
+  size_t scalarIndex(size_t arg) const {
+    size_t k = 0;
+    for (const codegen::AbiParam &p : e_.abi.params) {
+      if (p.kind != codegen::AbiParam::Kind::Scalar)
+        continue;
+      if (size_t(p.index) == arg)
+        return k;
+      ++k;
+    }
+    GRADC_CHECK(false, "scalar argument without an ABI slot");
+  }
+
+  TensorMap unpack() {
     using plan::ModulePlan;
-    float loss = run();
     TensorMap out = outputs_;
     for (const ir::Result &r : f_.results()) {
       if (r.role == ir::ResultRole::Loss)
-        out[r.name] = Tensor::scalar(loss);
+        out[r.name] = Tensor::scalar(loss_);
       else if (r.role == ir::ResultRole::Grad)
         out[r.name] = copyOut(buf_.grads.data(),
                               ModulePlan::find(layout_.params, codegen::gradTarget(r.name)));
@@ -188,7 +229,6 @@ public:
     return out;
   }
 
-private:
   const ir::Function &f_;
   const Entry &e_;
   const plan::ModulePlan &layout_;
@@ -197,6 +237,7 @@ private:
   TensorMap outputs_;
   std::vector<void *> ptrs_;
   std::vector<float> scalars_;
+  float loss_ = 0;
 };
 
 Expected<std::unique_ptr<JitCall>> JitExecutor::bindCall(const std::string &name,

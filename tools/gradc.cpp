@@ -41,6 +41,14 @@ const char *kUsage =
     "  dump MODEL.json --stage parsed|grad|optimizer|train|all|llvm|asm|PASS\n"
     "      [--format text|dot] [--dim NAME=V]... [--target CPU]\n"
     "      print the IR after a stage or a pass; dump --list-passes lists the pipeline\n"
+    "  train MODEL.json --data DIR [--epochs E] [--seed S] [--batch B] [--threads N]\n"
+    "      [--metrics FILE.jsonl] [--plot FILE.svg] [--save CKPT.safetensors]\n"
+    "      [--resume CKPT.safetensors]\n"
+    "      train on a data set (IDX, CSV or safetensors files in DIR), test every epoch\n"
+    "  eval MODEL.json --weights W.safetensors --data DIR [--batch B] [--split test|train]\n"
+    "      loss, accuracy and confusion matrix on a data set\n"
+    "  predict MODEL.json --weights W.safetensors --feed F.safetensors --out O.safetensors\n"
+    "      outputs and argmax classes for every sample of a feed\n"
     "  opt FILE.ir --passes=PASS,PASS... [--format text|dot]\n"
     "      run optimisation passes in order on IR text and print the result\n"
     "\n"
@@ -78,8 +86,15 @@ int dispatch(int argc, char **argv) {
     return cmdBench(argc, argv);
   if (cmd == "opt")
     return cmdOpt(argc, argv);
+  if (cmd == "train")
+    return cmdTrain(argc, argv);
+  if (cmd == "eval")
+    return cmdEval(argc, argv);
+  if (cmd == "predict")
+    return cmdPredict(argc, argv);
   return fail("unknown command '" + cmd +
-              "' (expected run, compile, bench, dump, opt, compare or inspect; see gradc --help)");
+              "' (expected run, train, eval, predict, compile, bench, dump, opt, compare or "
+              "inspect; see gradc --help)");
 }
 
 } // namespace

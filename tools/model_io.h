@@ -1,55 +1,16 @@
-// What every model-running sub-command shares: compiling a model file to a
-// Module, and reading weights and feeds checked against it.
+// The CLI's names for driver/model_io.h (compiling models, checked weights and
+// feeds, backends), which moved to the driver library.
 #pragma once
 
-#include "frontend/model_json.h"
-#include "ir/function.h"
-#include "passes/pass.h"
-#include "runtime/executor.h"
-#include "runtime/jit.h"
-#include "runtime/tensor.h"
-
-#include <memory>
-#include <string>
+#include "driver/model_io.h"
 
 namespace gradc::tools {
 
-/// Which functions compileModel builds besides forward.
-enum class Functions {
-  Parsed,   ///< forward as the frontend lowered it: no pass runs
-  Forward,  ///< forward only, through the optimisation passes
-  Training, ///< also backward, optimizer_step, train_step; an error without a loss
-  All,      ///< the training functions when the model has a loss
-};
-
-/// Parses `path` and runs the pass pipeline that builds `fns`, as `opts`
-/// asks (input gradients, disabled passes, printing, timing, stopping).
-Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
-                                  Functions fns, const passes::PipelineOptions &opts = {});
-
-/// Reads parameters by PyTorch name. A missing, extra or wrongly shaped
-/// tensor is an error naming the file and the tensor.
-/// A NaN or infinite value is an error naming the tensor and element unless
-/// `allow_nonfinite`.
-Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path,
-                                         bool allow_nonfinite = false);
-
-/// Reads one tensor per model input, named as the input. Also checks class
-/// indices for a cross-entropy target lie in [0, classes).
-/// A NaN or infinite value is an error naming the tensor and element unless
-/// `allow_nonfinite`.
-Expected<runtime::TensorMap> loadFeed(const ir::Module &m, const std::string &path,
-                                      bool allow_nonfinite = false);
-
-/// Checks class indices of the cross-entropy target in `feed`; `where`
-/// names the source in the message.
-Status checkLabels(const ir::Module &m, const runtime::TensorMap &feed, const std::string &where);
-
-/// The backend named by --backend: "jit" (default) or "interp". `stats`
-/// receives the JIT's compile time. The JIT uses the compile cache in
-/// runtime::defaultCacheDir() unless `cache` is false (--no-cache).
-Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const std::string &backend,
-                                                          runtime::JitStats *stats = nullptr,
-                                                          bool cache = true);
+using driver::checkLabels;
+using driver::compileModel;
+using driver::Functions;
+using driver::loadFeed;
+using driver::loadWeights;
+using driver::makeExecutor;
 
 } // namespace gradc::tools

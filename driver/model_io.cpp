@@ -1,6 +1,7 @@
 // Model compilation and checked tensor loading for the CLI.
-#include "tools/model_io.h"
+#include "driver/model_io.h"
 
+#include "driver/checkpoint.h"
 #include "passes/pipeline.h"
 #include "runtime/compile_cache.h"
 #include "runtime/jit.h"
@@ -8,7 +9,7 @@
 
 #include <cmath>
 
-namespace gradc::tools {
+namespace gradc::driver {
 
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
                                   Functions fns, const passes::PipelineOptions &opts) {
@@ -68,7 +69,11 @@ Status checkFinite(const runtime::TensorMap &tensors, const std::string &path, c
 
 Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path,
                                          bool allow_nonfinite) {
-  GRADC_TRY(w, runtime::readSafetensors(path));
+  runtime::Metadata meta;
+  GRADC_TRY(w, runtime::readSafetensors(path, &meta));
+  // A training checkpoint holds the optimizer state too: only its parameters are weights.
+  if (meta["format"] == kCheckpointFormat)
+    std::erase_if(w, [](const auto &t) { return t.first.rfind(kStatePrefix, 0) == 0; });
   std::vector<std::pair<std::string, ir::TensorType>> want;
   for (const ir::ParamInfo &p : m.params)
     want.push_back({p.name, p.type});
@@ -122,4 +127,4 @@ Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const st
   return Error("--backend: expected 'jit' or 'interp', got '" + backend + "'");
 }
 
-} // namespace gradc::tools
+} // namespace gradc::driver
