@@ -164,8 +164,7 @@ Status writeOutputs(Loop &l) {
   }
   if (!l.o.plot.empty())
     GRADC_TRY_STATUS(support::writeFileAtomic(
-        l.o.plot,
-        learningCurvesSvg(l.st.history, l.session.module().name + " (" + l.o.model.path + ")")));
+        l.o.plot, learningCurvesSvg(l.st.history, l.session.module().name)));
   return Status::ok();
 }
 
