@@ -29,8 +29,11 @@ Expected<std::unique_ptr<Instance>> Session::compile(int64_t batch) {
   if (batch > 0) {
     GRADC_TRY(parsed, compileModel(spec_.path, dims, Functions::Parsed));
     if (parsed.batch_dim.empty())
-      return Error(spec_.path + ": /inputs: the first input's leading dimension is a number, not "
-                                "a named dim such as \"B\", so --batch cannot change it");
+      return Error(spec_.path +
+                   ": /inputs: the first input's leading dimension is a number, not "
+                   "a named dim such as \"B\", so batches of " +
+                   std::to_string(batch) +
+                   " (--batch, or the last partial batch of a data set) cannot be compiled");
     dims[parsed.batch_dim] = batch;
   }
   GRADC_TRY(m,

@@ -47,7 +47,10 @@ std::vector<int64_t> permutation(int64_t n, uint64_t &state) {
 }
 
 /// Gathers the batches of one epoch on a background thread, a few steps
-/// ahead of the compiled step, so that shuffled loading never stalls it.
+/// ahead of the compiled step, so that shuffled loading never stalls it. The
+/// thread refills the ring in bursts (when half of it is free) and each side
+/// is woken only when the other waits, so the kernels' threads are seldom
+/// preempted.
 class Prefetcher {
 public:
   Prefetcher(const runtime::DataSplit &split, const std::vector<int64_t> &perm, int64_t batch,
@@ -63,31 +66,43 @@ public:
     cv_.notify_all();
     worker_.join();
   }
-  /// The batch of the next step; valid until release().
+  /// The batch of the next step; valid until release(). `waited` grows by
+  /// the time spent waiting for it.
   const runtime::TensorMap &next(double &waited) {
-    auto start = Clock::now();
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return next_ > done_; });
-    waited += secondsSince(start);
+    if (next_ <= done_) {
+      auto start = Clock::now();
+      consumer_waiting_ = true;
+      cv_.wait(lock, [&] { return next_ > done_; });
+      consumer_waiting_ = false;
+      waited += secondsSince(start);
+    }
     return slots_[size_t(done_ % kSlots)];
   }
   void release() {
+    bool wake;
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++done_;
+      wake = producer_waiting_ && next_ - done_ <= kSlots / 2;
     }
-    cv_.notify_all();
+    if (wake)
+      cv_.notify_all();
   }
 
 private:
-  static constexpr int64_t kSlots = 3;
+  static constexpr int64_t kSlots = 8;
 
   void produce() {
     int64_t steps = (split_.size + batch_ - 1) / batch_;
     for (int64_t s = next_; s < steps; ++s) {
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return quit_ || s - done_ < kSlots; });
+        if (s - done_ >= kSlots) {
+          producer_waiting_ = true;
+          cv_.wait(lock, [&] { return quit_ || s - done_ <= kSlots / 2; });
+          producer_waiting_ = false;
+        }
         if (quit_)
           return;
       }
@@ -101,11 +116,14 @@ private:
       }
       std::vector<int64_t> rows_idx(perm_.begin() + first, perm_.begin() + first + rows);
       runtime::gatherBatch(split_, rows_idx, slot);
+      bool wake;
       {
         std::lock_guard<std::mutex> lock(mu_);
         next_ = s + 1;
+        wake = consumer_waiting_;
       }
-      cv_.notify_all();
+      if (wake)
+        cv_.notify_all();
     }
   }
 
@@ -115,7 +133,7 @@ private:
   std::mutex mu_;
   std::condition_variable cv_;
   int64_t next_, done_; ///< steps produced, steps consumed
-  bool quit_ = false;
+  bool quit_ = false, producer_waiting_ = false, consumer_waiting_ = false;
   runtime::TensorMap slots_[kSlots];
   std::thread worker_;
 };
