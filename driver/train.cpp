@@ -210,6 +210,8 @@ Expected<bool> trainSteps(Loop &l, const std::vector<int64_t> &perm, double lr,
   double before = l.st.seconds;
   int64_t first_step = l.st.step;
   for (int64_t s = l.st.step; s < steps; ++s) {
+    if (stop && stop->load())
+      return false;
     int64_t rows = std::min(batch, train.size - s * batch);
     GRADC_TRY(inst, l.session.instance(rows));
     activate(l, inst);
@@ -229,15 +231,12 @@ Expected<bool> trainSteps(Loop &l, const std::vector<int64_t> &perm, double lr,
     l.result.samples += rows;
     double elapsed = secondsSince(start);
     l.st.seconds = before + elapsed;
-    bool last = s + 1 == steps, stopping = stop && stop->load();
-    if (l.cb.progress && (last || stopping || secondsSince(last_report) > 0.1)) {
+    if (l.cb.progress && (s + 1 == steps || secondsSince(last_report) > 0.1)) {
       last_report = Clock::now();
       double per_step = elapsed / double(s + 1 - first_step);
       l.cb.progress({l.st.epoch + 1, l.o.epochs, s + 1, steps, l.st.loss_sum / double(l.st.seen),
                      double(l.st.seen) / l.st.seconds, per_step * double(total_steps - (s + 1))});
     }
-    if (stopping)
-      return false;
   }
   return true;
 }

@@ -6,6 +6,7 @@
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <unistd.h>
@@ -107,6 +108,19 @@ void printProgressBar(const driver::Progress &p) {
   std::fflush(stderr);
 }
 
+/// Without a terminal: a plain progress line at most every 10 seconds.
+void printProgressLine(const driver::Progress &p) {
+  static auto last = std::chrono::steady_clock::now();
+  auto now = std::chrono::steady_clock::now();
+  if (p.step == p.steps || now - last < std::chrono::seconds(10))
+    return;
+  last = now;
+  std::printf("epoch %lld/%lld: step %lld/%lld, loss %.4f, %.0f samples/s, ETA %s\n",
+              (long long)p.epoch, (long long)p.epochs, (long long)p.step, (long long)p.steps,
+              p.loss, p.samples_per_s, duration(p.eta_s).c_str());
+  std::fflush(stdout);
+}
+
 void printEpoch(const driver::EpochMetrics &m, int64_t epochs, bool tty) {
   if (tty)
     std::fprintf(stderr, "\r\033[K");
@@ -140,8 +154,7 @@ int cmdTrain(int argc, char **argv) {
   bool tty = isatty(STDERR_FILENO);
   driver::TrainCallbacks cb;
   cb.note = [](const std::string &s) { std::printf("%s\n", s.c_str()); };
-  if (tty)
-    cb.progress = printProgressBar;
+  cb.progress = tty ? printProgressBar : printProgressLine;
   int64_t epochs = opts->epochs;
   cb.epoch = [epochs, tty](const driver::EpochMetrics &m, const driver::EvalResult &) {
     printEpoch(m, epochs, tty);
