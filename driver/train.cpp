@@ -66,9 +66,10 @@ public:
     cv_.notify_all();
     worker_.join();
   }
-  /// The batch of the next step; valid until release(). `waited` grows by
-  /// the time spent waiting for it.
-  const runtime::TensorMap &next(double &waited) {
+  /// The batch of the next step; valid until release(), and the caller may
+  /// swap its tensors for others of the same types. `waited` grows by the
+  /// time spent waiting for it.
+  runtime::TensorMap &next(double &waited) {
     std::unique_lock<std::mutex> lock(mu_);
     if (next_ <= done_) {
       auto start = Clock::now();
@@ -215,9 +216,9 @@ Expected<bool> trainSteps(Loop &l, const std::vector<int64_t> &perm, double lr,
     int64_t rows = std::min(batch, train.size - s * batch);
     GRADC_TRY(inst, l.session.instance(rows));
     activate(l, inst);
-    const runtime::TensorMap &b = pf.next(l.result.wait_seconds);
-    for (const auto &[name, t] : b)
-      inst->train->set(name, t);
+    // The batch's buffers go into the step; the slot gets the last batch's back.
+    for (auto &[name, t] : pf.next(l.result.wait_seconds))
+      inst->train->swapInput(name, t);
     pf.release();
     inst->train->set(passes::kLrArg, lr_t);
     auto t0 = Clock::now();

@@ -73,6 +73,11 @@ private:
       GRADC_CHECK(it != args_.end() && it->second.type == t.type, "set: bad argument " + name);
       it->second = t;
     }
+    void swapInput(const std::string &name, Tensor &t) override {
+      auto it = args_.find(name);
+      GRADC_CHECK(it != args_.end() && it->second.type == t.type, "swapInput: bad input " + name);
+      std::swap(it->second, t);
+    }
     TensorMap results() override { return last_; }
 
   private:

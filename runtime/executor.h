@@ -23,6 +23,10 @@ public:
   /// parameters) for the next runs. `t` must have the argument's type: a
   /// mismatch is a bug in the caller.
   virtual void set(const std::string &name, const Tensor &t) = 0;
+  /// Exchanges the data of input `name` with `t`'s, without copying: the
+  /// next runs read what `t` held, and `t` receives the previous batch's
+  /// buffer. `t` must have the input's type.
+  virtual void swapInput(const std::string &name, Tensor &t) = 0;
   /// The results of the last run by result name (outputs, loss, grads), with
   /// every updated param and state as it is now.
   virtual TensorMap results() = 0;

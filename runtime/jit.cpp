@@ -153,9 +153,11 @@ public:
         ptrs_.push_back(buf_.state.data());
       else if (p.kind == K::Scratch)
         ptrs_.push_back(buf_.scratch.data());
-      else if (p.kind == K::Input)
-        ptrs_.push_back(tensorData(args_.at(f.args()[size_t(p.index)].name)));
-      else if (p.kind == K::Scalar)
+      else if (p.kind == K::Input) {
+        const std::string &name = f.args()[size_t(p.index)].name;
+        input_slots_[name] = ptrs_.size();
+        ptrs_.push_back(tensorData(args_.at(name)));
+      } else if (p.kind == K::Scalar)
         scalars_.push_back(args_.at(f.args()[size_t(p.index)].name).f32.at(0));
       else if (p.kind == K::Output) {
         const ir::Result &r = f.results()[size_t(p.index)];
@@ -186,6 +188,13 @@ public:
       copyIn(buf_.grads.data(), ModulePlan::find(layout_.params, codegen::gradTarget(name)), t);
     else
       copyIn(buf_.state.data(), ModulePlan::find(layout_.state, name), t);
+  }
+
+  void swapInput(const std::string &name, Tensor &t) override {
+    Tensor &bound = args_.at(name);
+    GRADC_CHECK(bound.type == t.type && input_slots_.count(name), "swapInput: bad input " + name);
+    std::swap(bound, t);
+    ptrs_[input_slots_.at(name)] = tensorData(bound);
   }
 
   TensorMap results() override { return unpack(); }
@@ -236,6 +245,7 @@ private:
   CallBuffers buf_;
   TensorMap outputs_;
   std::vector<void *> ptrs_;
+  std::map<std::string, size_t> input_slots_; ///< each input's entry in ptrs_
   std::vector<float> scalars_;
   float loss_ = 0;
 };

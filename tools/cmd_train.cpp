@@ -112,6 +112,8 @@ void printProgressBar(const driver::Progress &p) {
 void printProgressLine(const driver::Progress &p) {
   static auto last = std::chrono::steady_clock::now();
   auto now = std::chrono::steady_clock::now();
+  if (p.step == p.steps)
+    last = now; // the epoch line follows
   if (p.step == p.steps || now - last < std::chrono::seconds(10))
     return;
   last = now;
