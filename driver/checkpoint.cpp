@@ -1,6 +1,8 @@
 // Checkpoint files and the per-epoch metrics record.
 #include "driver/checkpoint.h"
 
+#include "driver/model_io.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -74,31 +76,6 @@ Expected<double> real(const runtime::Metadata &meta, const std::string &key,
                (it == meta.end() ? ", but it is missing" : ", got '" + it->second + "'"));
 }
 
-/// Checks that `got` holds exactly the tensors `want` names, with their types.
-template <typename Info>
-Status checkTensors(const std::string &path, const std::vector<Info> &want,
-                    const runtime::TensorMap &got, const std::string &prefix) {
-  for (const Info &w : want) {
-    auto it = got.find(w.name);
-    if (it == got.end())
-      return Error(path + ": missing tensor '" + prefix + w.name + "' (expected " + w.type.str() +
-                   "): the checkpoint is not of this model");
-    if (it->second.type != w.type)
-      return Error(path + ": tensor '" + prefix + w.name + "': expected " + w.type.str() +
-                   ", got " + it->second.type.str());
-  }
-  if (got.size() != want.size())
-    for (const auto &[name, t] : got) {
-      bool known = false;
-      for (const Info &w : want)
-        known = known || w.name == name;
-      if (!known)
-        return Error(path + ": unexpected tensor '" + prefix + name +
-                     "': the checkpoint is not of this model");
-    }
-  return Status::ok();
-}
-
 } // namespace
 
 std::string metricsJson(const EpochMetrics &e) {
@@ -130,8 +107,13 @@ Status saveCheckpoint(const std::string &path, const TrainState &s) {
 }
 
 Status checkCheckpoint(const std::string &path, const TrainState &s, const ir::Module &m) {
-  GRADC_TRY_STATUS(checkTensors(path, m.params, s.params, ""));
-  return checkTensors(path, m.states, s.state, kStatePrefix);
+  std::vector<std::pair<std::string, ir::TensorType>> params, state;
+  for (const ir::ParamInfo &p : m.params)
+    params.push_back({p.name, p.type});
+  for (const ir::StateInfo &p : m.states)
+    state.push_back({p.name, p.type});
+  GRADC_TRY_STATUS(checkTensorSet(path, "checkpoint parameter", params, s.params));
+  return checkTensorSet(path, "checkpoint optimizer-state (optimizer.*)", state, s.state);
 }
 
 Expected<TrainState> loadCheckpoint(const std::string &path) {

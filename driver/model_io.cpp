@@ -24,9 +24,6 @@ Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOv
   return m;
 }
 
-namespace {
-
-/// Checks `got` holds exactly the tensors in `want` (name → type).
 Status checkTensorSet(const std::string &path, const char *what,
                       const std::vector<std::pair<std::string, ir::TensorType>> &want,
                       const runtime::TensorMap &got) {
@@ -53,6 +50,8 @@ Status checkTensorSet(const std::string &path, const char *what,
   }
   return Status::ok();
 }
+
+namespace {
 
 /// The first NaN or infinite value of an F32 tensor in `tensors`, as an error.
 Status checkFinite(const runtime::TensorMap &tensors, const std::string &path, const char *what) {

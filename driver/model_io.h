@@ -28,6 +28,13 @@ enum class Functions {
 Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOverrides &dims,
                                   Functions fns, const passes::PipelineOptions &opts = {});
 
+/// Checks `got` holds exactly the tensors in `want` (name → type): a missing,
+/// extra or wrongly typed one is an Error naming `path`, the `what` ("weight")
+/// and the tensor.
+Status checkTensorSet(const std::string &path, const char *what,
+                      const std::vector<std::pair<std::string, ir::TensorType>> &want,
+                      const runtime::TensorMap &got);
+
 /// Reads parameters by PyTorch name (from a weights file or a training
 /// checkpoint, whose optimizer state is skipped). A missing, extra or wrongly shaped
 /// tensor is an error naming the file and the tensor.
