@@ -65,6 +65,19 @@ std::vector<double> ticks(double &lo, double &hi, int target) {
   return out;
 }
 
+/// A legend of `series`, one line each, from (x, y) down.
+std::string legendSvg(const std::vector<Series> &series, double x, double y) {
+  std::string out;
+  for (size_t k = 0; k < series.size(); ++k) {
+    double ly = y + 12 + 16 * double(k);
+    out += "<line x1=\"" + num(x) + "\" y1=\"" + num(ly) + "\" x2=\"" + num(x + 20) + "\" y2=\"" +
+           num(ly) + "\" stroke=\"" + series[k].color + "\" stroke-width=\"2\"/>\n";
+    out += "<text x=\"" + num(x + 26) + "\" y=\"" + num(ly + 4) + "\">" +
+           xmlEscaped(series[k].label) + "</text>\n";
+  }
+  return out;
+}
+
 /// One panel at (x0, y0) of size w x h.
 std::string panelSvg(const Panel &p, double x0, double y0, double w, double h) {
   const double left = 60, right = 15, top = 30, bottom = 45;
@@ -110,13 +123,7 @@ std::string panelSvg(const Panel &p, double x0, double y0, double w, double h) {
          "\" text-anchor=\"middle\">epoch</text>\n";
   out += "<text transform=\"translate(" + num(x0 + 14) + "," + num(py + ph / 2) +
          ") rotate(-90)\" text-anchor=\"middle\">" + xmlEscaped(p.y_label) + "</text>\n";
-  // The legend goes in the top or bottom corner, away from where the curves end.
-  double ends = 0;
-  for (const Series &s : p.series)
-    ends += s.y.empty() ? 0 : (s.y.back() - ylo) / (yhi - ylo) / double(p.series.size());
-  double legend_top = ends > 0.5 ? py + ph - 8 - 16 * double(p.series.size()) : py;
-  for (size_t k = 0; k < p.series.size(); ++k) {
-    const Series &s = p.series[k];
+  for (const Series &s : p.series) {
     std::string points;
     for (size_t i = 0; i < s.x.size(); ++i)
       points += (i ? " " : "") + num(sx(s.x[i])) + "," + num(sy(s.y[i]));
@@ -125,13 +132,13 @@ std::string panelSvg(const Panel &p, double x0, double y0, double w, double h) {
     for (size_t i = 0; i < s.x.size(); ++i)
       out += "<circle cx=\"" + num(sx(s.x[i])) + "\" cy=\"" + num(sy(s.y[i])) +
              "\" r=\"3\" fill=\"" + s.color + "\"/>\n";
-    double ly = legend_top + 12 + 16 * double(k);
-    out += "<line x1=\"" + num(px + pw - 110) + "\" y1=\"" + num(ly) + "\" x2=\"" +
-           num(px + pw - 90) + "\" y2=\"" + num(ly) + "\" stroke=\"" + s.color +
-           "\" stroke-width=\"2\"/>\n";
-    out += "<text x=\"" + num(px + pw - 84) + "\" y=\"" + num(ly + 4) + "\">" +
-           xmlEscaped(s.label) + "</text>\n";
   }
+  // The legend goes in the top or bottom corner, away from where the curves end.
+  double ends = 0;
+  for (const Series &s : p.series)
+    ends += s.y.empty() ? 0 : (s.y.back() - ylo) / (yhi - ylo) / double(p.series.size());
+  double legend_y = ends > 0.5 ? py + ph - 8 - 16 * double(p.series.size()) : py;
+  out += legendSvg(p.series, px + pw - 110, legend_y);
   return out + "</g>\n";
 }
 

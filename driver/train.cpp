@@ -338,6 +338,9 @@ Expected<TrainResult> train(const TrainOptions &o, const TrainCallbacks &cb,
       break;
     }
   }
+  // A resumed run with no epoch left still writes its metrics and plot.
+  if (!l.result.interrupted && l.result.samples == 0)
+    GRADC_TRY_STATUS(writeOutputs(l));
   l.result.history = l.st.history;
   return l.result;
 }

@@ -276,7 +276,8 @@ Expected<DataSplit> matchColumns(std::vector<Column> cols, const std::vector<Inp
 Expected<std::vector<Column>> readSplit(const std::string &dir, const std::string &format,
                                         const std::string &stem, std::string &source) {
   if (format == "idx") {
-    source = (fs::path(dir) / (stem + "-images-idx3-ubyte")).string();
+    std::string images = stem + "-images-idx3-ubyte";
+    source = findFile(dir, images).value_or((fs::path(dir) / images).string());
     return readIdxSplit(dir, stem);
   }
   source = (fs::path(dir) / (stem + "." + format)).string();

@@ -225,7 +225,7 @@ TEST_F(TrainCliTest, WrongShapeIsOneClearError) {
   std::ofstream(p("five.json")) << model;
   EXPECT_EQ(gradc("train " + p("five.json") + " --data " + data_), 1) << out_;
   EXPECT_NE(out_.find("gradc: error: " + data_ +
-                      "/train-images-idx3-ubyte: no data for model input 'image' (f32[1, 5, 5] "
+                      "/train-images-idx3-ubyte.gz: no data for model input 'image' (f32[1, 5, 5] "
                       "per sample); the data set has images (f32[4, 4] per sample)"),
             std::string::npos)
       << out_;
