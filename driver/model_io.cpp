@@ -1,6 +1,7 @@
 // Model compilation and checked tensor loading.
 #include "driver/model_io.h"
 
+#include "driver/checkpoint.h"
 #include "passes/pipeline.h"
 #include "runtime/compile_cache.h"
 #include "runtime/jit.h"
@@ -28,9 +29,6 @@ Expected<ir::Module> compileModule(ir::Module m, const std::string &source, Func
   return m;
 }
 
-namespace {
-
-/// Checks `got` holds exactly the tensors in `want` (name → type).
 Status checkTensorSet(const std::string &path, const char *what,
                       const std::vector<std::pair<std::string, ir::TensorType>> &want,
                       const runtime::TensorMap &got) {
@@ -58,6 +56,8 @@ Status checkTensorSet(const std::string &path, const char *what,
   return Status::ok();
 }
 
+namespace {
+
 /// The first NaN or infinite value of an F32 tensor in `tensors`, as an error.
 Status checkFinite(const runtime::TensorMap &tensors, const std::string &path, const char *what) {
   for (const auto &[name, t] : tensors)
@@ -81,7 +81,11 @@ Status checkWeights(const ir::Module &m, const runtime::TensorMap &weights,
 
 Expected<runtime::TensorMap> loadWeights(const ir::Module &m, const std::string &path,
                                          bool allow_nonfinite) {
-  GRADC_TRY(w, runtime::readSafetensors(path));
+  runtime::Metadata meta;
+  GRADC_TRY(w, runtime::readSafetensors(path, &meta));
+  // A training checkpoint holds the optimizer state too: only its parameters are weights.
+  if (meta["format"] == kCheckpointFormat)
+    std::erase_if(w, [](const auto &t) { return t.first.rfind(kStatePrefix, 0) == 0; });
   GRADC_TRY_STATUS(checkWeights(m, w, path));
   if (!allow_nonfinite)
     GRADC_TRY_STATUS(checkFinite(w, path, "weight"));

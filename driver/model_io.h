@@ -34,7 +34,15 @@ Expected<ir::Module> compileModel(const std::string &path, const frontend::DimOv
 Expected<ir::Module> compileModule(ir::Module m, const std::string &source, Functions fns,
                                    const passes::PipelineOptions &opts = {});
 
-/// Reads parameters by PyTorch name. A missing, extra or wrongly shaped
+/// Checks `got` holds exactly the tensors in `want` (name → type): a missing,
+/// extra or wrongly typed one is an Error naming `path`, the `what` ("weight")
+/// and the tensor.
+Status checkTensorSet(const std::string &path, const char *what,
+                      const std::vector<std::pair<std::string, ir::TensorType>> &want,
+                      const runtime::TensorMap &got);
+
+/// Reads parameters by PyTorch name (from a weights file or a training
+/// checkpoint, whose optimizer state is skipped). A missing, extra or wrongly shaped
 /// tensor is an error naming the file and the tensor.
 /// A NaN or infinite value is an error naming the tensor and element unless
 /// `allow_nonfinite`.
@@ -65,8 +73,9 @@ Status checkLabels(const ir::Module &m, const runtime::TensorMap &feed, const st
 /// runtime::defaultCacheDir() unless `cache` is false (--no-cache). It
 /// compiles `functions` at once (all when empty) and any other on its first
 /// call.
-Expected<std::unique_ptr<runtime::Executor>>
-makeExecutor(ir::Module m, const std::string &backend, runtime::JitStats *stats = nullptr,
-             bool cache = true, std::vector<std::string> functions = {});
+Expected<std::unique_ptr<runtime::Executor>> makeExecutor(ir::Module m, const std::string &backend,
+                                                          runtime::JitStats *stats = nullptr,
+                                                          bool cache = true,
+                                                          std::vector<std::string> functions = {});
 
 } // namespace gradc::driver

@@ -133,6 +133,10 @@ Status readInputs(Lowering &l, const Json &root) {
                                   describe(*inputs));
   for (const auto &item : inputs->items())
     GRADC_TRY_STATUS(readInput(l, item.key(), item.value(), childPointer("/inputs", item.key())));
+  // readInput checked the shape; a leading named dim is the batch dimension.
+  const Json &first = inputs->begin().value()["shape"];
+  if (!first.empty() && first[0].is_string())
+    l.module.batch_dim = first[0].get<std::string>();
   return Status::ok();
 }
 

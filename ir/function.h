@@ -174,6 +174,9 @@ struct Module {
   /// with the class count, so runtimes can reject out-of-range labels.
   std::string class_input;
   int64_t num_classes = 0;
+  /// The named dim the first model input's leading dimension uses ("B"), or
+  /// empty when it is a number: the batch dimension `gradc train --batch` sets.
+  std::string batch_dim;
   std::vector<Function> functions;
 
   Function *find(const std::string &fn);

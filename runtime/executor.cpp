@@ -55,19 +55,35 @@ public:
   const ir::Module &module() const override { return module_; }
 
 private:
-  /// Re-evaluates with the same arguments; updates are not fed back.
+  /// Re-evaluates with the arguments, feeding updates back as the JIT's
+  /// in-place buffers do.
   class InterpreterCall : public BoundCall {
   public:
     InterpreterCall(const ir::Function &f, TensorMap args) : f_(f), args_(std::move(args)) {}
     float run() override {
-      TensorMap out = evaluate(f_, args_);
-      auto it = out.find("loss");
-      return it == out.end() ? 0.0f : it->second.f32[0];
+      last_ = evaluate(f_, args_);
+      for (const ir::Result &r : f_.results())
+        if (r.role == ir::ResultRole::Update)
+          args_[f_.args()[size_t(r.updates)].name] = last_.at(r.name);
+      auto it = last_.find("loss");
+      return it == last_.end() ? 0.0f : it->second.f32[0];
     }
+    void set(const std::string &name, const Tensor &t) override {
+      auto it = args_.find(name);
+      GRADC_CHECK(it != args_.end() && it->second.type == t.type, "set: bad argument " + name);
+      it->second = t;
+    }
+    void swapInput(const std::string &name, Tensor &t) override {
+      auto it = args_.find(name);
+      GRADC_CHECK(it != args_.end() && it->second.type == t.type, "swapInput: bad input " + name);
+      std::swap(it->second, t);
+    }
+    TensorMap results() override { return last_; }
 
   private:
     const ir::Function &f_;
     TensorMap args_;
+    TensorMap last_;
   };
 
   ir::Module module_;

@@ -19,6 +19,17 @@ public:
   virtual ~BoundCall() = default;
   /// Runs the function; returns the loss (0 without one).
   virtual float run() = 0;
+  /// Replaces argument `name` (any role: a new batch, learning rate or
+  /// parameters) for the next runs. `t` must have the argument's type: a
+  /// mismatch is a bug in the caller.
+  virtual void set(const std::string &name, const Tensor &t) = 0;
+  /// Exchanges the data of input `name` with `t`'s, without copying: the
+  /// next runs read what `t` held, and `t` receives the previous batch's
+  /// buffer. `t` must have the input's type.
+  virtual void swapInput(const std::string &name, Tensor &t) = 0;
+  /// The results of the last run by result name (outputs, loss, grads), with
+  /// every updated param and state as it is now.
+  virtual TensorMap results() = 0;
 };
 
 /// Runs the functions of one ir::Module. Arguments are passed by argument

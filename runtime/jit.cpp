@@ -305,9 +305,11 @@ public:
         ptrs_.push_back(buf_.state.data());
       else if (p.kind == K::Scratch)
         ptrs_.push_back(buf_.scratch.data());
-      else if (p.kind == K::Input)
-        ptrs_.push_back(tensorData(args_.at(f.args()[size_t(p.index)].name)));
-      else if (p.kind == K::Scalar)
+      else if (p.kind == K::Input) {
+        const std::string &name = f.args()[size_t(p.index)].name;
+        input_slots_[name] = ptrs_.size();
+        ptrs_.push_back(tensorData(args_.at(name)));
+      } else if (p.kind == K::Scalar)
         scalars_.push_back(args_.at(f.args()[size_t(p.index)].name).f32.at(0));
       else if (p.kind == K::Output) {
         const ir::Result &r = f.results()[size_t(p.index)];
@@ -317,16 +319,64 @@ public:
     }
   }
 
-  float run() override { return e_.fn(ptrs_.data(), scalars_.data()); }
+  float run() override { return loss_ = e_.fn(ptrs_.data(), scalars_.data()); }
+
+  void set(const std::string &name, const Tensor &t) override {
+    using plan::ModulePlan;
+    int32_t i = f_.findArg(name);
+    GRADC_CHECK(i >= 0 && f_.type(f_.args()[size_t(i)].value) == t.type,
+                "set: bad argument " + name);
+    const ir::Arg &a = f_.args()[size_t(i)];
+    if (a.role == ir::ArgRole::Input)
+      std::memcpy(tensorData(args_.at(name)),
+                  t.type.dtype == ir::DType::F32 ? static_cast<const void *>(t.f32.data())
+                                                 : static_cast<const void *>(t.i32.data()),
+                  size_t(t.type.byteSize()));
+    else if (a.role == ir::ArgRole::Scalar)
+      scalars_.at(scalarIndex(size_t(i))) = t.f32.at(0);
+    else if (a.role == ir::ArgRole::Param)
+      copyIn(buf_.params.data(), ModulePlan::find(layout_.params, name), t);
+    else if (a.role == ir::ArgRole::Grad)
+      copyIn(buf_.grads.data(), ModulePlan::find(layout_.params, codegen::gradTarget(name)), t);
+    else
+      copyIn(buf_.state.data(), ModulePlan::find(layout_.state, name), t);
+  }
+
+  void swapInput(const std::string &name, Tensor &t) override {
+    Tensor &bound = args_.at(name);
+    GRADC_CHECK(bound.type == t.type && input_slots_.count(name), "swapInput: bad input " + name);
+    std::swap(bound, t);
+    ptrs_[input_slots_.at(name)] = tensorData(bound);
+  }
+
+  TensorMap results() override { return unpack(); }
 
   /// Runs once and unpacks every result by name.
   TensorMap runAndUnpack() {
+    run();
+    return unpack();
+  }
+
+private:
+  /// The position in scalars_ of argument `arg` (a scalar).
+  size_t scalarIndex(size_t arg) const {
+    size_t k = 0;
+    for (const codegen::AbiParam &p : e_.abi.params) {
+      if (p.kind != codegen::AbiParam::Kind::Scalar)
+        continue;
+      if (size_t(p.index) == arg)
+        return k;
+      ++k;
+    }
+    GRADC_CHECK(false, "scalar argument without an ABI slot");
+  }
+
+  TensorMap unpack() {
     using plan::ModulePlan;
-    float loss = run();
     TensorMap out = outputs_;
     for (const ir::Result &r : f_.results()) {
       if (r.role == ir::ResultRole::Loss)
-        out[r.name] = Tensor::scalar(loss);
+        out[r.name] = Tensor::scalar(loss_);
       else if (r.role == ir::ResultRole::Grad)
         out[r.name] = copyOut(buf_.grads.data(),
                               ModulePlan::find(layout_.params, codegen::gradTarget(r.name)));
@@ -340,7 +390,6 @@ public:
     return out;
   }
 
-private:
   const ir::Function &f_;
   const Entry &e_;
   const plan::ModulePlan &layout_;
@@ -348,7 +397,9 @@ private:
   CallBuffers buf_;
   TensorMap outputs_;
   std::vector<void *> ptrs_;
+  std::map<std::string, size_t> input_slots_; ///< each input's entry in ptrs_
   std::vector<float> scalars_;
+  float loss_ = 0;
 };
 
 Expected<std::unique_ptr<JitCall>> JitExecutor::bindCall(const std::string &name,

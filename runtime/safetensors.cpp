@@ -143,7 +143,19 @@ Expected<Tensor> decode(const Entry &e, const uint8_t *data) {
   return t;
 }
 
-Expected<std::vector<Entry>> parseHeader(const uint8_t *begin, const uint8_t *end) {
+/// The header's "__metadata__" object (string to string, as the format says).
+Status parseMetadata(const json &j, Metadata &meta) {
+  if (!j.is_object())
+    return Error("'__metadata__' must be an object of strings");
+  for (const auto &[key, value] : j.items()) {
+    if (!value.is_string())
+      return Error("'__metadata__': '" + key + "' must be a string");
+    meta[key] = value.get<std::string>();
+  }
+  return Status::ok();
+}
+
+Expected<std::vector<Entry>> parseHeader(const uint8_t *begin, const uint8_t *end, Metadata &meta) {
   // The same linear check as for model files (syntax, NUL bytes, duplicate
   // names, depth) before nlohmann builds the DOM: a NUL would otherwise end
   // the header early, and a duplicate name silently replace the first entry.
@@ -158,8 +170,10 @@ Expected<std::vector<Entry>> parseHeader(const uint8_t *begin, const uint8_t *en
     return Error("header must be a JSON object");
   std::vector<Entry> entries;
   for (const auto &[name, value] : header.items()) {
-    if (name == "__metadata__")
+    if (name == "__metadata__") {
+      GRADC_TRY_STATUS(parseMetadata(value, meta));
       continue;
+    }
     auto e = parseEntry(name, value);
     if (!e)
       return e.error().withPrefix("tensor '" + name + "': ");
@@ -177,7 +191,7 @@ struct Source {
 /// Reads and checks a file in order, allocating only for what has passed:
 /// the 8-byte length, the header (at most kMaxSafetensorsHeader bytes), the
 /// entries and their layout against the file's size, and only then the data.
-Expected<TensorMap> read(const Source &file) {
+Expected<TensorMap> read(const Source &file, Metadata &meta) {
   uint64_t size = file.size;
   if (size < 8)
     return Error("file of " + std::to_string(size) +
@@ -193,7 +207,7 @@ Expected<TensorMap> read(const Source &file) {
                  std::to_string(size) + "-byte file");
   Bytes header(headerLen);
   GRADC_TRY_STATUS(file.read(8, headerLen, header.data()));
-  GRADC_TRY(entries, parseHeader(header.data(), header.data() + headerLen));
+  GRADC_TRY(entries, parseHeader(header.data(), header.data() + headerLen, meta));
   uint64_t dataSize = size - 8 - headerLen;
   GRADC_TRY_STATUS(checkLayout(entries, dataSize));
   Bytes data(dataSize);
@@ -207,8 +221,10 @@ Expected<TensorMap> read(const Source &file) {
 }
 
 /// The JSON header for `tensors`, padded with spaces to a multiple of 8.
-Expected<std::string> makeHeader(const TensorMap &tensors) {
+Expected<std::string> makeHeader(const TensorMap &tensors, const Metadata &meta) {
   json header = json::object();
+  if (!meta.empty())
+    header["__metadata__"] = meta;
   uint64_t offset = 0;
   for (const auto &[name, t] : tensors) {
     if (name == "__metadata__")
@@ -252,12 +268,13 @@ std::string serialize(const std::string &header, const TensorMap &tensors) {
 
 } // namespace
 
-Expected<TensorMap> readSafetensors(const std::string &path) {
+Expected<TensorMap> readSafetensors(const std::string &path, Metadata *meta) {
+  Metadata local;
   GRADC_TRY(file, support::InputFile::open(path, "safetensors file"));
   Source source{file.size(), [&file](uint64_t offset, uint64_t n, void *dst) {
                   return file.read(offset, n, dst);
                 }};
-  auto tensors = read(source);
+  auto tensors = read(source, meta ? *meta : local);
   if (!tensors && tensors.error().message().rfind(path + ": ", 0) != 0)
     return tensors.error().withPrefix(path + ": ");
   return tensors;
@@ -271,14 +288,15 @@ Expected<TensorMap> parseSafetensors(std::string_view bytes, const std::string &
                     std::memcpy(dst, bytes.data() + offset, size_t(n));
                   return Status::ok();
                 }};
-  auto tensors = read(source);
+  Metadata meta;
+  auto tensors = read(source, meta);
   if (!tensors)
     return tensors.error().withPrefix(name + ": ");
   return tensors;
 }
 
-Status writeSafetensors(const std::string &path, const TensorMap &tensors) {
-  auto header = makeHeader(tensors);
+Status writeSafetensors(const std::string &path, const TensorMap &tensors, const Metadata &meta) {
+  auto header = makeHeader(tensors, meta);
   if (!header)
     return header.error().withPrefix(path + ": cannot write: ");
   return support::writeFileAtomic(path, serialize(*header, tensors));

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <new>
 #include <string>
 
@@ -52,6 +53,20 @@ const Command kCommands[] = {
      "bench MODEL.json [--threads N] [--format text|json] [--dim NAME=V]... [--min-time S]\n"
      "      compile time and median forward / train-step times (JIT)\n",
      true},
+    {"train", gradc::tools::cmdTrain,
+     "train MODEL.json --data DIR [--epochs E] [--seed S] [--batch B] [--threads N]\n"
+     "      [--metrics FILE.jsonl] [--plot FILE.svg] [--save CKPT.safetensors]\n"
+     "      [--resume CKPT.safetensors]\n"
+     "      train on a data set (IDX, CSV or safetensors files in DIR), test every epoch\n",
+     false},
+    {"eval", gradc::tools::cmdEval,
+     "eval MODEL.json --weights W.safetensors --data DIR [--batch B] [--split test|train]\n"
+     "      loss, accuracy and confusion matrix on a data set\n",
+     false},
+    {"predict", gradc::tools::cmdPredict,
+     "predict MODEL.json --weights W.safetensors --feed F.safetensors --out O.safetensors\n"
+     "      outputs and argmax classes for every sample of a feed\n",
+     false},
     {"dump", gradc::tools::cmdDump,
      "dump MODEL.json --stage parsed|grad|optimizer|train|all|llvm|asm|PASS\n"
      "      [--format text|dot] [--dim NAME=V]... [--target CPU]\n"
@@ -114,8 +129,11 @@ int dispatch(int argc, char **argv) {
   for (const Command &c : kCommands)
     if (cmd == c.name)
       return helpRequested(argc, argv, 2) ? commandHelp(c) : c.run(argc, argv);
-  return fail("unknown command '" + cmd +
-              "' (expected run, compile, bench, dump, opt, compare or inspect; see gradc --help)");
+  std::string names;
+  const size_t n = std::size(kCommands);
+  for (size_t i = 0; i < n; ++i)
+    names += std::string(i == 0 ? "" : i + 1 == n ? " or " : ", ") + kCommands[i].name;
+  return fail("unknown command '" + cmd + "' (expected " + names + "; see gradc --help)");
 }
 
 } // namespace

@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gradc needs to build and test, and only those still missing.
 # Idempotent and non-interactive; run as root.
-# Usage: bash tools/setup.sh [--goldens] [--sanitizers] [--bench]
+# Usage: bash tools/setup.sh [--goldens] [--sanitizers] [--bench] [--plots]
 #   --goldens     also python3-torch and python3-numpy, needed only by tests/e2e/make_goldens.sh.
 #   --sanitizers  also clang-19's runtimes (ASan, UBSan, libFuzzer): tools/sanitize.sh.
 #   --bench       also OpenBLAS: libopenblas-dev for gradc_matmul_bench (only it links OpenBLAS),
 #                 libopenblas0-pthread so that PyTorch in bench/vs_pytorch.sh is a fair peer.
+#   --plots       also librsvg2-bin (rsvg-convert), to render `gradc train --plot` SVGs to PNG.
 set -euo pipefail
 
 # clang-19 compiles rtlib/ (the thread pool linked into every model) to LLVM 19 bitcode; doxygen
 # checks that every public declaration of the C++ API (include/gradc/) is documented.
+# dataset-fashion-mnist (/usr/share/datasets/fashion-mnist) is what the README's training
+# examples train on; the tests make their own tiny data sets.
 packages=(cmake ninja-build g++ clang-19 llvm-19-dev llvm-19-tools libboost-graph-dev
-          nlohmann-json3-dev libgtest-dev libbenchmark-dev zlib1g-dev doxygen)
+          nlohmann-json3-dev libgtest-dev libbenchmark-dev zlib1g-dev doxygen dataset-fashion-mnist)
 for arg in "$@"; do
   case "$arg" in
     --goldens) packages+=(python3-torch python3-numpy) ;;
     --sanitizers) packages+=(libclang-rt-19-dev) ;;
     --bench) packages+=(libopenblas-dev libopenblas0-pthread) ;;
-    -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+    --plots) packages+=(librsvg2-bin) ;;
+    -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
     *)
-      echo "setup.sh: unknown argument '$arg' (expected --goldens, --sanitizers or --bench)" >&2
+      echo "setup.sh: unknown argument '$arg' (expected --goldens, --sanitizers, --bench or --plots)" >&2
       exit 2
       ;;
   esac
