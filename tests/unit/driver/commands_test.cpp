@@ -3,6 +3,7 @@
 // compare's verdict on equal and on differing tensors.
 #include "driver/dump.h"
 #include "driver/opt.h"
+#include "driver/run.h"
 #include "driver/tensors.h"
 #include "runtime/safetensors.h"
 #include "tests/unit/temp_dir.h"
@@ -114,6 +115,22 @@ TEST(DriverOpt, RunsNamedPasses) {
   auto bad = opt(o);
   ASSERT_FALSE(bool(bad));
   EXPECT_EQ(bad.error().message(), "--passes: empty pass name in 'dce,'");
+}
+
+TEST(DriverRun, OptionsCheckedBeforeCompiling) {
+  RunOptions o;
+  o.model = "/nonexistent/model.json"; // never read: the options are refused first
+  o.pipeline.input_grads = {"x"};
+  auto r = runModel(o);
+  ASSERT_FALSE(bool(r));
+  EXPECT_EQ(r.error().message(),
+            "--input-grad needs --steps N (N >= 1): gradients come from the training run");
+  o.steps = 1000001;
+  Status s = checkRunOptions(o);
+  ASSERT_FALSE(bool(s));
+  EXPECT_EQ(s.error().message(), "--steps: at most 1000000, got 1000001");
+  o.steps = 3;
+  EXPECT_TRUE(bool(checkRunOptions(o)));
 }
 
 TEST(DriverTensors, IdenticalFilesPass) {
