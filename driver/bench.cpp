@@ -137,4 +137,18 @@ Expected<BenchResult> benchModel(const BenchOptions &o) {
   return r;
 }
 
+double gflops(double flops, double ms) { return ms > 0 ? flops / ms * 1e-6 : 0; }
+
+double peakFraction(const BenchResult &r, double flops, double ms) {
+  double peak = r.peak.gflops * double(r.threads);
+  return peak > 0 ? gflops(flops, ms) / peak : 0;
+}
+
+double kernelsTotalMs(const FunctionTiming &t) {
+  double total = t.copies_ms;
+  for (const KernelTiming &k : t.kernels)
+    total += k.median_ms;
+  return total;
+}
+
 } // namespace gradc::driver

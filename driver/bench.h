@@ -64,4 +64,15 @@ struct BenchResult {
 /// Compiles `o.model` and times it as `gradc bench` does.
 Expected<BenchResult> benchModel(const BenchOptions &o);
 
+/// GFLOP/s of `flops` in `ms`; 0 for no time.
+double gflops(double flops, double ms);
+
+/// gflops(flops, ms) as a fraction of the peak of the threads `r` used
+/// (per-core peak x threads); 0 without a peak.
+double peakFraction(const BenchResult &r, double flops, double ms);
+
+/// The sum of a profiled function's kernel medians and its result copies:
+/// what each kernel's share is of.
+double kernelsTotalMs(const FunctionTiming &t);
+
 } // namespace gradc::driver

@@ -45,7 +45,16 @@ Status checkNumerics(const RunOptions &o, const ir::Module &m, const std::string
 
 } // namespace
 
+Status checkRunOptions(const RunOptions &o) {
+  if (!o.pipeline.input_grads.empty() && o.steps == 0)
+    return Error("--input-grad needs --steps N (N >= 1): gradients come from the training run");
+  if (o.steps > 1000000)
+    return Error("--steps: at most 1000000, got " + std::to_string(o.steps));
+  return Status::ok();
+}
+
 Expected<runtime::TensorMap> runModel(const RunOptions &o) {
+  GRADC_TRY_STATUS(checkRunOptions(o));
   GRADC_TRY(module,
             compileModel(o.model, o.dims, o.steps > 0 ? Functions::Training : Functions::Forward,
                          o.pipeline));

@@ -27,6 +27,11 @@ struct RunOptions {
   bool check_numerics = false;      ///< stop at the first NaN/Inf, naming where it came from
 };
 
+/// Checks what `o` asks for beyond each value's own range: input gradients
+/// come from training (`steps` >= 1), and `steps` is at most 1000000.
+/// runModel does so first; the CLI before it checks its output paths.
+Status checkRunOptions(const RunOptions &o);
+
 /// Runs forward on the feed and, with `steps` > 0, backward and that many
 /// train steps. Returns forward's results ("out.<name>", "loss"), and with
 /// steps the gradients of the first backward ("grad.<param>"), the final

@@ -14,7 +14,10 @@ namespace {
 
 using driver::BenchResult;
 using driver::FunctionTiming;
+using driver::gflops;
+using driver::kernelsTotalMs;
 using driver::KernelTiming;
+using driver::peakFraction;
 using driver::Timing;
 
 Expected<BenchResult> bench(const Args &args) {
@@ -39,21 +42,6 @@ Expected<BenchResult> bench(const Args &args) {
     o.max_memory = limit;
   }
   return driver::benchModel(o);
-}
-
-/// GFLOP/s of `flops` in `ms`, and that as a fraction of the peak of the
-/// threads the run uses (per-core peak x threads); 0 for no time or flops.
-double gflops(double flops, double ms) { return ms > 0 ? flops / ms * 1e-6 : 0; }
-double peakFraction(const BenchResult &r, double flops, double ms) {
-  double peak = r.peak.gflops * double(r.threads);
-  return peak > 0 ? gflops(flops, ms) / peak : 0;
-}
-
-double kernelsTotalMs(const FunctionTiming &t) {
-  double total = t.copies_ms;
-  for (const KernelTiming &k : t.kernels)
-    total += k.median_ms;
-  return total;
 }
 
 void printKernelsJson(const BenchResult &r, const char *name, const FunctionTiming &t) {

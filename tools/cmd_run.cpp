@@ -65,10 +65,7 @@ Expected<RunOptions> parseRunOptions(int argc, char **argv) {
   GRADC_TRY(pipeline, pipelineOptions(args));
   o.pipeline = pipeline;
   o.pipeline.input_grads = args.all("input-grad");
-  if (!o.pipeline.input_grads.empty() && o.steps == 0)
-    return Error("--input-grad needs --steps N (N >= 1): gradients come from the training run");
-  if (o.steps > 1000000)
-    return Error("--steps: at most 1000000, got " + std::to_string(o.steps));
+  GRADC_TRY_STATUS(driver::checkRunOptions(o));
   GRADC_TRY_STATUS(support::checkOutputPaths(
       "run", {{"--out", o.out}},
       {{"the model", o.model}, {"--feed", o.feed}, {"--weights", o.weights}}));

@@ -1,239 +1,62 @@
-// gradc compare and gradc inspect: looking at safetensors files.
-#include "runtime/safetensors.h"
-#include "support/json_text.h"
+// gradc compare and gradc inspect: looking at safetensors files
+// (driver/tensors.h).
+#include "driver/tensors.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
-#include <set>
-#include <vector>
 
 namespace gradc::tools {
 namespace {
 
-/// What `gradc compare` checks, from its flags (docs/cli.md).
-struct Tolerance {
-  double rtol = 1e-4, atol = 1e-5;
-  double scale_rtol = -1;     ///< < 0: no per-tensor check
-  bool allow_nonfinite = false; ///< NaN == NaN and Inf == Inf (same sign) at the same index
-};
-
-/// Summary tensors in an EXPECTED file stand for a large tensor the golden leaves out:
-/// `<name>#sample` (shape [K]) holds its elements at kSampleIndex(k, n), `<name>#stats` holds
-/// kStats statistics of the whole tensor. tests/e2e/golden_tools.py writes them.
-constexpr const char *kSampleSuffix = "#sample";
-constexpr const char *kStatsSuffix = "#stats";
-enum Stat { kSum, kL1, kL2, kMaxAbs, kStats };
-
-/// The k-th sampled element of a tensor of n elements: a fixed multiplicative hash, spread
-/// over the whole tensor (the same formula in golden_tools.py).
-int64_t sampleIndex(int64_t k, int64_t n) {
-  return int64_t((uint64_t(k) * 2654435761ull) % uint64_t(n));
-}
-
-std::vector<double> statsOf(const runtime::Tensor &t) {
-  std::vector<double> s(kStats, 0.0);
-  for (int64_t i = 0; i < t.numElements(); ++i) {
-    double x = t.at(i);
-    s[kSum] += x;
-    s[kL1] += std::fabs(x);
-    s[kL2] += x * x;
-    s[kMaxAbs] = std::isnan(x) ? x : std::max(s[kMaxAbs], std::fabs(x));
-  }
-  s[kL2] = std::sqrt(s[kL2]);
-  return s;
-}
-
-bool endsWith(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-/// Compares expected values `e` with actual values `a` (same length) and prints one line.
-/// `tol_scale[i]`, when given, replaces |e[i]| as the scale of the relative tolerance.
-bool compareValues(const std::string &name, const std::vector<double> &e,
-                   const std::vector<double> &a, const Tolerance &tol,
-                   const std::vector<double> &tol_scale = {}) {
-  double worst = 0, scale = 0;
-  int64_t bad = 0, nonfinite = 0;
-  for (size_t i = 0; i < e.size(); ++i) {
-    double x = e[i], y = a[i];
-    if (!std::isfinite(x) || !std::isfinite(y)) {
-      // Never equal unless explicitly allowed: NaN with NaN, or the same infinity.
-      bool same = tol.allow_nonfinite &&
-                  ((std::isnan(x) && std::isnan(y)) || (std::isinf(x) && x == y));
-      if (!same) {
-        ++nonfinite;
-        ++bad;
-      }
-      continue;
-    }
-    double err = std::fabs(x - y);
-    double ref = tol_scale.empty() ? std::fabs(x) : tol_scale[i];
-    if (!(err <= tol.atol + tol.rtol * ref))
-      ++bad;
-    worst = std::max(worst, err);
-    scale = std::max(scale, std::fabs(x));
-  }
-  // Per tensor: the largest error against the tensor's own largest value, so a tensor of small
-  // values is held as tightly as a large one (an all-zero tensor falls back to atol).
-  double rel = scale > 0 ? worst / scale : 0;
-  bool scale_bad = tol.scale_rtol >= 0 && scale > 0 && rel > tol.scale_rtol;
-  bool ok = bad == 0 && !scale_bad;
-  std::printf("%s %s: max abs err %.3g, rel to max|expected| %.3g", ok ? "ok     " : "DIFFER ",
-              support::escaped(name).c_str(), worst, rel);
-  if (bad)
-    std::printf(", %lld of %zu elements out of tolerance", (long long)bad, e.size());
-  if (nonfinite)
-    std::printf(", %lld NaN/Inf", (long long)nonfinite);
-  if (scale_bad)
-    std::printf(", above --scale-rtol %.3g", tol.scale_rtol);
-  std::printf("\n");
-  return ok;
-}
-
-std::vector<double> valuesOf(const runtime::Tensor &t) {
-  std::vector<double> v(size_t(t.numElements()));
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    v[size_t(i)] = t.at(i);
-  return v;
-}
-
-/// Compares one tensor; prints one line.
-bool compareTensor(const std::string &name, const runtime::Tensor &e, const runtime::Tensor &a,
-                   const Tolerance &tol) {
-  if (e.type.dtype != a.type.dtype) {
-    std::printf("DTYPE   %s: expected %s, got %s\n", support::escaped(name).c_str(), ir::dtypeName(e.type.dtype),
-                ir::dtypeName(a.type.dtype));
-    return false;
-  }
-  if (e.type.shape != a.type.shape) {
-    std::printf("SHAPE   %s: expected %s, got %s\n", support::escaped(name).c_str(),
-                ir::shapeStr(e.type.shape).c_str(), ir::shapeStr(a.type.shape).c_str());
-    return false;
-  }
-  return compareValues(name, valuesOf(e), valuesOf(a), tol);
-}
-
-/// Compares a summary tensor `name` (`<base>#sample` or `<base>#stats`) of EXPECTED with the
-/// same summary computed from the actual tensor `base`.
-bool compareSummary(const std::string &name, const runtime::Tensor &e, const runtime::Tensor &a,
-                    const Tolerance &tol) {
-  if (e.type.dtype != ir::DType::F32 || e.type.shape.size() != 1 ||
-      a.type.dtype != ir::DType::F32 || a.numElements() == 0) {
-    std::printf("SUMMARY %s: expected a rank-1 F32 summary of a non-empty F32 tensor\n",
-                support::escaped(name).c_str());
-    return false;
-  }
-  std::vector<double> want = valuesOf(e), got;
-  if (endsWith(name, kSampleSuffix)) {
-    for (int64_t k = 0; k < e.numElements(); ++k)
-      got.push_back(a.at(sampleIndex(k, a.numElements())));
-    return compareValues(name, want, got, tol);
-  }
-  if (want.size() != kStats) {
-    std::printf("SUMMARY %s: expected %d statistics, got %zu\n", support::escaped(name).c_str(), int(kStats),
-                want.size());
-    return false;
-  }
-  got = statsOf(a);
-  // The sum may cancel to almost nothing: its tolerance scales with the sum of magnitudes.
-  std::vector<double> ref = {want[kL1], want[kL1], want[kL2], want[kMaxAbs]};
-  return compareValues(name, want, got, tol, ref);
-}
-
-int compare(const Args &args) {
+Expected<driver::CompareResult> compare(const Args &args) {
   if (args.positional.size() != 2)
-    return fail("gradc compare: expected EXPECTED.safetensors ACTUAL.safetensors");
-  auto rtol = parseNumber("rtol", args.get("rtol", "1e-4"));
-  auto atol = parseNumber("atol", args.get("atol", "1e-5"));
-  auto scale_rtol = parseNumber("scale-rtol", args.get("scale-rtol", "-1"));
-  for (auto *v : {&rtol, &atol, &scale_rtol})
-    if (!*v)
-      return fail(v->error().message());
-  Tolerance tol{*rtol, *atol, *scale_rtol, args.has("allow-nonfinite")};
-  auto expected = runtime::readSafetensors(args.positional[0]);
-  if (!expected)
-    return fail(expected.error().message());
-  auto actual = runtime::readSafetensors(args.positional[1]);
-  if (!actual)
-    return fail(actual.error().message());
-  int passed = 0, failed = 0;
-  std::set<std::string> seen;
-  for (const auto &[name, e] : *expected) {
-    std::string base = name;
-    bool summary = false;
-    for (const char *suffix : {kSampleSuffix, kStatsSuffix})
-      if (endsWith(name, suffix)) {
-        base = name.substr(0, name.size() - std::string(suffix).size());
-        summary = true;
-      }
-    auto it = actual->find(base);
-    bool ok = it != actual->end();
-    if (!ok)
-      std::printf("MISSING %s\n", support::escaped(base).c_str());
-    else if (summary)
-      ok = compareSummary(name, e, it->second, tol);
-    else
-      ok = compareTensor(name, e, it->second, tol);
-    seen.insert(base);
-    (ok ? passed : failed)++;
-  }
-  for (const auto &[name, t] : *actual)
-    if (!seen.count(name)) {
-      std::printf("EXTRA   %s\n", support::escaped(name).c_str());
-      if (args.has("no-extra"))
-        failed++;
-    }
-  std::printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+    return Error("gradc compare: expected EXPECTED.safetensors ACTUAL.safetensors");
+  driver::CompareOptions o;
+  o.expected = args.positional[0];
+  o.actual = args.positional[1];
+  GRADC_TRY(rtol, parseNumber("rtol", args.get("rtol", "1e-4")));
+  GRADC_TRY(atol, parseNumber("atol", args.get("atol", "1e-5")));
+  GRADC_TRY(scale_rtol, parseNumber("scale-rtol", args.get("scale-rtol", "-1")));
+  o.tol = {rtol, atol, scale_rtol, args.has("allow-nonfinite")};
+  o.no_extra = args.has("no-extra");
+  return driver::compareFiles(o);
 }
 
-void printTensor(const std::string &name, const runtime::Tensor &t, int64_t limit) {
-  std::printf("%s: %s", support::escaped(name).c_str(), t.type.str().c_str());
-  int64_t n = t.numElements();
-  if (t.type.dtype == ir::DType::F32 && n > 0) {
-    double lo = t.at(0), hi = t.at(0), sum = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      lo = std::min(lo, t.at(i));
-      hi = std::max(hi, t.at(i));
-      sum += t.at(i);
-    }
-    std::printf("  min %.6g  max %.6g  mean %.6g", lo, hi, sum / double(n));
-  }
-  std::printf("\n  [");
-  for (int64_t i = 0; i < std::min(n, limit); ++i)
-    std::printf(t.type.dtype == ir::DType::F32 ? "%s%.6g" : "%s%.0f", i ? ", " : "", t.at(i));
-  std::printf("%s]\n", n > limit ? ", ..." : "");
-}
-
-int inspect(const Args &args) {
+Expected<std::string> inspect(const Args &args) {
   if (args.positional.size() != 1)
-    return fail("gradc inspect: expected one FILE.safetensors");
-  auto limit = parseCount("limit", args.get("limit", "8"));
-  if (!limit)
-    return fail(limit.error().message());
-  auto tensors = runtime::readSafetensors(args.positional[0]);
-  if (!tensors)
-    return fail(tensors.error().message());
-  for (const auto &[name, t] : *tensors)
-    printTensor(name, t, *limit);
-  return 0;
+    return Error("gradc inspect: expected one FILE.safetensors");
+  GRADC_TRY(limit, parseCount("limit", args.get("limit", "8")));
+  return driver::inspect({args.positional[0], limit});
 }
 
 } // namespace
 
 int cmdCompare(int argc, char **argv) {
   auto args = parseArgs("compare", argc, argv, 2,
-                        {{"rtol", true}, {"atol", true}, {"scale-rtol", true},
-                         {"allow-nonfinite", false}, {"no-extra", false}});
-  return args ? compare(*args) : fail(args.error().message());
+                        {{"rtol", true},
+                         {"atol", true},
+                         {"scale-rtol", true},
+                         {"allow-nonfinite", false},
+                         {"no-extra", false}});
+  if (!args)
+    return fail(args.error().message());
+  auto r = compare(*args);
+  if (!r)
+    return fail(r.error().message());
+  std::fputs(r->report.c_str(), stdout);
+  return r->ok() ? 0 : 1;
 }
 
 int cmdInspect(int argc, char **argv) {
   auto args = parseArgs("inspect", argc, argv, 2, {{"limit", true}});
-  return args ? inspect(*args) : fail(args.error().message());
+  if (!args)
+    return fail(args.error().message());
+  auto text = inspect(*args);
+  if (!text)
+    return fail(text.error().message());
+  std::fputs(text->c_str(), stdout);
+  return 0;
 }
 
 } // namespace gradc::tools

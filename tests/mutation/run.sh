@@ -159,14 +159,14 @@ mut conv.padding_sign codegen/emit_gemm.cpp \
 
 # The checkers themselves, made to pass what they should not.
 mut check.compare_always_passes tools/cmd_tensors.cpp \
-  's/return failed ? 1 : 0;/return 0;/' gradc "$CHECKERS"
-mut check.compare_nan_passes tools/cmd_tensors.cpp \
+  's/return r->ok() ? 0 : 1;/return 0;/' gradc "$CHECKERS"
+mut check.compare_nan_passes driver/tensors.cpp \
   's/if (!std::isfinite(x) || !std::isfinite(y)) {/if (false) {/; s/if (!(err <= tol.atol + tol.rtol \* ref))/if (err > tol.atol + tol.rtol * ref)/' \
   gradc "$CHECKERS"
-mut check.compare_no_scale_check tools/cmd_tensors.cpp \
+mut check.compare_no_scale_check driver/tensors.cpp \
   's/bool scale_bad = tol.scale_rtol >= 0/bool scale_bad = false \&\& tol.scale_rtol >= 0/' gradc \
   "$CHECKERS"
-mut check.compare_ignores_dtype tools/cmd_tensors.cpp \
+mut check.compare_ignores_dtype driver/tensors.cpp \
   's/if (e.type.dtype != a.type.dtype) {/if (false) {/' gradc "$CHECKERS"
 mut check.numbers_match_always_passes tests/e2e/checkers/numbers_match.sh \
   's/END { exit bad }/END { exit 0 }/' gradc "$CHECKERS|^aot\\.schedule\\."
