@@ -62,6 +62,14 @@ llvm::Value *loadRows(EmitContext &c, ir::ValueId x, llvm::Value *base, int64_t 
   return gatherLanes(c, x, idx, l.valid);
 }
 
+/// Where element (panel p, depth d, lane r) of packed panels of `width` rows
+/// and `depth` depths lies: (p * depth + d) * width + r. Every packer writes
+/// this layout and the micro-kernel reads it.
+llvm::Value *panelIndex(EmitContext &c, llvm::Value *p, llvm::Value *d, int64_t depth,
+                        int64_t width, llvm::Value *r) {
+  return mad(c, mad(c, p, depth, d), width, r);
+}
+
 /// Packs panel row (p, d) of X: X(p * width + r', d) for r' < width (zero
 /// past `rows`) as one vector, stored at `at` (floats) in `dst`.
 void packPanelRow(EmitContext &c, const Loader &x, int64_t rows, int64_t width, llvm::Value *p,
@@ -82,7 +90,7 @@ void packPanels(EmitContext &c, const Loader &x, int64_t rows, int64_t depth, in
   int64_t panels = (rows + width - 1) / width;
   emitLoopNest(c.b, {panels, depth}, [&](llvm::ArrayRef<llvm::Value *> iv) {
     packPanelRow(c, x, rows, width, iv[0], iv[1], dst,
-                 c.b.CreateMul(mad(c, iv[0], depth, iv[1]), c.i64(width), "", true, true));
+                 panelIndex(c, iv[0], iv[1], depth, width, c.i64(0)));
   });
 }
 
@@ -139,7 +147,7 @@ void packShiftedRows(EmitContext &c, const ShiftedRows &s, int64_t depth, int64_
     ShiftedRows::Shift sh = s.at(c, d);
     // The last panel's lanes past the grid.
     for (int64_t t = n % width; t > 0 && t < width; t += vw)
-      storeAt(zero, mad(c, mad(c, c.i64(panels - 1), depth, d), width, c.i64(t)),
+      storeAt(zero, panelIndex(c, c.i64(panels - 1), d, depth, width, c.i64(t)),
               lanesBelow(c.i64(width - t)));
     emitLoopNest(b, {s.grid_h, (s.grid_w + vw - 1) / vw}, [&](llvm::ArrayRef<llvm::Value *> iv) {
       llvm::Value *gr = iv[0], *col0 = b.CreateMul(iv[1], c.i64(vw));
@@ -160,11 +168,10 @@ void packShiftedRows(EmitContext &c, const ShiftedRows &s, int64_t depth, int64_
       llvm::Value *p0 = b.CreateUDiv(pos0, c.i64(width)), *r0 = b.CreateURem(pos0, c.i64(width));
       llvm::Value *cut = b.CreateSub(c.i64(width), r0);
       llvm::Value *first = lanesBelow(cut);
-      storeAt(v, mad(c, mad(c, p0, depth, d), width, r0), b.CreateAnd(in_grid, first));
-      storeAt(
-          v,
-          b.CreateSub(b.CreateMul(mad(c, b.CreateAdd(p0, c.i64(1)), depth, d), c.i64(width)), cut),
-          b.CreateAnd(in_grid, b.CreateNot(first)));
+      storeAt(v, panelIndex(c, p0, d, depth, width, r0), b.CreateAnd(in_grid, first));
+      storeAt(v,
+              b.CreateSub(panelIndex(c, b.CreateAdd(p0, c.i64(1)), d, depth, width, c.i64(0)), cut),
+              b.CreateAnd(in_grid, b.CreateNot(first)));
     });
   });
 }
@@ -229,8 +236,7 @@ void packRowMajorBlock(EmitContext &c, const RowMajor &x, int64_t rows, int64_t 
     }
     transposeSquare(c, v);
     for (int64_t dd = 0; dd < vw; ++dd) {
-      llvm::Value *at = mad(c, b.CreateAdd(b.CreateMul(p, c.i64(depth)), b.CreateAdd(d, c.i64(dd))),
-                            width, c.i64(g * vw));
+      llvm::Value *at = panelIndex(c, p, b.CreateAdd(d, c.i64(dd)), depth, width, c.i64(g * vw));
       llvm::Value *mask = b.CreateVectorSplat(unsigned(vw), b.CreateICmpSLT(c.i64(dd), left));
       b.CreateMaskedStore(v[size_t(dd)], b.CreateGEP(c.f32Ty(), dst, at), llvm::Align(4), mask);
     }
