@@ -24,6 +24,9 @@ struct EmitContext {
   llvm::Module &module;
   const ir::Function &f;
   std::vector<llvm::Value *> ptr; ///< base pointer of each value, by ValueId
+  /// Vector registers of the target (LowerOptions::vector_registers): with
+  /// the vector width, what the matmul micro-kernel's tile is chosen from.
+  int vector_registers = 16;
 
   llvm::Type *f32Ty() { return b.getFloatTy(); }
   llvm::Value *i64(int64_t v) { return b.getInt64(uint64_t(v)); }

@@ -233,7 +233,8 @@ void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::Function
       kfn->getArg(unsigned(i))->addAttr(llvm::Attribute::NoCapture);
     }
     llvm::IRBuilder<> kb(llvm::BasicBlock::Create(ctx, "entry", kfn));
-    EmitContext kc{kb, c.module, c.f, std::vector<llvm::Value *>(c.ptr.size(), nullptr)};
+    EmitContext kc{kb, c.module, c.f, std::vector<llvm::Value *>(c.ptr.size(), nullptr),
+                   c.vector_registers};
     for (size_t v = 0; v < c.ptr.size(); ++v) {
       auto it = std::find(bufs.begin(), bufs.begin() + long(nbufs), c.ptr[v]);
       if (c.ptr[v] && it != bufs.begin() + long(nbufs))
@@ -282,12 +283,12 @@ void emitProfileTick(EmitContext &c, int32_t function, size_t point) {
 
 /// `profile`: the function's index for gradc_profile_tick, or -1 for no profiling.
 void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f,
-                   const plan::ModulePlan &mp, const plan::FunctionPlan &fp, int vw,
+                   const plan::ModulePlan &mp, const plan::FunctionPlan &fp, int vw, int registers,
                    std::map<std::string, llvm::Function *> &emitted, int32_t profile) {
   FunctionAbi abi = functionAbi(m, f);
   llvm::Function *fn = declareFunction(mod, abi);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(mod.getContext(), "entry", fn));
-  EmitContext c{b, mod, f, {}};
+  EmitContext c{b, mod, f, {}, registers};
   Buffers buf = bindBuffers(c, fn, abi, mp);
   bindValues(c, buf, fp);
   for (size_t k = 0; k < fp.kernels.size(); ++k) {
@@ -327,8 +328,8 @@ std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext
   const plan::ModulePlan &mp = opts.plan ? *opts.plan : plan::buildPlan(m);
   std::map<std::string, llvm::Function *> emitted; // kernels by signature
   for (size_t i = 0; i < m.functions.size(); ++i) {
-    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i], opts.vector_floats, emitted,
-                  opts.profile_kernels ? int32_t(i) : -1);
+    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i], opts.vector_floats,
+                  opts.vector_registers, emitted, opts.profile_kernels ? int32_t(i) : -1);
     if (opts.packed_wrappers)
       emitPackedWrapper(*mod, functionAbi(m, m.functions[i]));
   }

@@ -31,6 +31,10 @@ struct LowerOptions {
   /// Floats per vector register of that CPU (16 with AVX-512, 8 with AVX,
   /// 4 with SSE or NEON): the width of the matmul micro-kernel's vectors.
   int vector_floats = 8;
+  /// Vector registers of that CPU (32 with AVX-512 or AArch64 NEON, 16 with
+  /// AVX, SSE or 32-bit NEON): with vector_floats, what the matmul
+  /// micro-kernel's register tile is chosen from.
+  int vector_registers = 16;
   /// Also emit `float NAME_packed(void **ptrs, const float *scalars)` per
   /// function (the uniform entry point the JIT calls).
   bool packed_wrappers = false;

@@ -66,6 +66,10 @@ int vectorFloats(const llvm::TargetMachine &tm) {
   return 4;
 }
 
+int vectorRegisters(const llvm::TargetMachine &tm) {
+  return tm.getMCSubtargetInfo()->checkFeatures("+avx512f") ? 32 : 16;
+}
+
 namespace {
 
 std::string hostFeatures() {
@@ -105,6 +109,7 @@ std::unique_ptr<llvm::Module> lowerFor(const ir::Module &m, llvm::LLVMContext &c
   lo.plan = opts.plan;
   lo.cpu = opts.cpu;
   lo.vector_floats = opts.vector_floats > 0 ? opts.vector_floats : vectorFloats(tm);
+  lo.vector_registers = vectorRegisters(tm);
   lo.packed_wrappers = opts.packed_wrappers;
   lo.profile_kernels = opts.profile_kernels;
   return lowerModule(m, ctx, lo);

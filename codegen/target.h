@@ -63,6 +63,8 @@ void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm);
 /// Floats per vector register of the machine `tm` compiles for (16 with
 /// AVX-512, 8 with AVX, else 4).
 int vectorFloats(const llvm::TargetMachine &tm);
+/// Vector registers of the machine `tm` compiles for (32 with AVX-512, else 16).
+int vectorRegisters(const llvm::TargetMachine &tm);
 
 /// Calls LLVM's one-time native target initialisation (thread-safe).
 void initializeNativeTarget();
