@@ -4,6 +4,7 @@
 #pragma once
 
 #include "codegen/loops.h"
+#include "codegen/lower.h"
 #include "ir/function.h"
 
 #include <llvm/IR/IRBuilder.h>
@@ -27,6 +28,9 @@ struct EmitContext {
   /// Vector registers of the target (LowerOptions::vector_registers): with
   /// the vector width, what the matmul micro-kernel's tile is chosen from.
   int vector_registers = 16;
+  /// Data cache sizes of the target (LowerOptions::caches): what the matmul's
+  /// cache blocks are chosen from.
+  CacheSizes caches;
 
   llvm::Type *f32Ty() { return b.getFloatTy(); }
   llvm::Value *i64(int64_t v) { return b.getInt64(uint64_t(v)); }

@@ -4,10 +4,11 @@
 //
 // C[m, n] = sum_d A(i, d) B(d, j), where A and B are read through loaders, so
 // a transpose or an im2col window is just another loader. A is packed into
-// kGemmRows-row panels and B into NR-column panels (zero-padded past the
+// MR-row panels and B into NR-column panels (zero-padded past the
 // edges) in the kernel's arena workspace; a register-blocked micro-kernel
-// keeps a kGemmRows x NR tile of C in vector registers, with one broadcast of
-// A and NR / VW vector loads of B per group of FMAs, and hands each finished
+// keeps an MR x NR tile of C in vector registers, with one broadcast of A and
+// NR / VW vector loads of B per group of FMAs (the tile chosen from the
+// target's vector width and register count, registerTile), and hands each finished
 // element of the tile's valid part to a sink (the epilogue, a store, or a
 // scatter-add).
 #include "codegen/emit.h"
@@ -280,11 +281,20 @@ void packOperandRows(EmitContext &c, const PanelSource &x, int64_t rows, int64_t
 }
 
 /// Where a GEMM's panels live in its workspace (offsets in floats; B's slot
-/// `w` is at b_off + w * b_slot), and the register tile.
+/// `w` is at b_off + w * b_slot), the register tile, and the cache blocks:
+/// depth blocks of kc (the last one shorter), and blocks of mcp A panels and
+/// ncp B panels. With more than one depth block, C's partial sums wait in
+/// the workspace at c_off, a tile's mr x nr after another's.
 struct GemmLayout {
   int64_t m, n, k, mr, nr, nv, np, mp;
   llvm::Value *ws;
   int64_t a_off, b_off, b_slot;
+  int64_t kc, mcp, ncp, c_off;
+
+  int64_t depthBlocks() const { return (k + kc - 1) / kc; }
+  llvm::Value *cp(EmitContext &c) const {
+    return c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), ws, uint64_t(c_off));
+  }
 
   llvm::Value *ap(EmitContext &c) const {
     return c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), ws, uint64_t(a_off));
@@ -303,26 +313,85 @@ struct GemmLayout {
   }
 };
 
-/// The layout of C[m, n] = A[m, k] B[k, n]: B's panels first, then A's; or,
-/// with `a_first`, A's panels and then B's (an image's, per worker slot).
-GemmLayout gemmLayout(int64_t m, int64_t n, int64_t k, int vw, llvm::Value *workspace,
-                      bool a_first = false) {
-  GemmLayout g{m, n, k, plan::kGemmRows, 0, 0, 0, 0, workspace, 0, 0, 0};
-  // Two vectors of columns, or one when that covers the matrix.
-  g.nr = std::min<int64_t>(plan::kGemmMaxCols, n <= vw ? vw : 2 * vw);
-  g.nv = g.nr / vw;
+/// The register tile for C[m, n] on `vw`-float vectors with `registers`
+/// vector registers: nv vectors of columns (nr = nv * vw) and mr rows, with
+/// mr * nv accumulators, nv vectors of B and one broadcast of A in registers.
+/// Of nv in {1, 2, 4}, the one with the most multiply-adds per element
+/// loaded, mr * nv / (mr + nv), times the share of B's padded columns that
+/// are columns of C. Then A's rows are cut into the fewest panels of at most
+/// mr rows, all of one size: 64 rows as 5 x 13 rather than 4 x 14 + 8.
+struct RegisterTile {
+  int64_t mr, nv;
+};
+RegisterTile registerTile(int64_t m, int64_t n, int vw, int registers) {
+  RegisterTile best{0, 0};
+  double best_score = 0;
+  for (int64_t nv : {1, 2, 4}) {
+    int64_t nr = nv * vw;
+    if (nr > plan::kGemmMaxCols)
+      break;
+    int64_t mr = std::min<int64_t>(plan::kGemmMaxRows, (registers - nv - 1) / nv);
+    if (mr < plan::kGemmMinRows)
+      break;
+    double used = double(n) / double((n + nr - 1) / nr * nr);
+    double score = double(mr * nv) / double(mr + nv) * used;
+    if (score > best_score + 1e-9)
+      best = {mr, nv}, best_score = score;
+  }
+  GRADC_CHECK(best.nv > 0, "no register tile for " + std::to_string(registers) + " registers of " +
+                               std::to_string(vw) + " floats");
+  int64_t panels = (m + best.mr - 1) / best.mr;
+  best.mr = (m + panels - 1) / panels;
+  return best;
+}
+
+/// The cache blocks of a blocked GEMM (Goto and van de Geijn), from the
+/// target's caches: a depth block kc such that a B panel's nr x kc floats
+/// take half of L1 (the panel stays there while the A panels of an MC block
+/// stream past it), within the plan's bounds and cut into equal blocks; MC
+/// A panels of mr x kc floats in half of L2; NC B panels of nr x kc in half
+/// of L3. A GEMM no deeper than kc runs in one depth block.
+void chooseCacheBlocks(const CacheSizes &caches, GemmLayout &g) {
+  int64_t kc = caches.l1 / 2 / (g.nr * 4) / 16 * 16;
+  kc = std::clamp(kc, plan::kGemmMinDepthBlock, plan::kGemmMaxDepthBlock);
+  int64_t blocks = (g.k + kc - 1) / kc;
+  g.kc = (g.k + blocks - 1) / blocks;
+  g.mcp = std::max<int64_t>(1, caches.l2 / 2 / (g.mr * g.kc * 4));
+  g.ncp = std::max<int64_t>(1, caches.l3 / 2 / (g.nr * g.kc * 4));
+}
+
+/// The layout of C[m, n] = A[m, k] B[k, n]: B's panels first, then A's, then
+/// C's partial sums, tiles run in cache blocks; or, with `a_first`, A's
+/// panels and then B's (an image's, per worker slot), in one block: A is
+/// packed once for every image.
+GemmLayout gemmLayout(EmitContext &c, int64_t m, int64_t n, int64_t k, int vw,
+                      llvm::Value *workspace, bool a_first = false) {
+  RegisterTile tile = registerTile(m, n, vw, c.vector_registers);
+  GemmLayout g{m, n, k, tile.mr, tile.nv * vw, tile.nv, 0, 0, workspace, 0, 0, 0, k, 1, 1, 0};
   g.np = (n + g.nr - 1) / g.nr;
   g.mp = (m + g.mr - 1) / g.mr;
+  GRADC_CHECK(g.mp * g.mr <= plan::gemmPaddedRows(m), "A's panels outgrow the plan's workspace");
   g.b_slot = g.np * g.nr * k;
-  if (a_first)
+  if (a_first) {
     g.b_off = g.mp * g.mr * k;
-  else
-    g.a_off = g.b_slot;
+    g.mcp = g.mp, g.ncp = g.np;
+    return g;
+  }
+  g.a_off = g.b_slot;
+  chooseCacheBlocks(c.caches, g);
+  GRADC_CHECK(g.depthBlocks() == 1 || k > plan::kGemmMinDepthBlock,
+              "depth blocks the plan gave no room for");
+  g.c_off = g.a_off + g.mp * g.mr * k;
   return g;
 }
 
 /// The micro-kernel over tiles [lo, hi) of the np x mp tiles, B panel major
-/// (tile t is B panel t / mp and A panel t % mp), B's panels at `bp`.
+/// (tile t is B panel t / mp and A panel t % mp), B's panels at `bp`, in
+/// cache blocks: for each depth block, each block of ncp B panels and each
+/// block of mcp A panels, the range's tiles in that block, in order. Each
+/// element's sum runs over the depth in order whatever the blocks, and a
+/// column's tiles come in row order, as a sink that sums down the columns
+/// needs.
 void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value *lo,
                llvm::Value *hi, int vw, const Sink &sink) {
   auto &b = c.b;
@@ -336,32 +405,55 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
   llvm::Function *fma =
       llvm::Intrinsic::getDeclaration(&c.module, llvm::Intrinsic::fmuladd, {vecTy});
   llvm::Value *zero = llvm::ConstantAggregateZero::get(vecTy);
+  const int64_t blocks_k = g.depthBlocks(), blocks_n = (g.np + g.ncp - 1) / g.ncp,
+                blocks_m = (mp + g.mcp - 1) / g.mcp;
+  // The partial sums of tile t's accumulator x (one vector of the tile).
+  auto partial = [&](llvm::Value *t, int64_t x) {
+    llvm::Value *at = b.CreateAdd(b.CreateMul(t, c.i64(mr * nr)), c.i64(x * vw));
+    return b.CreateInBoundsGEP(c.f32Ty(), g.cp(c), at);
+  };
 
-  emitIf(b, b.CreateICmpSLT(lo, hi), [&] {
-    emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *ti) {
-      llvm::Value *t = b.CreateAdd(lo, ti);
-      llvm::Value *pb = b.CreateUDiv(t, c.i64(mp)), *pa = b.CreateURem(t, c.i64(mp));
-      llvm::Value *bpanel = b.CreateInBoundsGEP(c.f32Ty(), bp, b.CreateMul(pb, c.i64(nr * k)));
-      llvm::Value *apanel = b.CreateInBoundsGEP(c.f32Ty(), ap, b.CreateMul(pa, c.i64(mr * k)));
+  // One tile over depths [d0, d0 + depth): from zero in the first depth
+  // block, else from its partial sums; to the sink in the last, else back.
+  auto emitTile = [&](llvm::Value *t, llvm::Value *d0, llvm::Value *depth) {
+    llvm::Value *pb = b.CreateUDiv(t, c.i64(mp)), *pa = b.CreateURem(t, c.i64(mp));
+    llvm::Value *bpanel = b.CreateInBoundsGEP(c.f32Ty(), bp, b.CreateMul(pb, c.i64(nr * k)));
+    llvm::Value *apanel = b.CreateInBoundsGEP(c.f32Ty(), ap, b.CreateMul(pa, c.i64(mr * k)));
+    llvm::Value *first = b.CreateICmpEQ(d0, c.i64(0));
+    llvm::Value *last = b.CreateICmpEQ(b.CreateAdd(d0, depth), c.i64(k));
+    emitIf(b, first, [&] {
       for (llvm::Value *x : acc)
         b.CreateStore(zero, x);
-      emitLoopNest(b, {k}, [&](llvm::ArrayRef<llvm::Value *> kk) {
-        std::vector<llvm::Value *> bvec;
-        for (int64_t v = 0; v < nv; ++v) {
-          llvm::Value *at = mad(c, kk[0], nr, c.i64(v * vw));
-          bvec.push_back(b.CreateAlignedLoad(vecTy, b.CreateInBoundsGEP(c.f32Ty(), bpanel, at),
-                                             llvm::Align(4)));
-        }
-        for (int64_t i = 0; i < mr; ++i) {
-          llvm::Value *ai = b.CreateLoad(
-              c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), apanel, mad(c, kk[0], mr, c.i64(i))));
-          llvm::Value *splat = b.CreateVectorSplat(unsigned(vw), ai);
-          for (int64_t v = 0; v < nv; ++v) {
-            llvm::Value *x = acc[size_t(i * nv + v)];
-            b.CreateStore(b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, x)}), x);
-          }
-        }
+    });
+    if (blocks_k > 1)
+      emitIf(b, b.CreateNot(first), [&] {
+        for (size_t x = 0; x < acc.size(); ++x)
+          b.CreateStore(b.CreateAlignedLoad(vecTy, partial(t, int64_t(x)), llvm::Align(4)), acc[x]);
       });
+    emitCountedLoop(b, depth, [&](llvm::Value *dd) {
+      llvm::Value *d = b.CreateAdd(d0, dd);
+      std::vector<llvm::Value *> bvec;
+      for (int64_t v = 0; v < nv; ++v) {
+        llvm::Value *at = mad(c, d, nr, c.i64(v * vw));
+        bvec.push_back(
+            b.CreateAlignedLoad(vecTy, b.CreateInBoundsGEP(c.f32Ty(), bpanel, at), llvm::Align(4)));
+      }
+      for (int64_t i = 0; i < mr; ++i) {
+        llvm::Value *ai = b.CreateLoad(
+            c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), apanel, mad(c, d, mr, c.i64(i))));
+        llvm::Value *splat = b.CreateVectorSplat(unsigned(vw), ai);
+        for (int64_t v = 0; v < nv; ++v) {
+          llvm::Value *x = acc[size_t(i * nv + v)];
+          b.CreateStore(b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, x)}), x);
+        }
+      }
+    });
+    if (blocks_k > 1)
+      emitIf(b, b.CreateNot(last), [&] {
+        for (size_t x = 0; x < acc.size(); ++x)
+          b.CreateAlignedStore(b.CreateLoad(vecTy, acc[x]), partial(t, int64_t(x)), llvm::Align(4));
+      });
+    emitIf(b, last, [&] {
       // The tile to memory, then its valid part to the sink.
       for (int64_t i = 0; i < mr; ++i)
         for (int64_t v = 0; v < nv; ++v)
@@ -381,6 +473,22 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
               b.CreateLoad(c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), tile, mad(c, i, nr, j)));
           sink(c, b.CreateAdd(row0, i), b.CreateAdd(col0, j), x);
         });
+      });
+    });
+  };
+
+  emitIf(b, b.CreateICmpSLT(lo, hi), [&] {
+    emitLoopNest(b, {blocks_k, blocks_n, blocks_m}, [&](llvm::ArrayRef<llvm::Value *> blk) {
+      llvm::Value *d0 = b.CreateMul(blk[0], c.i64(g.kc));
+      llvm::Value *depth = minOf(c, c.i64(g.kc), b.CreateSub(c.i64(k), d0));
+      emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *ti) {
+        llvm::Value *t = b.CreateAdd(lo, ti);
+        if (blocks_n == 1 && blocks_m == 1)
+          return emitTile(t, d0, depth);
+        llvm::Value *pb = b.CreateUDiv(t, c.i64(mp)), *pa = b.CreateURem(t, c.i64(mp));
+        llvm::Value *in_block = b.CreateAnd(b.CreateICmpEQ(b.CreateUDiv(pb, c.i64(g.ncp)), blk[1]),
+                                            b.CreateICmpEQ(b.CreateUDiv(pa, c.i64(g.mcp)), blk[2]));
+        emitIf(b, in_block, [&] { emitTile(t, d0, depth); });
       });
     });
   });
@@ -509,8 +617,8 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
     else
       c.store(n.result, flat, x);
   };
-  GemmLayout g = gemmLayout(m, cols, k, vw, workspace);
-  // B^T(j, d) = B[j, d] when B is transposed. (A's 6-row panels are gathered:
+  GemmLayout g = gemmLayout(c, m, cols, k, vw, workspace);
+  // B^T(j, d) = B[j, d] when B is transposed. (A's panels are gathered:
   // transposing vw x vw blocks for them measured slower.)
   RowMajor b_rows{bv, k};
   PanelSource pa{la}, pb{lbt, nullptr, tb ? &b_rows : nullptr};
@@ -526,7 +634,7 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
   ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
   ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
   int64_t taps = g.taps(), pos = g.positions();
-  GemmLayout gl = gemmLayout(g.out_c, pos, taps, vw, workspace, true);
+  GemmLayout gl = gemmLayout(c, g.out_c, pos, taps, vw, workspace, true);
   Loader lw = [&](EmitContext &c, const Lanes &o, llvm::Value *d) {
     return loadRows(c, w, d, taps, o);
   };
@@ -586,7 +694,7 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
   Sink sink = [&](EmitContext &c, llvm::Value *o, llvm::Value *d, llvm::Value *v) {
     c.store(dw, mad(c, o, taps, d), v);
   };
-  GemmLayout gl = gemmLayout(g.out_c, taps, g.batch * pos, vw, workspace);
+  GemmLayout gl = gemmLayout(c, g.out_c, taps, g.batch * pos, vw, workspace);
   if (parallel && g.out_c * taps * g.batch * pos >= plan::kParallelMinWork)
     emitParallelGemm(c, gl, PanelSource{la}, PanelSource{lbt}, vw, sink, false);
   else {
@@ -607,7 +715,7 @@ void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *w
   ir::ValueId dy = n.operands[0], w = n.operands[1], dx = n.result;
   ConvGeometry g(n.attrs, c.shape(dx), c.shape(w), c.shape(dy));
   int64_t window = g.kh * g.kw, taps = g.taps(), hw = g.h * g.w;
-  GemmLayout gl = gemmLayout(g.in_c, hw, g.out_c * window, vw, workspace, true);
+  GemmLayout gl = gemmLayout(c, g.in_c, hw, g.out_c * window, vw, workspace, true);
   // A(c, e) = W[o, c, kh, kw] with e = o * window + (kh * kw + kw).
   Loader lw = [&](EmitContext &c, const Lanes &ch, llvm::Value *e) {
     llvm::Value *o = c.b.CreateUDiv(e, c.i64(window)), *r = c.b.CreateURem(e, c.i64(window));

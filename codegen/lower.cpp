@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <llvm/Support/raw_ostream.h>
 #include <map>
+#include <unistd.h>
 
 namespace gradc::codegen {
 
@@ -233,8 +234,12 @@ void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::Function
       kfn->getArg(unsigned(i))->addAttr(llvm::Attribute::NoCapture);
     }
     llvm::IRBuilder<> kb(llvm::BasicBlock::Create(ctx, "entry", kfn));
-    EmitContext kc{kb, c.module, c.f, std::vector<llvm::Value *>(c.ptr.size(), nullptr),
-                   c.vector_registers};
+    EmitContext kc{kb,
+                   c.module,
+                   c.f,
+                   std::vector<llvm::Value *>(c.ptr.size(), nullptr),
+                   c.vector_registers,
+                   c.caches};
     for (size_t v = 0; v < c.ptr.size(); ++v) {
       auto it = std::find(bufs.begin(), bufs.begin() + long(nbufs), c.ptr[v]);
       if (c.ptr[v] && it != bufs.begin() + long(nbufs))
@@ -284,11 +289,12 @@ void emitProfileTick(EmitContext &c, int32_t function, size_t point) {
 /// `profile`: the function's index for gradc_profile_tick, or -1 for no profiling.
 void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f,
                    const plan::ModulePlan &mp, const plan::FunctionPlan &fp, int vw, int registers,
-                   std::map<std::string, llvm::Function *> &emitted, int32_t profile) {
+                   const CacheSizes &caches, std::map<std::string, llvm::Function *> &emitted,
+                   int32_t profile) {
   FunctionAbi abi = functionAbi(m, f);
   llvm::Function *fn = declareFunction(mod, abi);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(mod.getContext(), "entry", fn));
-  EmitContext c{b, mod, f, {}, registers};
+  EmitContext c{b, mod, f, {}, registers, caches};
   Buffers buf = bindBuffers(c, fn, abi, mp);
   bindValues(c, buf, fp);
   for (size_t k = 0; k < fp.kernels.size(); ++k) {
@@ -322,6 +328,19 @@ void emitPackedWrapper(llvm::Module &mod, const FunctionAbi &abi) {
 
 } // namespace
 
+CacheSizes hostCacheSizes() {
+  CacheSizes c;
+  auto read = [](int name, int64_t &to) {
+    long v = sysconf(name);
+    if (v > 0)
+      to = v;
+  };
+  read(_SC_LEVEL1_DCACHE_SIZE, c.l1);
+  read(_SC_LEVEL2_CACHE_SIZE, c.l2);
+  read(_SC_LEVEL3_CACHE_SIZE, c.l3);
+  return c;
+}
+
 std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext &ctx,
                                           const LowerOptions &opts) {
   auto mod = std::make_unique<llvm::Module>(cIdentifier(m.name), ctx);
@@ -329,7 +348,8 @@ std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext
   std::map<std::string, llvm::Function *> emitted; // kernels by signature
   for (size_t i = 0; i < m.functions.size(); ++i) {
     lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i], opts.vector_floats,
-                  opts.vector_registers, emitted, opts.profile_kernels ? int32_t(i) : -1);
+                  opts.vector_registers, opts.caches, emitted,
+                  opts.profile_kernels ? int32_t(i) : -1);
     if (opts.packed_wrappers)
       emitPackedWrapper(*mod, functionAbi(m, m.functions[i]));
   }

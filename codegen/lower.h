@@ -20,6 +20,16 @@ struct ModulePlan;
 
 namespace gradc::codegen {
 
+/// Data cache sizes of the target, per core, in bytes: what the packed
+/// matmul's cache blocks (KC, MC, NC) are chosen from. The defaults are a
+/// small core's; "native" targets read the host's (hostCacheSizes).
+struct CacheSizes {
+  int64_t l1 = 32 << 10, l2 = 512 << 10, l3 = 4 << 20;
+};
+
+/// The host's data cache sizes (sysconf), the defaults where it tells none.
+CacheSizes hostCacheSizes();
+
 struct LowerOptions {
   /// The execution plan of the module (plan::buildPlan); built here when null.
   /// Callers that also size buffers (the JIT, the header) pass theirs, so
@@ -35,6 +45,8 @@ struct LowerOptions {
   /// AVX, SSE or 32-bit NEON): with vector_floats, what the matmul
   /// micro-kernel's register tile is chosen from.
   int vector_registers = 16;
+  /// Its data caches.
+  CacheSizes caches;
   /// Also emit `float NAME_packed(void **ptrs, const float *scalars)` per
   /// function (the uniform entry point the JIT calls).
   bool packed_wrappers = false;

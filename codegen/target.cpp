@@ -109,7 +109,11 @@ std::unique_ptr<llvm::Module> lowerFor(const ir::Module &m, llvm::LLVMContext &c
   lo.plan = opts.plan;
   lo.cpu = opts.cpu;
   lo.vector_floats = opts.vector_floats > 0 ? opts.vector_floats : vectorFloats(tm);
-  lo.vector_registers = vectorRegisters(tm);
+  lo.vector_registers = opts.vector_registers > 0 ? opts.vector_registers : vectorRegisters(tm);
+  if (opts.caches.l1 > 0)
+    lo.caches = opts.caches;
+  else if (opts.cpu == "native")
+    lo.caches = hostCacheSizes();
   lo.packed_wrappers = opts.packed_wrappers;
   lo.profile_kernels = opts.profile_kernels;
   return lowerModule(m, ctx, lo);

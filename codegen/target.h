@@ -2,6 +2,7 @@
 // as an object file, assembly or LLVM IR text.
 #pragma once
 
+#include "codegen/lower.h"
 #include "ir/function.h"
 #include "support/error.h"
 
@@ -30,6 +31,11 @@ struct EmitOptions {
   const plan::ModulePlan *plan = nullptr;
   /// Floats per vector register to build kernels for (0: the target's).
   int vector_floats = 0;
+  /// Vector registers to choose the matmul's register tile from (0: the target's).
+  int vector_registers = 0;
+  /// Data caches to choose the matmul's cache blocks from (l1 0: the
+  /// target's: the host's for "native", else CacheSizes' defaults).
+  CacheSizes caches{0, 0, 0};
   /// Also emit the packed entry points the JIT calls (LowerOptions).
   bool packed_wrappers = false;
   /// Call the per-kernel profiling hook between kernels (LowerOptions).

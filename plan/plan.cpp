@@ -47,7 +47,7 @@ Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
     if (n.op == ir::OpKind::MatMul) {
       const ir::Shape &a = f.type(n.operands[0]).shape;
       int64_t depth = n.attrs.b("transpose_a") ? a[0] : a[1];
-      k.workspace_bytes = gemmWorkspaceBytes(k.space[0], k.space[1], depth);
+      k.workspace_bytes = gemmWorkspaceBytes(k.space[0], k.space[1], depth, 1, true);
     } else {
       bool sums = false;
       for (int32_t i = lead + 1; i < end; ++i)
@@ -216,12 +216,14 @@ int64_t placeBuffers(std::vector<Buffer> &bufs) {
 
 } // namespace
 
-int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots) {
+int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots, bool blocked) {
   // Below about 16K multiply-adds packing costs more than it saves.
   if (m * n * k < (int64_t(1) << 14) || n < 8)
     return 0;
   auto roundUp = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
-  int64_t floats = b_slots * roundUp(n, kGemmMaxCols) * k + roundUp(m, kGemmRows) * k;
+  int64_t floats = b_slots * roundUp(n, kGemmMaxCols) * k + gemmPaddedRows(m) * k;
+  if (blocked && k > kGemmMinDepthBlock)
+    floats += gemmPaddedRows(m) * roundUp(n, kGemmMaxCols);
   return alignUp(floats * 4);
 }
 
@@ -258,7 +260,7 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slo
     if (directConvGradWeight(f, n))
       return 0;
     const ir::Shape &dy = shape(n.operands[1]), &dw = shape(n.result);
-    return gemmWorkspaceBytes(dw[0], dw[1] * dw[2] * dw[3], dy[0] * dy[2] * dy[3]);
+    return gemmWorkspaceBytes(dw[0], dw[1] * dw[2] * dw[3], dy[0] * dy[2] * dy[3], 1, true);
   }
   default:
     return 0;

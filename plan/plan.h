@@ -74,10 +74,25 @@ struct Kernel {
   int64_t workspace_slots = 1;
 };
 
-/// The register tile of the packed matmul: rows of A per micro-kernel, and
-/// the most columns of B (two vectors of the widest target, AVX-512).
-inline constexpr int64_t kGemmRows = 6;
+/// Bounds of the packed matmul's register tile, which codegen chooses per
+/// target and shape (codegen/emit_gemm.cpp, registerTile): A's panels have
+/// at most kGemmMaxRows rows, and at least kGemmMinRows unless A has fewer
+/// rows; B's panels at most kGemmMaxCols columns (two vectors of AVX-512).
+inline constexpr int64_t kGemmMinRows = 6;
+inline constexpr int64_t kGemmMaxRows = 16;
 inline constexpr int64_t kGemmMaxCols = 32;
+
+/// Rows of A's packed panels, zero padding included, for any tile within
+/// those bounds: m rows in p = ceil(m / r) panels of ceil(m / p) rows each
+/// (r the tile's most rows) pad by at most p - 1 <= m / kGemmMinRows rows.
+inline int64_t gemmPaddedRows(int64_t m) { return m + m / kGemmMinRows; }
+
+/// Bounds of the depth (KC) of a blocked matmul's cache blocks, which
+/// codegen chooses from the target's L1 within them: a matmul deeper than
+/// kGemmMinDepthBlock may run in depth blocks, keeping C's partial sums in
+/// its workspace between them.
+inline constexpr int64_t kGemmMinDepthBlock = 128;
+inline constexpr int64_t kGemmMaxDepthBlock = 512;
 
 /// Kernels doing fewer multiply-adds (or element operations) than this run on
 /// the calling thread: waking the thread pool would cost more than it saves.
@@ -87,10 +102,13 @@ inline constexpr int64_t kParallelMinWork = int64_t(1) << 16;
 inline constexpr int64_t kConvWorkerSlots = 8;
 
 /// Workspace of a matmul C[m, n] = A[m, k] B[k, n] through packed panels
-/// (A in kGemmRows-row panels, B in kGemmMaxCols-column panels, zero-padded),
+/// (A in panels of gemmPaddedRows rows in all, B in kGemmMaxCols-column
+/// panels, zero-padded),
 /// with `b_slots` copies of B's panels, or 0 when it is small enough for plain
-/// loops.
-int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots = 1);
+/// loops. A `blocked` matmul (one B, packed whole, its tiles run in cache
+/// blocks) also keeps C's partial sums when deeper than kGemmMinDepthBlock.
+int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots = 1,
+                           bool blocked = false);
 
 /// How many workspace slots a conv2d or conv2d_grad_input node gets: one per
 /// worker that may run its images at once (kConvWorkerSlots), or 1 when it

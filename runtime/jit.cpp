@@ -114,6 +114,9 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> linkObjects(const std::vector<std::s
 /// Everything besides the functions' IR that the compiled code depends on.
 std::string codeOptions(const ir::Module &m, const JitOptions &opts) {
   std::string s = "vw=" + std::to_string(opts.vector_floats) +
+                  ";vr=" + std::to_string(opts.vector_registers) +
+                  ";caches=" + std::to_string(opts.caches.l1) + "," +
+                  std::to_string(opts.caches.l2) + "," + std::to_string(opts.caches.l3) +
                   ";profile=" + std::to_string(int(opts.profile_kernels)) + ";params=";
   for (const ir::ParamInfo &p : m.params)
     s += p.name + ":" + p.type.str() + ",";
@@ -147,6 +150,8 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> buildJit(const ir::Module &m,
   codegen::EmitOptions eo;
   eo.plan = &plan;
   eo.vector_floats = opts.vector_floats;
+  eo.vector_registers = opts.vector_registers;
+  eo.caches = opts.caches;
   eo.packed_wrappers = true;
   eo.profile_kernels = opts.profile_kernels;
   GRADC_TRY(threads, compileThreads());

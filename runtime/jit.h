@@ -3,6 +3,7 @@
 // others on their first call, and runs it behind runtime::Executor.
 #pragma once
 
+#include "codegen/lower.h"
 #include "runtime/executor.h"
 #include "support/error.h"
 
@@ -22,6 +23,10 @@ struct JitOptions {
   /// The vector width kernels are built for (0: the host's; tests use it to
   /// run every width on one machine).
   int vector_floats = 0;
+  /// The vector registers and data caches the matmul's tiles and cache blocks
+  /// are chosen from (0: the host's; tests use them to reach every block).
+  int vector_registers = 0;
+  codegen::CacheSizes caches{0, 0, 0};
   /// Functions report each kernel to runtime::KernelProfile (kernel_profile.h).
   bool profile_kernels = false;
   /// The compile cache's directory (compile_cache.h; the CLI passes

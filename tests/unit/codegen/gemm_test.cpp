@@ -26,16 +26,24 @@ TEST(Gemm, OddShapesAllTransposesMatchInterpreter) {
   EXPECT_GE(packed, 40); // most shapes take the packed path, the tiny ones plain loops
 }
 
-/// `m` built for vectors of `vw` floats against the interpreter.
-void expectWidthMatchesInterpreter(const ir::Module &m, int vw) {
-  auto jit = runtime::makeJitExecutor(m, nullptr, vw);
+/// `m` compiled with `o` against the interpreter.
+void expectOptionsMatchInterpreter(const ir::Module &m, const runtime::JitOptions &o,
+                                   uint32_t seed) {
+  auto jit = runtime::makeJitExecutor(m, o);
   ASSERT_TRUE(bool(jit)) << jit.error().message();
   auto interp = runtime::makeInterpreterExecutor(m);
-  runtime::TensorMap args = randomArgs(m.functions[0], uint32_t(vw), -1, 1);
+  runtime::TensorMap args = randomArgs(m.functions[0], seed, -1, 1);
   auto want = interp->call("f", args);
   auto got = (*jit)->call("f", args);
   ASSERT_TRUE(bool(want) && bool(got));
   expectClose(*want, *got, 1e-4, 1e-5);
+}
+
+/// `m` built for vectors of `vw` floats against the interpreter.
+void expectWidthMatchesInterpreter(const ir::Module &m, int vw) {
+  runtime::JitOptions o;
+  o.vector_floats = vw;
+  expectOptionsMatchInterpreter(m, o, uint32_t(vw));
 }
 
 TEST(Gemm, EveryVectorWidthMatchesInterpreter) {
@@ -43,6 +51,28 @@ TEST(Gemm, EveryVectorWidthMatchesInterpreter) {
     SCOPED_TRACE("vector width " + std::to_string(vw));
     ir::Module m = matmuls(vw == 8, vw != 16, 10, uint32_t(vw));
     expectWidthMatchesInterpreter(m, vw);
+  }
+}
+
+// The register tile and the cache blocks of every target class, on caches
+// small enough that the 257-deep matmuls run in three depth blocks and
+// their A and B panels in several MC and NC blocks: AVX-512 (14 x 32 tiles),
+// AVX2 (6 x 16), AArch64 NEON (6 x 16 of 4-float vectors), 32-bit NEON (6 x 8).
+TEST(Gemm, RegisterTilesAndCacheBlocksMatchInterpreter) {
+  struct Target {
+    int vw, registers;
+  };
+  int t = 0;
+  for (Target target : {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}}) {
+    SCOPED_TRACE(std::to_string(target.registers) + " registers of " + std::to_string(target.vw) +
+                 " floats");
+    ir::Module m = matmuls(t & 1, (t >> 1) & 1, 8, uint32_t(40 + t));
+    ++t;
+    runtime::JitOptions o;
+    o.vector_floats = target.vw;
+    o.vector_registers = target.registers;
+    o.caches = {4 << 10, 32 << 10, 64 << 10};
+    expectOptionsMatchInterpreter(m, o, uint32_t(t));
   }
 }
 
