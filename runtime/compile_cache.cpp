@@ -23,12 +23,26 @@ namespace {
 
 constexpr uint64_t kMaxEntryBytes = uint64_t(1) << 30;
 
-/// The GNU build id of the main program (its first loaded object), as hex;
-/// empty when it has none.
+/// The GNU build id of the loaded object holding this code (libgradc, or the
+/// program when linked statically), as hex; empty when it has none. Not the
+/// main program's: the code generator lives in the library, which changes
+/// without the `gradc` executable changing.
 std::string buildId() {
-  std::string id;
+  struct Search {
+    uintptr_t self;
+    std::string id;
+  } search{reinterpret_cast<uintptr_t>(&buildId), {}};
   dl_iterate_phdr(
       [](dl_phdr_info *info, size_t, void *out) {
+        auto &s = *static_cast<Search *>(out);
+        bool holds = false;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+          uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+          holds = holds || (ph.p_type == PT_LOAD && s.self >= start && s.self - start < ph.p_memsz);
+        }
+        if (!holds)
+          return 0; // on to the next object
         for (int i = 0; i < info->dlpi_phnum; ++i) {
           const ElfW(Phdr) &ph = info->dlpi_phdr[i];
           if (ph.p_type != PT_NOTE)
@@ -41,21 +55,20 @@ std::string buildId() {
             const char *desc = name + ((nh->n_namesz + 3) & ~3u);
             if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
                 std::memcmp(name, "GNU", 4) == 0) {
-              *static_cast<std::string *>(out) =
-                  llvm::toHex(llvm::StringRef(desc, nh->n_descsz), true);
+              s.id = llvm::toHex(llvm::StringRef(desc, nh->n_descsz), true);
               return 1;
             }
             p = desc + ((nh->n_descsz + 3) & ~3u);
           }
         }
-        return 1; // the main program only
+        return 1;
       },
-      &id);
-  return id;
+      &search);
+  return search.id;
 }
 
-/// What identifies this program's code generator: its build id, else a hash
-/// of its executable (computed once).
+/// What identifies this program's code generator: the build id of the object
+/// holding it, else a hash of the executable (computed once).
 const std::string &programIdentity() {
   static const std::string id = [] {
     std::string b = buildId();
