@@ -148,6 +148,10 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
                       int64_t slots, PointHook point = nullptr);
 void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                                 bool parallel);
+/// conv2d's weight gradient on vectors of output channels
+/// (plan::GradWeightForm::Channels): dy transposed into `workspace`.
+void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
+                                  int vw);
 /// conv2d's weight gradient without packing (plan::directConvGradWeight),
 /// on vectors of `vw` output columns (emit_conv_direct.cpp).
 void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw);

@@ -182,6 +182,7 @@ void packShiftedRows(EmitContext &c, const ShiftedRows &s, int64_t depth, int64_
 struct RowMajor {
   ir::ValueId x;
   int64_t stride;
+  llvm::Value *base = nullptr; ///< i64 offset of X(0, 0) in x (null: 0)
 };
 
 /// Where a GEMM operand's panels come from: the loader, and a faster packer
@@ -232,7 +233,10 @@ void packRowMajorBlock(EmitContext &c, const RowMajor &x, int64_t rows, int64_t 
       llvm::Value *row = b.CreateAdd(b.CreateMul(p, c.i64(width)), c.i64(g * vw + l));
       llvm::Value *mask =
           b.CreateAnd(depths, b.CreateVectorSplat(unsigned(vw), b.CreateICmpSLT(row, c.i64(rows))));
-      llvm::Value *from = b.CreateGEP(c.f32Ty(), c.ptr[size_t(x.x)], mad(c, row, x.stride, d));
+      llvm::Value *at = mad(c, row, x.stride, d);
+      if (x.base)
+        at = b.CreateAdd(x.base, at);
+      llvm::Value *from = b.CreateGEP(c.f32Ty(), c.ptr[size_t(x.x)], at);
       v.push_back(b.CreateMaskedLoad(vecTy, from, llvm::Align(4), mask, zero));
     }
     transposeSquare(c, v);
@@ -385,6 +389,19 @@ GemmLayout gemmLayout(EmitContext &c, int64_t m, int64_t n, int64_t k, int vw,
   return g;
 }
 
+/// Stores the accumulators of a register tile's first `rows` rows (nv
+/// vectors of vw floats each, row-major in `acc`) to `tile`, rows of nv * vw.
+void storeTile(EmitContext &c, const std::vector<llvm::Value *> &acc, int64_t rows, int64_t nv,
+               int vw, llvm::Value *tile) {
+  llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t v = 0; v < nv; ++v)
+      c.b.CreateAlignedStore(
+          c.b.CreateLoad(vecTy, acc[size_t(i * nv + v)]),
+          c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), tile, uint64_t((i * nv + v) * vw)),
+          llvm::Align(4));
+}
+
 /// The micro-kernel over tiles [lo, hi) of the np x mp tiles, B panel major
 /// (tile t is B panel t / mp and A panel t % mp), B's panels at `bp`, in
 /// cache blocks: for each depth block, each block of ncp B panels and each
@@ -430,24 +447,27 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
         for (size_t x = 0; x < acc.size(); ++x)
           b.CreateStore(b.CreateAlignedLoad(vecTy, partial(t, int64_t(x)), llvm::Align(4)), acc[x]);
       });
-    emitCountedLoop(b, depth, [&](llvm::Value *dd) {
-      llvm::Value *d = b.CreateAdd(d0, dd);
-      std::vector<llvm::Value *> bvec;
-      for (int64_t v = 0; v < nv; ++v) {
-        llvm::Value *at = mad(c, d, nr, c.i64(v * vw));
-        bvec.push_back(
-            b.CreateAlignedLoad(vecTy, b.CreateInBoundsGEP(c.f32Ty(), bpanel, at), llvm::Align(4)));
-      }
-      for (int64_t i = 0; i < mr; ++i) {
-        llvm::Value *ai = b.CreateLoad(
-            c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), apanel, mad(c, d, mr, c.i64(i))));
-        llvm::Value *splat = b.CreateVectorSplat(unsigned(vw), ai);
-        for (int64_t v = 0; v < nv; ++v) {
-          llvm::Value *x = acc[size_t(i * nv + v)];
-          b.CreateStore(b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, x)}), x);
-        }
-      }
-    });
+    emitCountedLoop(
+        b, depth,
+        [&](llvm::Value *dd) {
+          llvm::Value *d = b.CreateAdd(d0, dd);
+          std::vector<llvm::Value *> bvec;
+          for (int64_t v = 0; v < nv; ++v) {
+            llvm::Value *at = mad(c, d, nr, c.i64(v * vw));
+            bvec.push_back(b.CreateAlignedLoad(vecTy, b.CreateInBoundsGEP(c.f32Ty(), bpanel, at),
+                                               llvm::Align(4)));
+          }
+          for (int64_t i = 0; i < mr; ++i) {
+            llvm::Value *ai = b.CreateLoad(
+                c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), apanel, mad(c, d, mr, c.i64(i))));
+            llvm::Value *splat = b.CreateVectorSplat(unsigned(vw), ai);
+            for (int64_t v = 0; v < nv; ++v) {
+              llvm::Value *x = acc[size_t(i * nv + v)];
+              b.CreateStore(b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, x)}), x);
+            }
+          }
+        },
+        false);
     if (blocks_k > 1)
       emitIf(b, b.CreateNot(last), [&] {
         for (size_t x = 0; x < acc.size(); ++x)
@@ -455,12 +475,7 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
       });
     emitIf(b, last, [&] {
       // The tile to memory, then its valid part to the sink.
-      for (int64_t i = 0; i < mr; ++i)
-        for (int64_t v = 0; v < nv; ++v)
-          b.CreateAlignedStore(
-              b.CreateLoad(vecTy, acc[size_t(i * nv + v)]),
-              b.CreateConstInBoundsGEP1_64(c.f32Ty(), tile, uint64_t(i * nr + v * vw)),
-              llvm::Align(4));
+      storeTile(c, acc, mr, nv, vw, tile);
       // Only the valid part of an edge tile: min(mr, m - row0) rows and
       // min(nr, n - col0) columns, as counted loops without a test per
       // element, so the epilogue vectorises along the columns.
@@ -701,6 +716,122 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
     PanelSource pa{la};
     emitGemm(c, gl, &pa, PanelSource{lbt}, vw, sink);
   }
+}
+
+// dw[o, (c, kh, kw)] = sum over n, oh, ow of x[n, c, ih, iw] dy[n, o, oh, ow],
+// ih = oh * stride + kh * dil, iw likewise (no padding), on vectors of output
+// channels (plan::GradWeightForm::Channels). dy is first transposed, one task
+// per image, into panels of nr channels: P[img][panel][position][nr], zero
+// past out_c, as B's panels are packed. Then one task per (input channel,
+// block of window taps, channel panel) keeps taps x nv vectors of sums in
+// registers over every image and position: per position, nv vector loads of
+// the panel and one broadcast of x per tap, at an offset from the position's
+// that is a constant of the tap block. Each sum runs over the images and
+// positions in order within one task, so any thread count gives its bits.
+void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
+                                  int vw) {
+  ir::ValueId x = n.operands[0], dy = n.operands[1], dw = n.result;
+  ConvGeometry g(n.attrs, c.shape(x), c.shape(dw), c.shape(dy));
+  GRADC_CHECK(g.pad[0] == 0 && g.pad[1] == 0, "a channel-vector weight gradient with padding");
+  const int64_t pos = g.positions(), window = g.kh * g.kw, taps = g.taps();
+  const int64_t nv = std::min<int64_t>(2, (g.out_c + vw - 1) / vw), nr = nv * vw;
+  const int64_t np = (g.out_c + nr - 1) / nr, image_floats = np * nr * pos;
+  const int64_t most_rows =
+      std::min<int64_t>(plan::kGemmMaxRows, (c.vector_registers - nv - 1) / nv);
+  const int64_t tap_blocks = (window + most_rows - 1) / most_rows;
+  const int64_t mt = (window + tap_blocks - 1) / tap_blocks;
+
+  // dy[img] as the rows (channels) of a row-major matrix of positions.
+  emitParallelFor(
+      c, g.batch, g.batch, g.batch * g.out_c * pos >= plan::kParallelMinWork, [&](Task &t) {
+        EmitContext &tc = t.c;
+        llvm::Value *base = tc.b.CreateMul(t.index, tc.i64(g.out_c * pos));
+        RowMajor rows{dy, pos, base};
+        Loader load = [&](EmitContext &c, const Lanes &l, llvm::Value *d) {
+          return loadRows(c, dy, c.b.CreateAdd(base, d), pos, l);
+        };
+        llvm::Value *dst = tc.b.CreateInBoundsGEP(tc.f32Ty(), t.arg(workspace),
+                                                  tc.b.CreateMul(t.index, tc.i64(image_floats)));
+        packOperand(tc, PanelSource{load, nullptr, &rows}, g.out_c, pos, nr, vw, dst);
+      });
+
+  const int64_t units = g.in_c * tap_blocks * np;
+  emitParallelRanges(
+      c, units, mt * nr * g.batch * pos, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+        EmitContext &tc = t.c;
+        auto &b = tc.b;
+        llvm::Value *ws = t.arg(workspace);
+        llvm::Type *vecTy = llvm::FixedVectorType::get(tc.f32Ty(), unsigned(vw));
+        llvm::Function *fma =
+            llvm::Intrinsic::getDeclaration(&tc.module, llvm::Intrinsic::fmuladd, {vecTy});
+        llvm::Value *zero = llvm::ConstantAggregateZero::get(vecTy);
+        std::vector<llvm::Value *> acc;
+        for (int64_t i = 0; i < mt * nv; ++i)
+          acc.push_back(tc.entryAlloca("acc", vecTy));
+        llvm::Value *tile =
+            tc.entryAlloca("tile", llvm::ArrayType::get(tc.f32Ty(), uint64_t(mt * nr)));
+        emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
+          llvm::Value *u = b.CreateAdd(lo, i);
+          llvm::Value *pb = b.CreateURem(u, tc.i64(np)), *rest = b.CreateUDiv(u, tc.i64(np));
+          llvm::Value *tb = b.CreateURem(rest, tc.i64(tap_blocks));
+          llvm::Value *ch = b.CreateUDiv(rest, tc.i64(tap_blocks));
+          // The tap block's code, with its taps' offsets as constants.
+          for (int64_t blk = 0; blk < tap_blocks; ++blk)
+            emitIf(b, b.CreateICmpEQ(tb, tc.i64(blk)), [&] {
+              const int64_t j0 = blk * mt, rows = std::min(mt, window - j0);
+              for (llvm::Value *a : acc)
+                b.CreateStore(zero, a);
+              emitLoopNest(b, {g.batch, g.oh}, [&](llvm::ArrayRef<llvm::Value *> iv) {
+                llvm::Value *img = iv[0], *r = iv[1];
+                llvm::Value *plane = b.CreateAdd(b.CreateMul(img, tc.i64(g.in_c)), ch);
+                llvm::Value *xrow = b.CreateMul(b.CreateAdd(b.CreateMul(plane, tc.i64(g.h)),
+                                                            b.CreateMul(r, tc.i64(g.stride[0]))),
+                                                tc.i64(g.w));
+                llvm::Value *panel =
+                    b.CreateMul(b.CreateAdd(b.CreateMul(img, tc.i64(np)), pb), tc.i64(pos * nr));
+                emitCountedLoop(
+                    b, tc.i64(g.ow),
+                    [&](llvm::Value *col) {
+                      llvm::Value *p = mad(tc, r, g.ow, col);
+                      llvm::Value *dp = b.CreateAdd(panel, b.CreateMul(p, tc.i64(nr)));
+                      std::vector<llvm::Value *> bvec;
+                      for (int64_t v = 0; v < nv; ++v)
+                        bvec.push_back(b.CreateAlignedLoad(
+                            vecTy,
+                            b.CreateInBoundsGEP(tc.f32Ty(), ws, b.CreateAdd(dp, tc.i64(v * vw))),
+                            llvm::Align(4)));
+                      llvm::Value *xo = b.CreateAdd(xrow, b.CreateMul(col, tc.i64(g.stride[1])));
+                      for (int64_t j = 0; j < rows; ++j) {
+                        int64_t ki = (j0 + j) / g.kw, kj = (j0 + j) % g.kw;
+                        int64_t off = ki * g.dil[0] * g.w + kj * g.dil[1];
+                        llvm::Value *xj = tc.load(x, b.CreateAdd(xo, tc.i64(off)));
+                        llvm::Value *splat = b.CreateVectorSplat(unsigned(vw), xj);
+                        for (int64_t v = 0; v < nv; ++v) {
+                          llvm::Value *a = acc[size_t(j * nv + v)];
+                          b.CreateStore(
+                              b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, a)}),
+                              a);
+                        }
+                      }
+                    },
+                    false);
+              });
+              // The sums to dw: tap row j, channel lane l of panel pb.
+              storeTile(tc, acc, rows, nv, vw, tile);
+              llvm::Value *o0 = b.CreateMul(pb, tc.i64(nr));
+              llvm::Value *lanes = minOf(tc, b.CreateSub(tc.i64(g.out_c), o0), tc.i64(nr));
+              llvm::Value *tap0 = b.CreateAdd(b.CreateMul(ch, tc.i64(window)), tc.i64(j0));
+              emitLoopNest(b, {rows}, [&](llvm::ArrayRef<llvm::Value *> jv) {
+                emitCountedLoop(b, lanes, [&](llvm::Value *l) {
+                  llvm::Value *sum = b.CreateLoad(
+                      tc.f32Ty(), b.CreateInBoundsGEP(tc.f32Ty(), tile, mad(tc, jv[0], nr, l)));
+                  llvm::Value *o = b.CreateAdd(o0, l);
+                  tc.store(dw, mad(tc, o, taps, b.CreateAdd(tap0, jv[0])), sum);
+                });
+              });
+            });
+        });
+      });
 }
 
 // dx[n][c, q] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow],

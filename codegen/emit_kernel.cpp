@@ -201,10 +201,18 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
   case plan::KernelKind::Generic: {
     GRADC_CHECK(k.end - k.first == 1, "a generic kernel holds one node");
     const ir::Node &n = nodes[size_t(k.first)];
-    if (plan::directConvGradWeight(c.f, n))
-      return emitDirectConv2dGradWeight(c, n, vw);
-    if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradWeight)
-      return emitPackedConv2dGradWeight(c, n, workspace, vw, true);
+    if (n.op == ir::OpKind::Conv2dGradWeight) {
+      switch (plan::convGradWeightForm(c.f, n)) {
+      case plan::GradWeightForm::Direct:
+        return emitDirectConv2dGradWeight(c, n, vw);
+      case plan::GradWeightForm::Channels:
+        return emitChannelsConv2dGradWeight(c, n, workspace, vw);
+      case plan::GradWeightForm::Packed:
+        if (k.workspace_bytes > 0)
+          return emitPackedConv2dGradWeight(c, n, workspace, vw, true);
+        break;
+      }
+    }
     if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradInput)
       return emitPackedConv2dGradInput(c, n, workspace, vw, k.workspace_slots);
     return emitNode(c, n, vw);

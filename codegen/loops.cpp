@@ -31,7 +31,7 @@ void emitLoopNest(llvm::IRBuilder<> &b, llvm::ArrayRef<int64_t> extents, LoopBod
 }
 
 void emitCountedLoop(llvm::IRBuilder<> &b, llvm::Value *count,
-                     llvm::function_ref<void(llvm::Value *)> body) {
+                     llvm::function_ref<void(llvm::Value *)> body, bool unroll) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   llvm::LLVMContext &ctx = b.getContext();
   llvm::BasicBlock *pre = b.GetInsertBlock();
@@ -44,7 +44,15 @@ void emitCountedLoop(llvm::IRBuilder<> &b, llvm::Value *count,
   body(iv);
   llvm::Value *next = b.CreateAdd(iv, b.getInt64(1), "i.next", true, true);
   iv->addIncoming(next, b.GetInsertBlock());
-  b.CreateCondBr(b.CreateICmpSLT(next, count), loop, exit);
+  llvm::BranchInst *latch = b.CreateCondBr(b.CreateICmpSLT(next, count), loop, exit);
+  if (!unroll) {
+    // A self-referential loop ID with llvm.loop.unroll.disable (LangRef).
+    llvm::MDNode *disable =
+        llvm::MDNode::get(ctx, llvm::MDString::get(ctx, "llvm.loop.unroll.disable"));
+    llvm::MDNode *id = llvm::MDNode::getDistinct(ctx, {nullptr, disable});
+    id->replaceOperandWith(0, id);
+    latch->setMetadata(llvm::LLVMContext::MD_loop, id);
+  }
   b.SetInsertPoint(exit);
 }
 

@@ -19,9 +19,10 @@ using LoopBody = llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>)>;
 void emitLoopNest(llvm::IRBuilder<> &b, llvm::ArrayRef<int64_t> extents, LoopBody body);
 
 /// Emits `for i < count { body }` for a run-time `count` (i64) that is at
-/// least 1, and leaves the builder after it.
+/// least 1, and leaves the builder after it. With `unroll` false, LLVM is
+/// told not to unroll it (a body already as long as a micro-kernel's).
 void emitCountedLoop(llvm::IRBuilder<> &b, llvm::Value *count,
-                     llvm::function_ref<void(llvm::Value *)> body);
+                     llvm::function_ref<void(llvm::Value *)> body, bool unroll = true);
 
 /// Emits `if (cond) then()` and leaves the builder after it.
 void emitIf(llvm::IRBuilder<> &b, llvm::Value *cond, llvm::function_ref<void()> then);

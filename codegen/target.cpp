@@ -110,6 +110,8 @@ std::unique_ptr<llvm::Module> lowerFor(const ir::Module &m, llvm::LLVMContext &c
   lo.cpu = opts.cpu;
   lo.vector_floats = opts.vector_floats > 0 ? opts.vector_floats : vectorFloats(tm);
   lo.vector_registers = opts.vector_registers > 0 ? opts.vector_registers : vectorRegisters(tm);
+  if (getenv("GRADC_VREGS"))
+    lo.vector_registers = atoi(getenv("GRADC_VREGS"));
   if (opts.caches.l1 > 0)
     lo.caches = opts.caches;
   else if (opts.cpu == "native")

@@ -214,16 +214,17 @@ int64_t placeBuffers(std::vector<Buffer> &bufs) {
   return std::max<int64_t>(best, 0);
 }
 
+int64_t roundUpTo(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
 } // namespace
 
 int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots, bool blocked) {
   // Below about 16K multiply-adds packing costs more than it saves.
   if (m * n * k < (int64_t(1) << 14) || n < 8)
     return 0;
-  auto roundUp = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
-  int64_t floats = b_slots * roundUp(n, kGemmMaxCols) * k + gemmPaddedRows(m) * k;
+  int64_t floats = b_slots * roundUpTo(n, kGemmMaxCols) * k + gemmPaddedRows(m) * k;
   if (blocked && k > kGemmMinDepthBlock)
-    floats += gemmPaddedRows(m) * roundUp(n, kGemmMaxCols);
+    floats += gemmPaddedRows(m) * roundUpTo(n, kGemmMaxCols);
   return alignUp(floats * 4);
 }
 
@@ -237,9 +238,15 @@ int64_t convWorkspaceSlots(const ir::Function &f, const ir::Node &n, bool sums) 
   return y[0] > 1 && work >= kParallelMinWork ? std::min(kConvWorkerSlots, y[0]) : 1;
 }
 
-bool directConvGradWeight(const ir::Function &f, const ir::Node &n) {
-  return n.op == ir::OpKind::Conv2dGradWeight && n.attrs.ints("stride")[1] == 1 &&
-         f.type(n.operands[1]).shape[3] >= kDirectMinRow;
+GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n) {
+  GRADC_CHECK(n.op == ir::OpKind::Conv2dGradWeight, "not a conv2d weight gradient");
+  const std::vector<int64_t> &pad = n.attrs.ints("padding");
+  const ir::Shape &dy = f.type(n.operands[1]).shape;
+  if (pad[0] == 0 && pad[1] == 0 && dy[1] % kChannelLanes == 0)
+    return GradWeightForm::Channels;
+  if (n.attrs.ints("stride")[1] == 1 && dy[3] >= kDirectMinRow)
+    return GradWeightForm::Direct;
+  return GradWeightForm::Packed;
 }
 
 int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slots) {
@@ -257,9 +264,15 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slo
     return gemmWorkspaceBytes(w[1], dx[2] * dx[3], w[0] * w[2] * w[3], slots);
   }
   case ir::OpKind::Conv2dGradWeight: {
-    if (directConvGradWeight(f, n))
-      return 0;
     const ir::Shape &dy = shape(n.operands[1]), &dw = shape(n.result);
+    switch (convGradWeightForm(f, n)) {
+    case GradWeightForm::Direct:
+      return 0;
+    case GradWeightForm::Channels: // dy transposed: every image's positions x padded channels
+      return alignUp(dy[0] * dy[2] * dy[3] * roundUpTo(dy[1], kGemmMaxCols) * 4);
+    case GradWeightForm::Packed:
+      break;
+    }
     return gemmWorkspaceBytes(dw[0], dw[1] * dw[2] * dw[3], dy[0] * dy[2] * dy[3], 1, true);
   }
   default:

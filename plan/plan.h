@@ -116,15 +116,28 @@ int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots = 1,
 /// across elements: `sums`).
 int64_t convWorkspaceSlots(const ir::Function &f, const ir::Node &n, bool sums);
 
-/// Whether a conv2d_grad_weight node is computed directly, without packing
-/// (codegen/emit_conv_direct.cpp), rather than as an implicit GEMM. The cost
-/// rule: direct when the stride along W is 1, so that an output row of dy
-/// and the input row it reads are both contiguous vectors, and the output is
-/// at least kDirectMinRow columns wide, so that most vector lanes do work.
-/// The implicit GEMM packs (gathers) the im2col matrix once per use; the
-/// direct form reads both operands in place and sums in vector registers.
-bool directConvGradWeight(const ir::Function &f, const ir::Node &n);
+/// How a conv2d_grad_weight node is computed, by a stated cost rule:
+/// - Channels: on vectors of output channels, when there is no padding and
+///   the output channels are a multiple of kChannelLanes. dy is transposed
+///   once per image (each position's channels contiguous, zero-padded to
+///   whole vectors) into the workspace; a register tile of a channel's
+///   window taps x two vectors of output channels then sums over every
+///   position with one broadcast of x per tap (read in place: without
+///   padding every tap of a position lies inside x) and two vector loads of
+///   dy per position. Every lane does work however narrow the rows are.
+/// - Direct: on vectors of output columns (codegen/emit_conv_direct.cpp),
+///   when the stride along W is 1, so that an output row of dy and the input
+///   row it reads are both contiguous vectors, and the output is at least
+///   kDirectMinRow columns wide, so that most vector lanes do work; both
+///   operands read in place.
+/// - Packed: an implicit GEMM that packs (gathers) the im2col matrix.
+enum class GradWeightForm : uint8_t { Packed, Direct, Channels };
+GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n);
+inline bool directConvGradWeight(const ir::Function &f, const ir::Node &n) {
+  return n.op == ir::OpKind::Conv2dGradWeight && convGradWeightForm(f, n) == GradWeightForm::Direct;
+}
 inline constexpr int64_t kDirectMinRow = 8;
+inline constexpr int64_t kChannelLanes = 8;
 
 /// Workspace of a conv2d, conv2d_grad_input or conv2d_grad_weight node
 /// computed as an implicit GEMM (codegen/emit_gemm.cpp) with `slots` copies of

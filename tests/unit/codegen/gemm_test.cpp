@@ -112,6 +112,27 @@ TEST(Gemm, DirectWeightGradientEveryVectorWidth) {
   }
 }
 
+// The weight gradient on vectors of output channels (no padding, channels a
+// multiple of 8): 24 channels leave a partial second vector at 16 floats,
+// the 5 x 4 window splits into tap blocks that depend on the register
+// count, with strides and a dilation; at each vector width and register
+// budget.
+TEST(Gemm, ChannelVectorWeightGradientEveryTarget) {
+  ir::Module m = convModule({3, 3, 11, 13, 24, 5, 4, 2, 1, 0, 0, 1, 2});
+  int channels = 0;
+  for (const ir::Node &n : m.functions[0].nodes())
+    channels += n.op == ir::OpKind::Conv2dGradWeight &&
+                plan::convGradWeightForm(m.functions[0], n) == plan::GradWeightForm::Channels;
+  EXPECT_EQ(channels, 1);
+  for (auto [vw, registers] : {std::pair{16, 32}, {8, 16}, {4, 32}, {4, 16}}) {
+    SCOPED_TRACE(std::to_string(registers) + " registers of " + std::to_string(vw) + " floats");
+    runtime::JitOptions o;
+    o.vector_floats = vw;
+    o.vector_registers = registers;
+    expectOptionsMatchInterpreter(m, o, uint32_t(vw + registers));
+  }
+}
+
 // Stride 1 packs im2col (forward) and its transpose (input gradient) by rows
 // of positions, vw at a time, with a segment that crosses a panel edge and
 // reads into the padding: at each vector width.

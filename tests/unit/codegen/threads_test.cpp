@@ -1,7 +1,7 @@
 // The thread pool changes no bit: every reference model's (and the
-// convolutional test models') forward pass and train step, odd-shaped matmuls (with epilogues, and one whose epilogue sums
-// across rows), convolutions with both gradients and large elementwise kernels
-// with sums give the same bytes at 1, 2, 3 and 7 threads through the JIT.
+// convolutional test models') forward pass and train step, odd-shaped matmuls (with epilogues, and
+// one whose epilogue sums across rows), convolutions with both gradients and large elementwise
+// kernels with sums give the same bytes at 1, 2, 3 and 7 threads through the JIT.
 #include "gemm_cases.h"
 
 #include "codegen/rtlib.h"
@@ -125,6 +125,7 @@ TEST(Threads, OddConvolutionsAndTheirGradientsAreTheSameBits) {
       {5, 7, 19, 23, 13, 3, 3, 1, 1, 1, 1, 1, 1}, // odd batch, channels and image
       {3, 6, 21, 17, 21, 3, 2, 2, 1, 1, 0, 1, 2}, // strides, dilation
       {9, 1, 29, 23, 33, 5, 1, 3, 2, 2, 0, 2, 1}, // one channel, more images than slots
+      {7, 5, 14, 15, 24, 3, 3, 1, 1, 0, 0, 1, 1}, // weight gradient on channel vectors
   };
   for (const ConvCase &k : cases) {
     ir::Module m = convModule(k);
