@@ -148,6 +148,10 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
                       int64_t slots, PointHook point = nullptr);
 void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                                 bool parallel);
+/// conv2d on vectors of output channels (plan::channelVectorConv): its
+/// weights transposed into `workspace`; row tiles in parallel with `parallel`.
+void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                        bool parallel, PointHook point);
 /// conv2d's weight gradient on vectors of output channels
 /// (plan::GradWeightForm::Channels): dy transposed into `workspace`.
 void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace,

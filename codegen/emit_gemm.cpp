@@ -389,18 +389,58 @@ GemmLayout gemmLayout(EmitContext &c, int64_t m, int64_t n, int64_t k, int vw,
   return g;
 }
 
-/// Stores the accumulators of a register tile's first `rows` rows (nv
-/// vectors of vw floats each, row-major in `acc`) to `tile`, rows of nv * vw.
-void storeTile(EmitContext &c, const std::vector<llvm::Value *> &acc, int64_t rows, int64_t nv,
-               int vw, llvm::Value *tile) {
-  llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t v = 0; v < nv; ++v)
-      c.b.CreateAlignedStore(
-          c.b.CreateLoad(vecTy, acc[size_t(i * nv + v)]),
-          c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), tile, uint64_t((i * nv + v) * vw)),
-          llvm::Align(4));
-}
+/// A register tile of C: rows x nv vectors of vw floats, in stack slots of
+/// the entry block that SROA promotes to registers. Every micro-kernel here
+/// sums with it: one broadcast of A per row and nv vectors of B per step.
+struct TileSums {
+  EmitContext &c;
+  int64_t rows, nv;
+  int vw;
+  llvm::Type *vecTy;
+  llvm::Function *fma;
+  std::vector<llvm::Value *> acc; ///< row i's vector v at i * nv + v
+
+  TileSums(EmitContext &c, int64_t rows, int64_t nv, int vw)
+      : c(c), rows(rows), nv(nv), vw(vw),
+        vecTy(llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw))),
+        fma(llvm::Intrinsic::getDeclaration(&c.module, llvm::Intrinsic::fmuladd, {vecTy})) {
+    for (int64_t i = 0; i < rows * nv; ++i)
+      acc.push_back(c.entryAlloca("acc", vecTy));
+  }
+  void zero() {
+    for (llvm::Value *x : acc)
+      c.b.CreateStore(llvm::ConstantAggregateZero::get(vecTy), x);
+  }
+  /// The nv vectors of B at `at` (floats) from `base`, one after another.
+  std::vector<llvm::Value *> loadB(llvm::Value *base, llvm::Value *at) {
+    std::vector<llvm::Value *> v;
+    for (int64_t x = 0; x < nv; ++x)
+      v.push_back(c.b.CreateAlignedLoad(
+          vecTy, c.b.CreateInBoundsGEP(c.f32Ty(), base, c.b.CreateAdd(at, c.i64(x * vw))),
+          llvm::Align(4)));
+    return v;
+  }
+  /// Row i += a(i) * bv for the first `used` rows, a(i) a float broadcast.
+  void step(const std::vector<llvm::Value *> &bv, int64_t used,
+            llvm::function_ref<llvm::Value *(int64_t i)> a) {
+    for (int64_t i = 0; i < used; ++i) {
+      llvm::Value *splat = c.b.CreateVectorSplat(unsigned(vw), a(i));
+      for (int64_t v = 0; v < nv; ++v) {
+        llvm::Value *x = acc[size_t(i * nv + v)];
+        c.b.CreateStore(c.b.CreateCall(fma, {splat, bv[size_t(v)], c.b.CreateLoad(vecTy, x)}), x);
+      }
+    }
+  }
+  /// The first `used` rows to `tile`, rows of nv * vw floats.
+  void store(llvm::Value *tile, int64_t used) {
+    for (int64_t i = 0; i < used; ++i)
+      for (int64_t v = 0; v < nv; ++v)
+        c.b.CreateAlignedStore(
+            c.b.CreateLoad(vecTy, acc[size_t(i * nv + v)]),
+            c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), tile, uint64_t((i * nv + v) * vw)),
+            llvm::Align(4));
+  }
+};
 
 /// The micro-kernel over tiles [lo, hi) of the np x mp tiles, B panel major
 /// (tile t is B panel t / mp and A panel t % mp), B's panels at `bp`, in
@@ -414,14 +454,10 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
   auto &b = c.b;
   const int64_t m = g.m, n = g.n, k = g.k, mr = g.mr, nr = g.nr, nv = g.nv, mp = g.mp;
   llvm::Value *ap = g.ap(c);
-  llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
   llvm::Value *tile = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
-  std::vector<llvm::Value *> acc;
-  for (int64_t i = 0; i < mr * nv; ++i)
-    acc.push_back(c.entryAlloca("acc", vecTy));
-  llvm::Function *fma =
-      llvm::Intrinsic::getDeclaration(&c.module, llvm::Intrinsic::fmuladd, {vecTy});
-  llvm::Value *zero = llvm::ConstantAggregateZero::get(vecTy);
+  TileSums sums(c, mr, nv, vw);
+  std::vector<llvm::Value *> &acc = sums.acc;
+  llvm::Type *vecTy = sums.vecTy;
   const int64_t blocks_k = g.depthBlocks(), blocks_n = (g.np + g.ncp - 1) / g.ncp,
                 blocks_m = (mp + g.mcp - 1) / g.mcp;
   // The partial sums of tile t's accumulator x (one vector of the tile).
@@ -438,10 +474,7 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
     llvm::Value *apanel = b.CreateInBoundsGEP(c.f32Ty(), ap, b.CreateMul(pa, c.i64(mr * k)));
     llvm::Value *first = b.CreateICmpEQ(d0, c.i64(0));
     llvm::Value *last = b.CreateICmpEQ(b.CreateAdd(d0, depth), c.i64(k));
-    emitIf(b, first, [&] {
-      for (llvm::Value *x : acc)
-        b.CreateStore(zero, x);
-    });
+    emitIf(b, first, [&] { sums.zero(); });
     if (blocks_k > 1)
       emitIf(b, b.CreateNot(first), [&] {
         for (size_t x = 0; x < acc.size(); ++x)
@@ -451,21 +484,10 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
         b, depth,
         [&](llvm::Value *dd) {
           llvm::Value *d = b.CreateAdd(d0, dd);
-          std::vector<llvm::Value *> bvec;
-          for (int64_t v = 0; v < nv; ++v) {
-            llvm::Value *at = mad(c, d, nr, c.i64(v * vw));
-            bvec.push_back(b.CreateAlignedLoad(vecTy, b.CreateInBoundsGEP(c.f32Ty(), bpanel, at),
-                                               llvm::Align(4)));
-          }
-          for (int64_t i = 0; i < mr; ++i) {
-            llvm::Value *ai = b.CreateLoad(
-                c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), apanel, mad(c, d, mr, c.i64(i))));
-            llvm::Value *splat = b.CreateVectorSplat(unsigned(vw), ai);
-            for (int64_t v = 0; v < nv; ++v) {
-              llvm::Value *x = acc[size_t(i * nv + v)];
-              b.CreateStore(b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, x)}), x);
-            }
-          }
+          sums.step(sums.loadB(bpanel, b.CreateMul(d, c.i64(nr))), mr, [&](int64_t i) {
+            return b.CreateLoad(c.f32Ty(),
+                                b.CreateInBoundsGEP(c.f32Ty(), apanel, mad(c, d, mr, c.i64(i))));
+          });
         },
         false);
     if (blocks_k > 1)
@@ -475,7 +497,7 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
       });
     emitIf(b, last, [&] {
       // The tile to memory, then its valid part to the sink.
-      storeTile(c, acc, mr, nv, vw, tile);
+      sums.store(tile, mr);
       // Only the valid part of an edge tile: min(mr, m - row0) rows and
       // min(nr, n - col0) columns, as counted loops without a test per
       // element, so the epilogue vectorises along the columns.
@@ -718,6 +740,122 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
   }
 }
 
+// The channel-vector forms' tile: up to two vectors of output channels, and
+// as many rows as the registers leave.
+struct ChannelTile {
+  int64_t nv, nr, np, most_rows;
+  ChannelTile(EmitContext &c, int64_t channels, int vw) {
+    nv = std::min<int64_t>(2, (channels + vw - 1) / vw);
+    nr = nv * vw;
+    np = (channels + nr - 1) / nr;
+    most_rows = std::min<int64_t>(plan::kGemmMaxRows, (c.vector_registers - nv - 1) / nv);
+  }
+
+  /// Runs `units` x np units of `unit_work` each in parallel ranges (with
+  /// `parallel`): body(task context, sums of `rows` rows, a tile of rows x nr
+  /// floats, the task's workspace, the unit, its channel panel).
+  using UnitBody = llvm::function_ref<void(EmitContext &c, TileSums &sums, llvm::Value *tile,
+                                           llvm::Value *ws, llvm::Value *unit, llvm::Value *pb)>;
+  void forEachUnit(EmitContext &c, llvm::Value *workspace, int64_t units, int64_t unit_work,
+                   bool parallel, int64_t rows, int vw, UnitBody body) const {
+    const int64_t panels = np;
+    emitParallelRanges(
+        c, units * panels, unit_work, parallel, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+          EmitContext &tc = t.c;
+          TileSums sums(tc, rows, nv, vw);
+          llvm::Value *tile =
+              tc.entryAlloca("tile", llvm::ArrayType::get(tc.f32Ty(), uint64_t(rows * nv * vw)));
+          emitCountedLoop(tc.b, tc.b.CreateSub(hi, lo), [&](llvm::Value *i) {
+            llvm::Value *u = tc.b.CreateAdd(lo, i);
+            body(tc, sums, tile, t.arg(workspace), tc.b.CreateUDiv(u, tc.i64(panels)),
+                 tc.b.CreateURem(u, tc.i64(panels)));
+          });
+        });
+  }
+};
+
+// y[n, o, oh, ow] = sum over (c, kh, kw) of W[o, c, kh, kw] x[n, c, ih, iw]
+// (no padding) on vectors of output channels (plan::channelVectorConv): W is
+// transposed once into panels of nr channels per tap, as B's panels are
+// packed; then one task per (image, output row, block of the row's
+// positions, channel panel) keeps positions x nv vectors of sums in
+// registers over the taps: per tap, nv vector loads of W's panel and one
+// broadcast of x per position, at offsets that are constants of the block.
+// Each output element goes to `point` (the epilogue) or to y.
+void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                        bool parallel, PointHook point) {
+  ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
+  ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
+  GRADC_CHECK(g.pad[0] == 0 && g.pad[1] == 0, "a channel-vector conv2d with padding");
+  const int64_t taps = g.taps();
+  const ChannelTile ct(c, g.out_c, vw);
+  const int64_t nr = ct.nr;
+  const int64_t blocks = (g.ow + ct.most_rows - 1) / ct.most_rows;
+  const int64_t mr = (g.ow + blocks - 1) / blocks, tail = g.ow - (blocks - 1) * mr;
+  RowMajor rows_of_w{w, taps};
+  Loader lw = [&](EmitContext &c, const Lanes &l, llvm::Value *d) {
+    return loadRows(c, w, d, taps, l);
+  };
+  packOperand(c, PanelSource{lw, nullptr, &rows_of_w}, g.out_c, taps, nr, vw, workspace);
+
+  ct.forEachUnit(
+      c, workspace, g.batch * g.oh * blocks, mr * nr * taps, parallel, mr, vw,
+      [&](EmitContext &tc, TileSums &sums, llvm::Value *tile, llvm::Value *ws, llvm::Value *u,
+          llvm::Value *pb) {
+        auto &b = tc.b;
+        llvm::Value *blk = b.CreateURem(u, tc.i64(blocks));
+        u = b.CreateUDiv(u, tc.i64(blocks));
+        llvm::Value *orow = b.CreateURem(u, tc.i64(g.oh)), *img = b.CreateUDiv(u, tc.i64(g.oh));
+        llvm::Value *ow0 = b.CreateMul(blk, tc.i64(mr));
+        auto body = [&](int64_t rows) {
+          sums.zero();
+          // Over (channel, kernel row) pairs, then the kernel row's taps.
+          emitCountedLoop(
+              b, tc.i64(g.in_c * g.kh),
+              [&](llvm::Value *q) {
+                llvm::Value *ch = b.CreateUDiv(q, tc.i64(g.kh)),
+                            *ki = b.CreateURem(q, tc.i64(g.kh));
+                llvm::Value *ih = b.CreateAdd(b.CreateMul(orow, tc.i64(g.stride[0])),
+                                              b.CreateMul(ki, tc.i64(g.dil[0])));
+                llvm::Value *plane = mad(tc, img, g.in_c, ch);
+                llvm::Value *xrow = b.CreateAdd(b.CreateMul(mad(tc, plane, g.h, ih), tc.i64(g.w)),
+                                                b.CreateMul(ow0, tc.i64(g.stride[1])));
+                emitLoopNest(b, {g.kw}, [&](llvm::ArrayRef<llvm::Value *> kj) {
+                  llvm::Value *tap = mad(tc, q, g.kw, kj[0]);
+                  llvm::Value *at = b.CreateMul(mad(tc, pb, taps, tap), tc.i64(nr));
+                  llvm::Value *x0 = b.CreateAdd(xrow, b.CreateMul(kj[0], tc.i64(g.dil[1])));
+                  sums.step(sums.loadB(ws, at), rows, [&](int64_t j) {
+                    return tc.load(x, b.CreateAdd(x0, tc.i64(j * g.stride[1])));
+                  });
+                });
+              },
+              false);
+          sums.store(tile, rows);
+          // Channel by channel, the block's positions to the epilogue.
+          llvm::Value *o0 = b.CreateMul(pb, tc.i64(nr));
+          llvm::Value *lanes = minOf(tc, b.CreateSub(tc.i64(g.out_c), o0), tc.i64(nr));
+          emitCountedLoop(b, lanes, [&](llvm::Value *l) {
+            llvm::Value *o = b.CreateAdd(o0, l);
+            emitLoopNest(b, {rows}, [&](llvm::ArrayRef<llvm::Value *> j) {
+              llvm::Value *v = b.CreateLoad(
+                  tc.f32Ty(), b.CreateInBoundsGEP(tc.f32Ty(), tile, mad(tc, j[0], nr, l)));
+              llvm::Value *ocol = b.CreateAdd(ow0, j[0]);
+              llvm::Value *flat =
+                  mad(tc, mad(tc, mad(tc, img, g.out_c, o), g.oh, orow), g.ow, ocol);
+              if (point)
+                point(tc, {img, o, orow, ocol}, flat, v);
+              else
+                tc.store(y, flat, v);
+            });
+          });
+        };
+        if (tail == mr)
+          return body(mr);
+        emitIf(b, b.CreateICmpULT(blk, tc.i64(blocks - 1)), [&] { body(mr); });
+        emitIf(b, b.CreateICmpEQ(blk, tc.i64(blocks - 1)), [&] { body(tail); });
+      });
+}
+
 // dw[o, (c, kh, kw)] = sum over n, oh, ow of x[n, c, ih, iw] dy[n, o, oh, ow],
 // ih = oh * stride + kh * dil, iw likewise (no padding), on vectors of output
 // channels (plan::GradWeightForm::Channels). dy is first transposed, one task
@@ -734,11 +872,9 @@ void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value
   ConvGeometry g(n.attrs, c.shape(x), c.shape(dw), c.shape(dy));
   GRADC_CHECK(g.pad[0] == 0 && g.pad[1] == 0, "a channel-vector weight gradient with padding");
   const int64_t pos = g.positions(), window = g.kh * g.kw, taps = g.taps();
-  const int64_t nv = std::min<int64_t>(2, (g.out_c + vw - 1) / vw), nr = nv * vw;
-  const int64_t np = (g.out_c + nr - 1) / nr, image_floats = np * nr * pos;
-  const int64_t most_rows =
-      std::min<int64_t>(plan::kGemmMaxRows, (c.vector_registers - nv - 1) / nv);
-  const int64_t tap_blocks = (window + most_rows - 1) / most_rows;
+  const ChannelTile ct(c, g.out_c, vw);
+  const int64_t nr = ct.nr, image_floats = ct.np * nr * pos;
+  const int64_t tap_blocks = (window + ct.most_rows - 1) / ct.most_rows;
   const int64_t mt = (window + tap_blocks - 1) / tap_blocks;
 
   // dy[img] as the rows (channels) of a row-major matrix of positions.
@@ -755,82 +891,54 @@ void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value
         packOperand(tc, PanelSource{load, nullptr, &rows}, g.out_c, pos, nr, vw, dst);
       });
 
-  const int64_t units = g.in_c * tap_blocks * np;
-  emitParallelRanges(
-      c, units, mt * nr * g.batch * pos, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
-        EmitContext &tc = t.c;
+  ct.forEachUnit(
+      c, workspace, g.in_c * tap_blocks, mt * nr * g.batch * pos, true, mt, vw,
+      [&](EmitContext &tc, TileSums &sums, llvm::Value *tile, llvm::Value *ws, llvm::Value *rest,
+          llvm::Value *pb) {
         auto &b = tc.b;
-        llvm::Value *ws = t.arg(workspace);
-        llvm::Type *vecTy = llvm::FixedVectorType::get(tc.f32Ty(), unsigned(vw));
-        llvm::Function *fma =
-            llvm::Intrinsic::getDeclaration(&tc.module, llvm::Intrinsic::fmuladd, {vecTy});
-        llvm::Value *zero = llvm::ConstantAggregateZero::get(vecTy);
-        std::vector<llvm::Value *> acc;
-        for (int64_t i = 0; i < mt * nv; ++i)
-          acc.push_back(tc.entryAlloca("acc", vecTy));
-        llvm::Value *tile =
-            tc.entryAlloca("tile", llvm::ArrayType::get(tc.f32Ty(), uint64_t(mt * nr)));
-        emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
-          llvm::Value *u = b.CreateAdd(lo, i);
-          llvm::Value *pb = b.CreateURem(u, tc.i64(np)), *rest = b.CreateUDiv(u, tc.i64(np));
-          llvm::Value *tb = b.CreateURem(rest, tc.i64(tap_blocks));
-          llvm::Value *ch = b.CreateUDiv(rest, tc.i64(tap_blocks));
-          // The tap block's code, with its taps' offsets as constants.
-          for (int64_t blk = 0; blk < tap_blocks; ++blk)
-            emitIf(b, b.CreateICmpEQ(tb, tc.i64(blk)), [&] {
-              const int64_t j0 = blk * mt, rows = std::min(mt, window - j0);
-              for (llvm::Value *a : acc)
-                b.CreateStore(zero, a);
-              emitLoopNest(b, {g.batch, g.oh}, [&](llvm::ArrayRef<llvm::Value *> iv) {
-                llvm::Value *img = iv[0], *r = iv[1];
-                llvm::Value *plane = b.CreateAdd(b.CreateMul(img, tc.i64(g.in_c)), ch);
-                llvm::Value *xrow = b.CreateMul(b.CreateAdd(b.CreateMul(plane, tc.i64(g.h)),
-                                                            b.CreateMul(r, tc.i64(g.stride[0]))),
-                                                tc.i64(g.w));
-                llvm::Value *panel =
-                    b.CreateMul(b.CreateAdd(b.CreateMul(img, tc.i64(np)), pb), tc.i64(pos * nr));
-                emitCountedLoop(
-                    b, tc.i64(g.ow),
-                    [&](llvm::Value *col) {
-                      llvm::Value *p = mad(tc, r, g.ow, col);
-                      llvm::Value *dp = b.CreateAdd(panel, b.CreateMul(p, tc.i64(nr)));
-                      std::vector<llvm::Value *> bvec;
-                      for (int64_t v = 0; v < nv; ++v)
-                        bvec.push_back(b.CreateAlignedLoad(
-                            vecTy,
-                            b.CreateInBoundsGEP(tc.f32Ty(), ws, b.CreateAdd(dp, tc.i64(v * vw))),
-                            llvm::Align(4)));
-                      llvm::Value *xo = b.CreateAdd(xrow, b.CreateMul(col, tc.i64(g.stride[1])));
-                      for (int64_t j = 0; j < rows; ++j) {
-                        int64_t ki = (j0 + j) / g.kw, kj = (j0 + j) % g.kw;
-                        int64_t off = ki * g.dil[0] * g.w + kj * g.dil[1];
-                        llvm::Value *xj = tc.load(x, b.CreateAdd(xo, tc.i64(off)));
-                        llvm::Value *splat = b.CreateVectorSplat(unsigned(vw), xj);
-                        for (int64_t v = 0; v < nv; ++v) {
-                          llvm::Value *a = acc[size_t(j * nv + v)];
-                          b.CreateStore(
-                              b.CreateCall(fma, {splat, bvec[size_t(v)], b.CreateLoad(vecTy, a)}),
-                              a);
-                        }
-                      }
-                    },
-                    false);
-              });
-              // The sums to dw: tap row j, channel lane l of panel pb.
-              storeTile(tc, acc, rows, nv, vw, tile);
-              llvm::Value *o0 = b.CreateMul(pb, tc.i64(nr));
-              llvm::Value *lanes = minOf(tc, b.CreateSub(tc.i64(g.out_c), o0), tc.i64(nr));
-              llvm::Value *tap0 = b.CreateAdd(b.CreateMul(ch, tc.i64(window)), tc.i64(j0));
-              emitLoopNest(b, {rows}, [&](llvm::ArrayRef<llvm::Value *> jv) {
-                emitCountedLoop(b, lanes, [&](llvm::Value *l) {
-                  llvm::Value *sum = b.CreateLoad(
-                      tc.f32Ty(), b.CreateInBoundsGEP(tc.f32Ty(), tile, mad(tc, jv[0], nr, l)));
-                  llvm::Value *o = b.CreateAdd(o0, l);
-                  tc.store(dw, mad(tc, o, taps, b.CreateAdd(tap0, jv[0])), sum);
-                });
+        llvm::Value *tb = b.CreateURem(rest, tc.i64(tap_blocks));
+        llvm::Value *ch = b.CreateUDiv(rest, tc.i64(tap_blocks));
+        // The tap block's code, with its taps' offsets as constants.
+        for (int64_t blk = 0; blk < tap_blocks; ++blk)
+          emitIf(b, b.CreateICmpEQ(tb, tc.i64(blk)), [&] {
+            const int64_t j0 = blk * mt, rows = std::min(mt, window - j0);
+            sums.zero();
+            emitLoopNest(b, {g.batch, g.oh}, [&](llvm::ArrayRef<llvm::Value *> iv) {
+              llvm::Value *img = iv[0], *r = iv[1];
+              llvm::Value *plane = b.CreateAdd(b.CreateMul(img, tc.i64(g.in_c)), ch);
+              llvm::Value *xrow = b.CreateMul(
+                  b.CreateAdd(b.CreateMul(plane, tc.i64(g.h)), b.CreateMul(r, tc.i64(g.stride[0]))),
+                  tc.i64(g.w));
+              llvm::Value *panel =
+                  b.CreateMul(b.CreateAdd(b.CreateMul(img, tc.i64(ct.np)), pb), tc.i64(pos * nr));
+              emitCountedLoop(
+                  b, tc.i64(g.ow),
+                  [&](llvm::Value *col) {
+                    llvm::Value *p = mad(tc, r, g.ow, col);
+                    llvm::Value *dp = b.CreateAdd(panel, b.CreateMul(p, tc.i64(nr)));
+                    llvm::Value *xo = b.CreateAdd(xrow, b.CreateMul(col, tc.i64(g.stride[1])));
+                    sums.step(sums.loadB(ws, dp), rows, [&](int64_t j) {
+                      int64_t ki = (j0 + j) / g.kw, kj = (j0 + j) % g.kw;
+                      return tc.load(x,
+                                     b.CreateAdd(xo, tc.i64(ki * g.dil[0] * g.w + kj * g.dil[1])));
+                    });
+                  },
+                  false);
+            });
+            // The sums to dw: tap row j, channel lane l of panel pb.
+            sums.store(tile, rows);
+            llvm::Value *o0 = b.CreateMul(pb, tc.i64(nr));
+            llvm::Value *lanes = minOf(tc, b.CreateSub(tc.i64(g.out_c), o0), tc.i64(nr));
+            llvm::Value *tap0 = b.CreateAdd(b.CreateMul(ch, tc.i64(window)), tc.i64(j0));
+            emitLoopNest(b, {rows}, [&](llvm::ArrayRef<llvm::Value *> jv) {
+              emitCountedLoop(b, lanes, [&](llvm::Value *l) {
+                llvm::Value *sum = b.CreateLoad(
+                    tc.f32Ty(), b.CreateInBoundsGEP(tc.f32Ty(), tile, mad(tc, jv[0], nr, l)));
+                llvm::Value *o = b.CreateAdd(o0, l);
+                tc.store(dw, mad(tc, o, taps, b.CreateAdd(tap0, jv[0])), sum);
               });
             });
-        });
+          });
       });
 }
 

@@ -234,6 +234,8 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
         ec.store(root.result, flat, x);
       pe.run(o, flat, k.root + 1);
     };
+    if (k.kind == plan::KernelKind::Conv2d && plan::channelVectorConv(c.f, root))
+      return emitChannelsConv2d(c, root, workspace, vw, k.workspace_slots > 1, epilogue);
     if (k.kind == plan::KernelKind::Conv2d)
       return k.workspace_bytes > 0
                  ? emitPackedConv2d(c, root, workspace, vw, k.workspace_slots, epilogue)

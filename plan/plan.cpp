@@ -238,11 +238,18 @@ int64_t convWorkspaceSlots(const ir::Function &f, const ir::Node &n, bool sums) 
   return y[0] > 1 && work >= kParallelMinWork ? std::min(kConvWorkerSlots, y[0]) : 1;
 }
 
+bool channelVectorConv(const ir::Function &f, const ir::Node &n) {
+  GRADC_CHECK(n.op == ir::OpKind::Conv2d || n.op == ir::OpKind::Conv2dGradWeight,
+              "not a conv2d or its weight gradient");
+  const std::vector<int64_t> &pad = n.attrs.ints("padding");
+  int64_t out_c = f.type(n.op == ir::OpKind::Conv2d ? n.result : n.operands[1]).shape[1];
+  return pad[0] == 0 && pad[1] == 0 && out_c % kChannelLanes == 0;
+}
+
 GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n) {
   GRADC_CHECK(n.op == ir::OpKind::Conv2dGradWeight, "not a conv2d weight gradient");
-  const std::vector<int64_t> &pad = n.attrs.ints("padding");
   const ir::Shape &dy = f.type(n.operands[1]).shape;
-  if (pad[0] == 0 && pad[1] == 0 && dy[1] % kChannelLanes == 0)
+  if (channelVectorConv(f, n))
     return GradWeightForm::Channels;
   if (n.attrs.ints("stride")[1] == 1 && dy[3] >= kDirectMinRow)
     return GradWeightForm::Direct;
@@ -257,6 +264,8 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slo
   switch (n.op) {
   case ir::OpKind::Conv2d: {
     const ir::Shape &w = shape(n.operands[1]), &y = shape(n.result);
+    if (channelVectorConv(f, n)) // the weights transposed: taps x padded channels
+      return alignUp(roundUpTo(w[0], kGemmMaxCols) * w[1] * w[2] * w[3] * 4);
     return gemmWorkspaceBytes(w[0], y[2] * y[3], w[1] * w[2] * w[3], slots);
   }
   case ir::OpKind::Conv2dGradInput: {

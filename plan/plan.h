@@ -132,6 +132,14 @@ int64_t convWorkspaceSlots(const ir::Function &f, const ir::Node &n, bool sums);
 ///   operands read in place.
 /// - Packed: an implicit GEMM that packs (gathers) the im2col matrix.
 enum class GradWeightForm : uint8_t { Packed, Direct, Channels };
+/// Whether a conv2d or conv2d_grad_weight node can run on vectors of output
+/// channels: no padding (every tap of an output position lies inside x, so x
+/// is read in place by broadcasts) and output channels a multiple of
+/// kChannelLanes (whole vectors). A conv2d that can keeps a register tile of
+/// an output row's positions x two vectors of channels over the taps, with
+/// one broadcast of x per position and tap and its weights transposed once
+/// into the workspace; its epilogue is the same.
+bool channelVectorConv(const ir::Function &f, const ir::Node &n);
 GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n);
 inline bool directConvGradWeight(const ir::Function &f, const ir::Node &n) {
   return n.op == ir::OpKind::Conv2dGradWeight && convGradWeightForm(f, n) == GradWeightForm::Direct;
