@@ -27,6 +27,9 @@ struct EmitContext {
   /// Vector registers of the target (LowerOptions::vector_registers): with
   /// the vector width, what the matmul micro-kernel's tile is chosen from.
   int vector_registers = 16;
+  /// Parallel loops may run on the thread pool (LowerOptions::threads); else
+  /// every one runs in place.
+  bool threads = true;
 
   llvm::Type *f32Ty() { return b.getFloatTy(); }
   llvm::Value *i64(int64_t v) { return b.getInt64(uint64_t(v)); }
