@@ -153,7 +153,7 @@ Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(const EmitOptio
   if (threads && !hasThreadPool(name))
     return Error("this gradc has no thread pool for " + name +
                  ": it was built without that triple's C headers (bash tools/setup.sh --cross "
-                 "installs them; then rebuild gradc), or compile with --no-threads");
+                 "installs them; then re-run cmake and rebuild gradc), or compile with --no-threads");
   llvm::TargetOptions to;
   if (info)
     to.MCOptions.ABIName = info->abi;

@@ -89,7 +89,7 @@ std::string listTargets() {
   }
   return out + "threads: pool = a pthread pool (--no-threads leaves it out); none = no OS, never\n"
                "threads; n/a = this gradc was built without that triple's C headers, so only\n"
-               "--no-threads objects (tools/setup.sh --cross installs them; then rebuild gradc)\n";
+               "--no-threads objects (tools/setup.sh --cross installs them; re-run cmake, rebuild)\n";
 }
 
 } // namespace gradc::codegen

@@ -9,7 +9,7 @@
 #   --plots       also librsvg2-bin (rsvg-convert), to render `gradc train --plot` SVGs to PNG.
 #   --cross       also the cross toolchains and qemu-user of the cross tests (tests/e2e/cross/,
 #                 docs/embedding.md); their C headers also give gradc the Linux triples' thread
-#                 pools (rtlib/), so rebuild gradc after installing them. `quickstart.sh test`
+#                 pools (rtlib/), so re-run cmake and rebuild gradc after installing them. `quickstart.sh test`
 #                 (and so CI) passes it.
 set -euo pipefail
 

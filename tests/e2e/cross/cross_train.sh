@@ -16,12 +16,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tools.sh
 source "$here/tools.sh"
 
-case "$triple" in
-  aarch64-linux-gnu) qemu=qemu-aarch64 ;;
-  arm-linux-gnueabihf) qemu=qemu-arm ;;
-  riscv64-linux-gnu) qemu=qemu-riscv64 ;;
-  *) echo "$0: no qemu for '$triple'" >&2; exit 2 ;;
-esac
+qemu="$(qemu_for "$triple")"
 require_tools "$triple-gcc" "$qemu" gcc python3
 
 name="$(basename "$model" .json)"

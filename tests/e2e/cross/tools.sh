@@ -17,6 +17,16 @@ require_tools() {
   exit 77
 }
 
+# The qemu-user emulator of a Linux triple.
+qemu_for() {
+  case "$1" in
+    aarch64-linux-gnu) echo qemu-aarch64 ;;
+    arm-linux-gnueabihf) echo qemu-arm ;;
+    riscv64-linux-gnu) echo qemu-riscv64 ;;
+    *) echo "tools.sh: no qemu for '$1'" >&2; exit 2 ;;
+  esac
+}
+
 # The model file `model` with its optimizer replaced: momentum (SGD, lr 0.01, momentum 0.9) or
 # adam (lr 0.001). Small enough steps that three of them stay well-conditioned: with Adam at lr
 # 0.01 cnn_fashion's loss jumps 2.4, 0.12, 3.1 and the targets' libm rounding (expf, logf) grows

@@ -153,6 +153,9 @@ TEST(Aot, ObjectForEveryTriple) {
     EXPECT_NE(header.find("#define AOT_FLASH_BYTES " + std::to_string(fp->flash)),
               std::string::npos);
     EXPECT_NE(header.find("#define AOT_THREADS 0"), std::string::npos);
+    auto text = dumpAsm(aotModule(), opts); // gradc dump --stage asm --triple
+    ASSERT_TRUE(bool(text)) << text.error().message();
+    EXPECT_NE(text->find("aot_train:"), std::string::npos);
   }
 }
 
