@@ -21,7 +21,7 @@ fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tools.sh
 source "$here/tools.sh"
-require_tools arm-none-eabi-gcc arm-none-eabi-nm arm-none-eabi-size python3
+require_tools arm-none-eabi-gcc arm-none-eabi-g++ arm-none-eabi-nm arm-none-eabi-size python3
 
 name="$(basename "$model" .json)"
 dir="$outdir/$name.thumbv7em"
@@ -45,8 +45,11 @@ done
 mcu=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16)
 python3 "$here/make_driver.py" "$dir/$name.h" >"$dir/driver.c"
 echo 'int main(void) { return 0; }' >"$dir/empty.c"
-cflags=("${mcu[@]}" -std=c11 -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror)
+cflags=("${mcu[@]}" -std=c99 -pedantic -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror)
 link=("${mcu[@]}" --specs=nosys.specs -Wl,--gc-sections -Wl,--no-warn-rwx-segments)
+# The header is pedantic C99 (the driver includes it) and C++ for the target.
+echo "+ arm-none-eabi-g++ -fsyntax-only $name.h"
+arm-none-eabi-g++ "${mcu[@]}" -x c++ -Wall -Wextra -Werror -pedantic -fsyntax-only "$dir/$name.h"
 echo "+ arm-none-eabi-gcc --specs=nosys.specs driver.c $name.o"
 arm-none-eabi-gcc "${cflags[@]}" -DGRADC_BARE_METAL -I"$dir" -c "$dir/driver.c" -o "$dir/driver.o"
 # The newlib start files predate the GNU-stack note: the linker's warning about them is noise.

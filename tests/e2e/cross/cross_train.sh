@@ -20,7 +20,8 @@ qemu="$(qemu_for "$triple")"
 require_tools "$triple-gcc" "$qemu" gcc python3
 
 name="$(basename "$model" .json)"
-cflags=(-std=c11 -O2 -Wall -Wextra -Werror)
+# The header must compile warning-free as pedantic C99 with the target's compiler.
+cflags=(-std=c99 -pedantic -O2 -Wall -Wextra -Werror)
 for optimizer in momentum adam; do
   dir="$outdir/$name.$optimizer.$triple"
   rm -rf "$dir"
