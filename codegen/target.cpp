@@ -143,7 +143,9 @@ Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(const EmitOptio
   std::string features = native ? hostFeatures() : info ? info->features : "";
   std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple, "", ""));
   if (!sti || !sti->isCPUStringValid(cpu))
-    return Error("unknown target CPU '" + opts.cpu + "' for " + triple);
+    return Error(
+        "unknown target CPU '" + opts.cpu + "' for " + triple +
+        (info ? "" : " (--triple compiles for another machine: gradc compile --list-targets)"));
   GRADC_TRY_STATUS(checkFeatures(opts.features, *sti, triple));
   if (!opts.features.empty())
     features += (features.empty() ? "" : ",") + opts.features;
@@ -151,9 +153,10 @@ Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(const EmitOptio
   std::string name = info ? info->name : host ? host->name : hostRuntimeTriple();
   bool threads = opts.threads && os;
   if (threads && !hasThreadPool(name))
-    return Error("this gradc has no thread pool for " + name +
-                 ": it was built without that triple's C headers (bash tools/setup.sh --cross "
-                 "installs them; then re-run cmake and rebuild gradc), or compile with --no-threads");
+    return Error(
+        "this gradc has no thread pool for " + name +
+        ": it was built without that triple's C headers (bash tools/setup.sh --cross "
+        "installs them; then re-run cmake and rebuild gradc), or compile with --no-threads");
   llvm::TargetOptions to;
   if (info)
     to.MCOptions.ABIName = info->abi;
