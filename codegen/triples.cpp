@@ -16,7 +16,7 @@ namespace gradc::codegen {
 namespace {
 
 // Buffers on Linux targets are cache-line aligned (plan::kAlignment); a
-// Cortex-M has no cache to align to, and 8 bytes is what its widest access
+// Cortex-M4 has no data cache to align to, and 8 bytes is what its widest access
 // (LDRD, VLDM) wants, so the linker wastes no RAM padding buffers.
 const TripleInfo kTriples[] = {
     {"x86_64-linux-gnu", "x86_64-unknown-linux-gnu", "x86-64", "", "", true, 64,
@@ -87,9 +87,10 @@ std::string listTargets() {
                   t.description, isHost(t) ? " [host]" : "");
     out += line;
   }
-  return out + "threads: pool = a pthread pool (--no-threads leaves it out); none = no OS, never\n"
-               "threads; n/a = this gradc was built without that triple's C headers, so only\n"
-               "--no-threads objects (tools/setup.sh --cross installs them; re-run cmake, rebuild)\n";
+  return out +
+         "threads: pool = a pthread pool (--no-threads leaves it out); none = no OS, never\n"
+         "threads; n/a = this gradc was built without that triple's C headers, so only\n"
+         "--no-threads objects (tools/setup.sh --cross installs them; re-run cmake, rebuild)\n";
 }
 
 } // namespace gradc::codegen
