@@ -9,8 +9,8 @@
 #   --plots       also librsvg2-bin (rsvg-convert), to render `gradc train --plot` SVGs to PNG.
 #   --cross       also the cross toolchains and qemu-user of the cross tests (tests/e2e/cross/,
 #                 docs/embedding.md); their C headers also give gradc the Linux triples' thread
-#                 pools (rtlib/), so re-run cmake and rebuild gradc after installing them. `quickstart.sh test`
-#                 (and so CI) passes it.
+#                 pools (rtlib/): re-run cmake and rebuild gradc after installing them.
+#                 `quickstart.sh test` (and so CI) passes it.
 set -euo pipefail
 
 # clang-19 compiles rtlib/ (the thread pool linked into every model) to LLVM 19 bitcode; doxygen
