@@ -31,6 +31,9 @@ struct EmitContext {
   /// Data cache sizes of the target (LowerOptions::caches): what the matmul's
   /// cache blocks are chosen from.
   CacheSizes caches;
+  /// Parallel loops may run on the thread pool (LowerOptions::threads); else
+  /// every one runs in place.
+  bool threads = true;
 
   llvm::Type *f32Ty() { return b.getFloatTy(); }
   llvm::Value *i64(int64_t v) { return b.getInt64(uint64_t(v)); }

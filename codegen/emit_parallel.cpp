@@ -75,7 +75,7 @@ llvm::Value *Task::arg(llvm::Value *v) const {
 
 void emitParallelFor(EmitContext &c, int64_t tasks, int64_t max_workers, bool parallel,
                      llvm::function_ref<void(Task &)> body) {
-  if (!parallel || tasks <= 1 || max_workers <= 1) {
+  if (!c.threads || !parallel || tasks <= 1 || max_workers <= 1) {
     emitLoopNest(c.b, {tasks}, [&](llvm::ArrayRef<llvm::Value *> iv) {
       Task t{c, iv[0], c.i64(0)};
       body(t);
@@ -93,7 +93,7 @@ void emitParallelFor(EmitContext &c, int64_t tasks, int64_t max_workers, bool pa
                    c.f,
                    std::vector<llvm::Value *>(c.ptr.size(), nullptr),
                    c.vector_registers,
-                   c.caches};
+                   c.caches, c.threads};
     Task t{ic, inner->getArg(n), inner->getArg(n + 1), outer, inner};
     for (size_t v = 0; v < c.ptr.size(); ++v)
       if (c.ptr[v])
@@ -120,7 +120,7 @@ void emitParallelRanges(EmitContext &c, int64_t units, int64_t unit_work, bool p
     return;
   int64_t work = units * unit_work;
   int64_t tasks = 1;
-  if (parallel && work >= plan::kParallelMinWork)
+  if (c.threads && parallel && work >= plan::kParallelMinWork)
     tasks = std::clamp<int64_t>(work / kTaskWork, 1, std::min(units, kMaxTasks));
   int64_t per = (units + tasks - 1) / tasks;
   tasks = (units + per - 1) / per;

@@ -41,7 +41,7 @@ llvm::Value *EmitContext::callLibm(const char *name, llvm::Value *x) {
 
 namespace {
 
-llvm::Function *declareFunction(llvm::Module &mod, const FunctionAbi &abi) {
+llvm::Function *declareFunction(llvm::Module &mod, const FunctionAbi &abi, int64_t alignment) {
   llvm::LLVMContext &ctx = mod.getContext();
   std::vector<llvm::Type *> types;
   for (const AbiParam &p : abi.params)
@@ -60,7 +60,7 @@ llvm::Function *declareFunction(llvm::Module &mod, const FunctionAbi &abi) {
     if (p.is_const)
       a->addAttr(llvm::Attribute::ReadOnly);
     if (p.kind == AbiParam::Kind::Scratch)
-      a->addAttr(llvm::Attribute::getWithAlignment(ctx, llvm::Align(plan::kAlignment)));
+      a->addAttr(llvm::Attribute::getWithAlignment(ctx, llvm::Align(uint64_t(alignment))));
   }
   return fn;
 }
@@ -239,7 +239,7 @@ void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::Function
                    c.f,
                    std::vector<llvm::Value *>(c.ptr.size(), nullptr),
                    c.vector_registers,
-                   c.caches};
+                   c.caches, c.threads};
     for (size_t v = 0; v < c.ptr.size(); ++v) {
       auto it = std::find(bufs.begin(), bufs.begin() + long(nbufs), c.ptr[v]);
       if (c.ptr[v] && it != bufs.begin() + long(nbufs))
@@ -288,18 +288,19 @@ void emitProfileTick(EmitContext &c, int32_t function, size_t point) {
 
 /// `profile`: the function's index for gradc_profile_tick, or -1 for no profiling.
 void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f,
-                   const plan::ModulePlan &mp, const plan::FunctionPlan &fp, int vw, int registers,
-                   const CacheSizes &caches, std::map<std::string, llvm::Function *> &emitted,
+                   const plan::ModulePlan &mp, const plan::FunctionPlan &fp,
+                   const LowerOptions &opts, std::map<std::string, llvm::Function *> &emitted,
                    int32_t profile) {
   FunctionAbi abi = functionAbi(m, f);
-  llvm::Function *fn = declareFunction(mod, abi);
+  llvm::Function *fn =
+      declareFunction(mod, abi, opts.alignment > 0 ? opts.alignment : plan::kAlignment);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(mod.getContext(), "entry", fn));
-  EmitContext c{b, mod, f, {}, registers, caches};
+  EmitContext c{b, mod, f, {}, opts.vector_registers, opts.caches, opts.threads};
   Buffers buf = bindBuffers(c, fn, abi, mp);
   bindValues(c, buf, fp);
   for (size_t k = 0; k < fp.kernels.size(); ++k) {
     emitProfileTick(c, profile, k);
-    emitKernelCall(c, abi, fp, k, buf.scratch, vw, emitted);
+    emitKernelCall(c, abi, fp, k, buf.scratch, opts.vector_floats, emitted);
   }
   emitProfileTick(c, profile, fp.kernels.size());
   llvm::Value *ret = emitEpilogue(c, buf, fp);
@@ -347,13 +348,13 @@ std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext
   const plan::ModulePlan &mp = opts.plan ? *opts.plan : plan::buildPlan(m);
   std::map<std::string, llvm::Function *> emitted; // kernels by signature
   for (size_t i = 0; i < m.functions.size(); ++i) {
-    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i], opts.vector_floats,
-                  opts.vector_registers, opts.caches, emitted,
+    lowerFunction(*mod, m, m.functions[i], mp, mp.functions[i], opts, emitted,
                   opts.profile_kernels ? int32_t(i) : -1);
     if (opts.packed_wrappers)
       emitPackedWrapper(*mod, functionAbi(m, m.functions[i]));
   }
-  linkRuntime(*mod, cIdentifier(m.name));
+  linkRuntime(*mod, cIdentifier(m.name), opts.triple.empty() ? hostRuntimeTriple() : opts.triple,
+              opts.threads);
   std::string msg;
   llvm::raw_string_ostream os(msg);
   GRADC_CHECK(!llvm::verifyModule(*mod, &os), "invalid LLVM IR: " + os.str());

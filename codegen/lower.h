@@ -47,6 +47,16 @@ struct LowerOptions {
   int vector_registers = 16;
   /// Its data caches.
   CacheSizes caches;
+  /// The triple (gradc's name, codegen/triples.h; "" for the host): which build of
+  /// rtlib's thread pool is linked in.
+  std::string triple;
+  /// Run parallel kernels on rtlib's thread pool; without, every kernel runs
+  /// on the calling thread, no pool is linked in (no pthreads, no static data)
+  /// and `<module>_set_threads` does nothing.
+  bool threads = true;
+  /// The alignment (bytes) the entry points may assume of the scratch buffer;
+  /// 0 for plan::kAlignment.
+  int64_t alignment = 0;
   /// Also emit `float NAME_packed(void **ptrs, const float *scalars)` per
   /// function (the uniform entry point the JIT calls).
   bool packed_wrappers = false;
@@ -59,7 +69,8 @@ struct LowerOptions {
 
 /// Lowers every function of `m` (which must verify) into a new LLVM module
 /// named after it, with rtlib linked in (codegen/rtlib.h): the module also
-/// exports `<module>_set_threads`. No target triple or data layout is set.
+/// exports `<module>_set_threads` (a no-op without opts.threads). No target triple or data
+/// layout is set.
 std::unique_ptr<llvm::Module> lowerModule(const ir::Module &m, llvm::LLVMContext &ctx,
                                           const LowerOptions &opts = {});
 

@@ -8,6 +8,8 @@ namespace gradc::codegen {
 
 struct RtlibBlob {
   const char *name; ///< the source file's stem ("pool")
+  const char
+      *triple; ///< gradc's name of its triple; "" for the target-independent no-threads build
   const unsigned char *data;
   size_t size;
 };

@@ -5,6 +5,9 @@
 #include "support/files.h"
 
 #include "codegen/lower.h"
+#include "codegen/rtlib.h"
+#include "codegen/triples.h"
+#include "plan/plan.h"
 
 #include <llvm/ADT/SmallString.h>
 #include <llvm/Bitcode/BitcodeReader.h>
@@ -13,6 +16,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
+#include <llvm/Object/ELFObjectFile.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -32,9 +36,12 @@ namespace gradc::codegen {
 void initializeNativeTarget() {
   static std::once_flag once;
   std::call_once(once, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    llvm::InitializeNativeTargetAsmParser();
+    // Every target: the JIT compiles for the host, `gradc compile --triple` for any.
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    llvm::InitializeAllAsmParsers();
   });
 }
 
@@ -59,15 +66,27 @@ void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm) {
 
 int vectorFloats(const llvm::TargetMachine &tm) {
   const llvm::MCSubtargetInfo *sti = tm.getMCSubtargetInfo();
-  if (sti->checkFeatures("+avx512f"))
-    return 16;
-  if (sti->checkFeatures("+avx"))
-    return 8;
-  return 4;
+  const llvm::Triple &t = tm.getTargetTriple();
+  if (t.isX86())
+    return sti->checkFeatures("+avx512f") ? 16 : sti->checkFeatures("+avx") ? 8 : 4;
+  if (t.isAArch64() || t.isARM() || t.isThumb())
+    return sti->checkFeatures("+neon") ? 4 : 1;
+  // RISC-V without V, and anything else: LLVM would split each vector into
+  // scalars anyway, with shuffles and spills around the masked loads.
+  return 1;
 }
 
 int vectorRegisters(const llvm::TargetMachine &tm) {
-  return tm.getMCSubtargetInfo()->checkFeatures("+avx512f") ? 32 : 16;
+  const llvm::MCSubtargetInfo *sti = tm.getMCSubtargetInfo();
+  const llvm::Triple &t = tm.getTargetTriple();
+  if (t.isX86())
+    return sti->checkFeatures("+avx512f") ? 32 : 16;
+  if (t.isAArch64())
+    return 32;
+  if ((t.isARM() || t.isThumb()) && sti->checkFeatures("+neon"))
+    return 16;
+  // Scalar kernels: the float registers (RV64's f0-f31, the Cortex-M4F's s0-s31).
+  return 32;
 }
 
 namespace {
@@ -79,46 +98,111 @@ std::string hostFeatures() {
   return out;
 }
 
-Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(const EmitOptions &opts) {
+/// Checks every "+name" / "-name" of `features` against the target's table.
+Status checkFeatures(const std::string &features, const llvm::MCSubtargetInfo &sti,
+                     const std::string &triple) {
+  llvm::SmallVector<llvm::StringRef, 8> items;
+  llvm::StringRef(features).split(items, ',', -1, false);
+  for (llvm::StringRef item : items) {
+    bool known = false;
+    if (item.size() > 1 && (item[0] == '+' || item[0] == '-'))
+      for (const llvm::SubtargetFeatureKV &kv : sti.getAllProcessorFeatures())
+        known = known || item.drop_front() == kv.Key;
+    if (!known)
+      return Error("--features: '" + item.str() + "' is not +FEATURE or -FEATURE of a feature of " +
+                   triple + " (llc-19 -mtriple=" + triple + " -mattr=help lists them)");
+  }
+  return Status::ok();
+}
+
+/// A target machine for `opts`, with what it resolved to in `facts` (optional).
+Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(const EmitOptions &opts,
+                                                                 TargetFacts *facts = nullptr) {
   initializeNativeTarget();
-  bool native = opts.cpu == "native";
-  std::string triple = native ? llvm::sys::getProcessTriple() : llvm::sys::getDefaultTargetTriple();
+  const TripleInfo *info = nullptr;
+  if (!opts.triple.empty()) {
+    GRADC_TRY(found, findTriple(opts.triple));
+    info = found;
+  }
+  const TripleInfo *host = hostTriple();
+  bool native = opts.cpu == "native" || (opts.cpu.empty() && !info);
+  if (native && info && info != host)
+    return Error(std::string("--target native is this machine's CPU, which cannot run ") +
+                 info->name + " code: leave --target out (default " + info->cpu +
+                 ") or name a CPU (llc-19 -mtriple=" + info->llvm_triple + " -mcpu=help)");
+  std::string triple = info     ? std::string(info->llvm_triple)
+                       : native ? llvm::sys::getProcessTriple()
+                                : llvm::sys::getDefaultTargetTriple();
   std::string error;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return Error("no LLVM target for " + triple + ": " + error);
-  std::string cpu = native ? llvm::sys::getHostCPUName().str() : opts.cpu;
-  std::string features = native ? hostFeatures() : "";
-  if (!opts.features.empty())
-    features += (features.empty() ? "" : ",") + opts.features;
+  std::string cpu = native             ? llvm::sys::getHostCPUName().str()
+                    : opts.cpu.empty() ? info->cpu
+                                       : opts.cpu;
+  std::string features = native ? hostFeatures() : info ? info->features : "";
   std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple, "", ""));
   if (!sti || !sti->isCPUStringValid(cpu))
-    return Error("unknown target CPU '" + opts.cpu + "' for " + triple);
+    return Error(
+        "unknown target CPU '" + opts.cpu + "' for " + triple +
+        (info ? "" : " (--triple compiles for another machine: gradc compile --list-targets)"));
+  GRADC_TRY_STATUS(checkFeatures(opts.features, *sti, triple));
+  if (!opts.features.empty())
+    features += (features.empty() ? "" : ",") + opts.features;
+  bool os = !info || info->os;
+  std::string name = info ? info->name : host ? host->name : hostRuntimeTriple();
+  bool threads = opts.threads && os;
+  if (threads && !hasThreadPool(name))
+    return Error(
+        "this gradc has no thread pool for " + name +
+        ": it was built without that triple's C headers (bash tools/setup.sh --cross "
+        "installs them; then re-run cmake and rebuild gradc), or compile with --no-threads");
   llvm::TargetOptions to;
-  std::unique_ptr<llvm::TargetMachine> tm(
-      target->createTargetMachine(triple, cpu, features, to, llvm::Reloc::PIC_, std::nullopt,
-                                  llvm::CodeGenOptLevel::Aggressive));
+  if (info)
+    to.MCOptions.ABIName = info->abi;
+  // Bare metal: a section per function and constant, so that the linker's
+  // --gc-sections keeps only the entry points a firmware calls.
+  to.FunctionSections = to.DataSections = !os;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, to, os ? llvm::Reloc::PIC_ : llvm::Reloc::Static, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
   if (!tm)
     return Error("cannot create a target machine for " + triple + " (cpu " + cpu + ")");
+  if (facts) {
+    facts->triple = name;
+    facts->os = os;
+    facts->threads = threads;
+    facts->alignment = info ? info->alignment : plan::kAlignment;
+    facts->pointer_bytes = int(tm->getPointerSize(0));
+  }
   return tm;
 }
 
 std::unique_ptr<llvm::Module> lowerFor(const ir::Module &m, llvm::LLVMContext &ctx,
-                                       const EmitOptions &opts, llvm::TargetMachine &tm) {
+                                       const EmitOptions &opts, llvm::TargetMachine &tm,
+                                       const TargetFacts &facts) {
   LowerOptions lo;
   lo.plan = opts.plan;
   lo.cpu = opts.cpu;
+  lo.triple = facts.triple;
+  lo.threads = facts.threads;
+  lo.alignment = facts.alignment;
   lo.vector_floats = opts.vector_floats > 0 ? opts.vector_floats : vectorFloats(tm);
   lo.vector_registers = opts.vector_registers > 0 ? opts.vector_registers : vectorRegisters(tm);
-  if (getenv("GRADC_VREGS"))
-    lo.vector_registers = atoi(getenv("GRADC_VREGS"));
   if (opts.caches.l1 > 0)
     lo.caches = opts.caches;
   else if (opts.cpu == "native")
     lo.caches = hostCacheSizes();
   lo.packed_wrappers = opts.packed_wrappers;
   lo.profile_kernels = opts.profile_kernels;
-  return lowerModule(m, ctx, lo);
+  std::unique_ptr<llvm::Module> mod = lowerModule(m, ctx, lo);
+  // A microcontroller's flash is small and its core has no cache for unrolled
+  // loops to fill: optimise for size (LLVM's -Os) where there is no OS.
+  if (!facts.os)
+    for (llvm::Function &fn : *mod)
+      if (!fn.isDeclaration())
+        fn.addFnAttr(llvm::Attribute::OptimizeForSize);
+  return mod;
 }
 
 /// Optimises `mod` and appends its object code (or assembly) to `out`.
@@ -134,9 +218,10 @@ Status emitCode(llvm::Module &mod, llvm::TargetMachine &tm, llvm::CodeGenFileTyp
 }
 
 Expected<std::string> emitToString(const ir::Module &m, const EmitOptions &opts) {
-  GRADC_TRY(tm, makeTargetMachine(opts));
+  TargetFacts facts;
+  GRADC_TRY(tm, makeTargetMachine(opts, &facts));
   llvm::LLVMContext ctx;
-  std::unique_ptr<llvm::Module> mod = lowerFor(m, ctx, opts, *tm);
+  std::unique_ptr<llvm::Module> mod = lowerFor(m, ctx, opts, *tm, facts);
   llvm::SmallString<0> buffer;
   if (opts.kind == EmitOptions::Kind::Llvm) {
     optimizeModule(*mod, *tm);
@@ -222,9 +307,10 @@ Status compilePart(const llvm::SmallVector<char, 0> &bitcode, const EmitOptions 
 
 Expected<std::vector<std::string>> compileObjects(const ir::Module &m, const EmitOptions &opts,
                                                   int threads) {
-  GRADC_TRY(tm, makeTargetMachine(opts));
+  TargetFacts facts;
+  GRADC_TRY(tm, makeTargetMachine(opts, &facts));
   llvm::LLVMContext ctx;
-  std::unique_ptr<llvm::Module> mod = lowerFor(m, ctx, opts, *tm);
+  std::unique_ptr<llvm::Module> mod = lowerFor(m, ctx, opts, *tm, facts);
   if (threads <= 1) {
     llvm::SmallString<0> obj;
     GRADC_TRY_STATUS(emitCode(*mod, *tm, llvm::CodeGenFileType::ObjectFile, obj));
@@ -243,9 +329,44 @@ Expected<std::vector<std::string>> compileObjects(const ir::Module &m, const Emi
   return objects;
 }
 
+Expected<TargetFacts> targetFacts(const EmitOptions &opts) {
+  TargetFacts facts;
+  GRADC_TRY(tm, makeTargetMachine(opts, &facts));
+  (void)tm;
+  return facts;
+}
+
 Status emitModule(const ir::Module &m, const EmitOptions &opts, const std::string &path) {
   GRADC_TRY(data, emitToString(m, opts));
   return support::writeFileAtomic(path, data);
+}
+
+Expected<std::string> emitModuleData(const ir::Module &m, const EmitOptions &opts) {
+  return emitToString(m, opts);
+}
+
+Expected<ObjectFootprint> objectFootprint(const std::string &object) {
+  llvm::MemoryBufferRef ref(llvm::StringRef(object.data(), object.size()), "object");
+  llvm::Expected<std::unique_ptr<llvm::object::ObjectFile>> obj =
+      llvm::object::ObjectFile::createObjectFile(ref);
+  if (!obj)
+    return Error("not an object file: " + llvm::toString(obj.takeError()));
+  if (!llvm::isa<llvm::object::ELFObjectFileBase>(**obj))
+    return Error("not an ELF object: its footprint is not measured");
+  ObjectFootprint fp;
+  for (const llvm::object::SectionRef &s : (*obj)->sections()) {
+    llvm::Expected<llvm::StringRef> name = s.getName();
+    bool debug = !name || name->starts_with(".debug") || s.isDebugSection();
+    // Only what a program keeps: code, constants and data (ELF SHF_ALLOC).
+    if (debug || !(llvm::object::ELFSectionRef(s).getFlags() & llvm::ELF::SHF_ALLOC))
+      continue;
+    bool writable = llvm::object::ELFSectionRef(s).getFlags() & llvm::ELF::SHF_WRITE;
+    if (!s.isBSS())
+      fp.flash += int64_t(s.getSize());
+    if (writable)
+      fp.static_ram += int64_t(s.getSize());
+  }
+  return fp;
 }
 
 Expected<std::string> dumpLLVM(const ir::Module &m, const EmitOptions &opts) {

@@ -22,11 +22,20 @@ namespace gradc::codegen {
 
 struct EmitOptions {
   enum class Kind : uint8_t { Obj, Asm, Llvm } kind = Kind::Obj;
-  /// "native" = the host CPU with all its features; otherwise an LLVM CPU
-  /// name such as "x86-64" (generic code that runs on any x86-64).
+  /// The target triple, by gradc's name (codegen/triples.h: "aarch64-linux-gnu");
+  /// empty for the host's (the JIT's).
+  std::string triple;
+  /// "native" = the host CPU with all its features (only for the host's
+  /// triple); otherwise an LLVM CPU name of the triple such as "x86-64"
+  /// (generic code that runs on any x86-64); empty for the triple's default
+  /// CPU (TripleInfo::cpu), or native without a triple.
   std::string cpu = "native";
-  /// Extra LLVM target features ("+avx2,-avx512f"), appended.
+  /// Extra LLVM target features ("+avx2,-avx512f"), appended; each must be one
+  /// the triple's LLVM target knows.
   std::string features;
+  /// Link rtlib's thread pool (LowerOptions::threads). Triples without an OS
+  /// never have one, whatever this says.
+  bool threads = true;
   /// The execution plan to lower with (the header's); built when null.
   const plan::ModulePlan *plan = nullptr;
   /// Floats per vector register to build kernels for (0: the target's).
@@ -42,9 +51,35 @@ struct EmitOptions {
   bool profile_kernels = false;
 };
 
+/// What an object for `opts` is, as its header tells: the options resolved.
+struct TargetFacts {
+  std::string triple;     ///< gradc's name of the triple (the host's when none was given)
+  bool os = true;         ///< the triple has an OS (Linux); else bare metal
+  bool threads = true;    ///< the object has rtlib's thread pool
+  int64_t alignment = 64; ///< bytes of alignment the header asks of the model's buffers
+  int pointer_bytes = 8;  ///< the target's pointer size
+};
+
+/// Checks `opts`' triple, CPU, features and threads, with the errors emitModule
+/// would give (an unknown triple lists the supported ones), and resolves them.
+Expected<TargetFacts> targetFacts(const EmitOptions &opts);
+
 /// Lowers, optimises (O2) and writes `m` to `path` in the requested form.
 /// The file appears atomically (temp file + rename) or not at all.
 Status emitModule(const ir::Module &m, const EmitOptions &opts, const std::string &path);
+
+/// What emitModule writes, in memory.
+Expected<std::string> emitModuleData(const ir::Module &m, const EmitOptions &opts);
+
+/// The memory an object's code and data take once linked (its ELF sections):
+/// flash = code, constants and initialised data (what a microcontroller keeps
+/// in flash); static_ram = initialised and zeroed data (the thread pool's).
+struct ObjectFootprint {
+  int64_t flash = 0, static_ram = 0;
+};
+/// The footprint of the object file `object` (the bytes emitModuleData gives
+/// for Kind::Obj).
+Expected<ObjectFootprint> objectFootprint(const std::string &object);
 
 /// The optimised LLVM IR of `m`, as text (`gradc dump --stage llvm`).
 Expected<std::string> dumpLLVM(const ir::Module &m, const EmitOptions &opts = {});
@@ -66,13 +101,16 @@ Expected<std::vector<std::string>> compileObjects(const ir::Module &m, const Emi
 /// (whose triple and data layout are set on the module first).
 void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm);
 
-/// Floats per vector register of the machine `tm` compiles for (16 with
-/// AVX-512, 8 with AVX, else 4).
+/// Floats per vector register of the machine `tm` compiles for: 16 with
+/// AVX-512, 8 with AVX, 4 with SSE or NEON (AArch64, ARMv7); 1 where floats
+/// have no vectors (RISC-V without V, Cortex-M): the kernels are then scalar.
 int vectorFloats(const llvm::TargetMachine &tm);
-/// Vector registers of the machine `tm` compiles for (32 with AVX-512, else 16).
+/// Registers the kernels' vectors live in on that machine: 32 with AVX-512 or
+/// AArch64 NEON, 16 with AVX, SSE or ARMv7 NEON (q0-q15); without float
+/// vectors the scalar float registers (32 on RV64GC and the Cortex-M4F's FPU).
 int vectorRegisters(const llvm::TargetMachine &tm);
 
-/// Calls LLVM's one-time native target initialisation (thread-safe).
+/// Calls LLVM's one-time initialisation of every target (thread-safe).
 void initializeNativeTarget();
 
 } // namespace gradc::codegen

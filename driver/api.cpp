@@ -249,7 +249,10 @@ void compile_to_object(const Model &model, const std::string &object_path,
   ir::Module m = value(detail::lowerModel(model, options.dims));
   m = value(driver::compileModule(std::move(m), source, driver::Functions::All));
   codegen::EmitOptions emit;
+  emit.triple = options.triple;
   emit.cpu = options.cpu;
+  emit.features = options.features;
+  emit.threads = options.threads;
   switch (options.emit) {
   case ObjectOptions::Emit::object:
     emit.kind = codegen::EmitOptions::Kind::Obj;

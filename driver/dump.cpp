@@ -77,8 +77,7 @@ std::string dumpPlan(const ir::Module &m, bool memory, bool json) {
 Expected<std::string> dumpNative(const Stage &stage, const ir::Module &m, const DumpOptions &o) {
   if (stage.name == "plan" || stage.name == "memory")
     return dumpPlan(m, stage.name == "memory", o.format == "json");
-  codegen::EmitOptions opts;
-  opts.cpu = o.target;
+  const codegen::EmitOptions &opts = o.emit;
   if (stage.name == "llvm")
     return codegen::dumpLLVM(m, opts);
   GRADC_CHECK(stage.name == "asm", "native stage without a printer: " + stage.name);

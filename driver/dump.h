@@ -3,6 +3,7 @@
 // pass pipeline itself (--list-passes).
 #pragma once
 
+#include "codegen/target.h"
 #include "frontend/model_json.h"
 #include "passes/pass.h"
 #include "support/error.h"
@@ -12,10 +13,11 @@
 namespace gradc::driver {
 
 struct DumpOptions {
-  std::string model;             ///< the model file
-  std::string stage = "parsed";  ///< a named stage (docs/cli.md) or a pass
-  std::string format = "text";   ///< "text", "dot", or "json" (stage memory only)
-  std::string target = "native"; ///< the CPU of stages llvm and asm
+  std::string model;            ///< the model file
+  std::string stage = "parsed"; ///< a named stage (docs/cli.md) or a pass
+  std::string format = "text";  ///< "text", "dot", or "json" (stage memory only)
+  /// The target of stages llvm and asm (triple, CPU, features, threads).
+  codegen::EmitOptions emit;
   frontend::DimOverrides dims;
   passes::PipelineOptions pipeline; ///< with the --input-grad inputs; stop_after is set by dump
 };

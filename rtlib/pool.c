@@ -88,6 +88,8 @@ static int32_t cpu_count(void) {
 static void spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
+#elif defined(__aarch64__) || (defined(__arm__) && __ARM_ARCH >= 7)
+  __asm__ __volatile__("yield");
 #endif
 }
 

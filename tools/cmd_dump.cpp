@@ -4,6 +4,7 @@
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/pipeline_flags.h"
+#include "tools/target_flags.h"
 
 #include <cstdio>
 
@@ -23,7 +24,7 @@ Expected<std::string> dump(const Args &args) {
   o.model = args.positional[0];
   o.stage = args.get("stage", "parsed");
   o.format = args.get("format", "text");
-  o.target = args.get("target", "native");
+  o.emit = targetOptions(args);
   GRADC_TRY_STATUS(driver::checkDumpOptions(o));
   GRADC_TRY(dims, parseDims(args.all("dim")));
   GRADC_TRY(pipeline, pipelineOptions(args));
@@ -37,12 +38,11 @@ Expected<std::string> dump(const Args &args) {
 
 int cmdDump(int argc, char **argv) {
   auto args = parseArgs("dump", argc, argv, 2,
-                        withPipelineFlags({{"stage", true},
-                                           {"format", true},
-                                           {"dim", true, true},
-                                           {"target", true},
-                                           {"input-grad", true, true},
-                                           {"list-passes", false}}));
+                        withPipelineFlags(withTargetFlags({{"stage", true},
+                                                           {"format", true},
+                                                           {"dim", true, true},
+                                                           {"input-grad", true, true},
+                                                           {"list-passes", false}})));
   if (!args)
     return fail(args.error().message());
   auto text = dump(*args);

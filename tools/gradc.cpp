@@ -45,9 +45,12 @@ const Command kCommands[] = {
      "      (--input-grad adds grad.INPUT, d loss / d input, e.g. for saliency maps)\n",
      true},
     {"compile", gradc::tools::cmdCompile,
-     "compile MODEL.json -o model.o [--header model.h] [--emit obj|asm|llvm] [--target CPU]\n"
-     "      [--dim NAME=V]...\n"
-     "      ahead-of-time object (and C header) needing only libc, libm and pthreads\n",
+     "compile MODEL.json -o model.o [--header model.h] [--emit obj|asm|llvm] [--dim NAME=V]...\n"
+     "      [--triple TRIPLE] [--target CPU] [--features +a,-b] [--no-threads]\n"
+     "      ahead-of-time object (and C header) needing only libc, libm and pthreads\n"
+     "      (--no-threads or a no-OS triple: memcpy, memset, expf and logf only);\n"
+     "      --triple cross-compiles (default: this machine, --target native)\n"
+     "      gradc compile --list-targets: the supported triples, default CPUs, threads\n",
      true},
     {"bench", gradc::tools::cmdBench,
      "bench MODEL.json [--threads N] [--format text|json] [--dim NAME=V]... [--min-time S]\n"
@@ -69,7 +72,8 @@ const Command kCommands[] = {
      false},
     {"dump", gradc::tools::cmdDump,
      "dump MODEL.json --stage parsed|grad|optimizer|train|all|llvm|asm|PASS\n"
-     "      [--format text|dot] [--dim NAME=V]... [--target CPU]\n"
+     "      [--format text|dot] [--dim NAME=V]... [--triple TRIPLE] [--target CPU]\n"
+     "      [--features +a,-b] [--no-threads]\n"
      "      print the IR after a stage or a pass; dump --list-passes lists the pipeline\n",
      true},
     {"opt", gradc::tools::cmdOpt,

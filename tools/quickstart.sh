@@ -18,7 +18,12 @@ else
 fi
 
 step "Installing missing packages"
-bash tools/setup.sh
+# The tests also cross-compile and run under qemu (tests/e2e/cross/).
+if [[ "$mode" == test ]]; then
+  bash tools/setup.sh --cross
+else
+  bash tools/setup.sh
+fi
 
 step "Configuring (build/)"
 cmake_args=(-S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo)

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gradc needs to build and test, and only those still missing.
 # Idempotent and non-interactive; run as root.
-# Usage: bash tools/setup.sh [--goldens] [--sanitizers] [--bench] [--plots]
+# Usage: bash tools/setup.sh [--goldens] [--sanitizers] [--bench] [--plots] [--cross]
 #   --goldens     also python3-torch and python3-numpy, needed only by tests/e2e/make_goldens.sh.
 #   --sanitizers  also clang-19's runtimes (ASan, UBSan, libFuzzer): tools/sanitize.sh.
 #   --bench       also OpenBLAS: libopenblas-dev for gradc_matmul_bench (only it links OpenBLAS),
 #                 libopenblas0-pthread so that PyTorch in bench/vs_pytorch.sh is a fair peer.
 #   --plots       also librsvg2-bin (rsvg-convert), to render `gradc train --plot` SVGs to PNG.
+#   --cross       also the cross toolchains and qemu-user of the cross tests (tests/e2e/cross/,
+#                 docs/embedding.md); their C headers also give gradc the Linux triples' thread
+#                 pools (rtlib/): re-run cmake and rebuild gradc after installing them.
+#                 `quickstart.sh test` (and so CI) passes it.
 set -euo pipefail
 
 # clang-19 compiles rtlib/ (the thread pool linked into every model) to LLVM 19 bitcode; doxygen
@@ -21,9 +25,14 @@ for arg in "$@"; do
     --sanitizers) packages+=(libclang-rt-19-dev) ;;
     --bench) packages+=(libopenblas-dev libopenblas0-pthread) ;;
     --plots) packages+=(librsvg2-bin) ;;
-    -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+    --cross)
+      packages+=(qemu-user gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
+                 libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-riscv64-cross
+                 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi)
+      ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
     *)
-      echo "setup.sh: unknown argument '$arg' (expected --goldens, --sanitizers, --bench or --plots)" >&2
+      echo "setup.sh: unknown argument '$arg' (expected --goldens, --sanitizers, --bench, --plots or --cross)" >&2
       exit 2
       ;;
   esac

@@ -105,9 +105,20 @@ struct ObjectOptions {
     llvm_ir,  ///< optimised LLVM IR text (`--emit llvm`)
   };
   Emit emit = Emit::object; ///< what to write
-  /// "native" (the build machine's CPU, all its features) or an LLVM CPU
-  /// name such as "x86-64" for code that runs on any x86-64.
-  std::string cpu = "native";
+  /// The target triple (`gradc compile --triple`, docs/embedding.md), e.g.
+  /// "aarch64-linux-gnu" or "thumbv7em-none-eabihf"; empty for the build
+  /// machine's.
+  std::string triple = "";
+  /// "native" (the build machine's CPU, all its features; only for its own
+  /// triple) or an LLVM CPU name of the triple such as "x86-64" for code
+  /// that runs on any x86-64; empty for the triple's baseline CPU, or native
+  /// without a triple.
+  std::string cpu = "";
+  /// Extra LLVM target features, e.g. "+avx2,-avx512f" (`--features`).
+  std::string features = "";
+  /// Link the thread pool (false: `--no-threads`; triples without an OS
+  /// never have one).
+  bool threads = true;
   /// Named-dim overrides, e.g. {{"B", 1}}.
   std::map<std::string, int64_t> dims = {};
 };

@@ -8,6 +8,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 namespace gradc::test {
@@ -183,6 +185,15 @@ TEST(ApiTrain, CompileToObjectWritesObjectAndHeader) {
   EXPECT_GT(std::filesystem::file_size(dir.path + "/m.h"), 0u);
   compile_to_object(m, dir.path + "/m.ll", "", {.emit = ObjectOptions::Emit::llvm_ir});
   EXPECT_GT(std::filesystem::file_size(dir.path + "/m.ll"), 0u);
+  // Cross-compiled for a Cortex-M4F: the header says so; an unknown triple throws.
+  compile_to_object(m, dir.path + "/m4.o", dir.path + "/m4.h",
+                    {.triple = "thumbv7em-none-eabihf", .threads = false});
+  std::ifstream header(dir.path + "/m4.h");
+  std::string text((std::istreambuf_iterator<char>(header)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("_TRIPLE \"thumbv7em-none-eabihf\""), std::string::npos);
+  EXPECT_NE(text.find("_THREADS 0"), std::string::npos);
+  EXPECT_THROW(compile_to_object(m, dir.path + "/x.o", "", {.triple = "vax-vms"}), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir.path + "/x.o"));
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 
 #include "codegen/header.h"
 #include "codegen/target.h"
+#include "codegen/triples.h"
 #include "plan/plan.h"
 
 #include <cstdio>
@@ -107,6 +108,77 @@ TEST(Aot, UnknownCpuIsAnError) {
   Status st = emitModule(aotModule(), opts, "/tmp/gradc_never_written.o");
   ASSERT_FALSE(bool(st));
   EXPECT_NE(st.error().message().find("no-such-cpu"), std::string::npos);
+}
+
+// Every supported triple gives an ELF object for its machine (e_machine, ELF
+// class), and its facts: pointer size, threads only with an OS, alignment.
+TEST(Aot, ObjectForEveryTriple) {
+  const std::pair<const char *, std::pair<int, int>> machines[] = {
+      {"x86_64-linux-gnu", {62, 2}},
+      {"aarch64-linux-gnu", {183, 2}},
+      {"arm-linux-gnueabihf", {40, 1}},
+      {"riscv64-linux-gnu", {243, 2}},
+      {"thumbv7em-none-eabihf", {40, 1}}};
+  ASSERT_EQ(supportedTriples().size(), std::size(machines));
+  for (const auto &[triple, machine] : machines) {
+    SCOPED_TRACE(triple);
+    EmitOptions opts;
+    opts.triple = triple;
+    opts.cpu = "";
+    opts.threads = false; // every build of gradc has the no-threads runtime
+    auto obj = emitModuleData(aotModule(), opts);
+    ASSERT_TRUE(bool(obj)) << obj.error().message();
+    ASSERT_GT(obj->size(), 20u);
+    EXPECT_EQ(obj->substr(0, 4), "\x7f"
+                                 "ELF");
+    EXPECT_EQ(int((*obj)[4]), machine.second); // ELFCLASS32 or 64
+    EXPECT_EQ(int(uint8_t((*obj)[18])) | int(uint8_t((*obj)[19])) << 8, machine.first);
+    auto fp = objectFootprint(*obj);
+    ASSERT_TRUE(bool(fp)) << fp.error().message();
+    EXPECT_GT(fp->flash, 0);
+    EXPECT_EQ(fp->static_ram, 0) << "no thread pool, no static data";
+    auto facts = targetFacts(opts);
+    ASSERT_TRUE(bool(facts));
+    EXPECT_EQ(facts->pointer_bytes, machine.second == 1 ? 4 : 8);
+    EXPECT_FALSE(facts->threads);
+    opts.threads = true;
+    auto threaded = targetFacts(opts);
+    if (threaded) { // a Linux triple whose pool this gradc has
+      EXPECT_EQ(threaded->threads, facts->os);
+    }
+    std::string header = emitCHeader(aotModule(), nullptr, *facts, &*fp);
+    EXPECT_NE(header.find("#define AOT_TRIPLE \"" + std::string(triple) + "\""), std::string::npos);
+    EXPECT_NE(header.find("#define AOT_ALIGNMENT " + std::to_string(facts->alignment)),
+              std::string::npos);
+    EXPECT_NE(header.find("#define AOT_FLASH_BYTES " + std::to_string(fp->flash)),
+              std::string::npos);
+    EXPECT_NE(header.find("#define AOT_THREADS 0"), std::string::npos);
+    auto text = dumpAsm(aotModule(), opts); // gradc dump --stage asm --triple
+    ASSERT_TRUE(bool(text)) << text.error().message();
+    EXPECT_NE(text->find("aot_train:"), std::string::npos);
+  }
+}
+
+TEST(Aot, UnknownTripleCpuOrFeatureIsAnError) {
+  EmitOptions opts;
+  opts.triple = "mips-linux-gnu";
+  Status st = emitModule(aotModule(), opts, "/tmp/gradc_never_written.o");
+  ASSERT_FALSE(bool(st));
+  for (const TripleInfo &t : supportedTriples())
+    EXPECT_NE(st.error().message().find(t.name), std::string::npos) << st.error().message();
+  opts.triple = "aarch64-linux-gnu";
+  opts.cpu = "native"; // the host is no AArch64 machine in CI
+  if (!hostTriple() || std::string(hostTriple()->name) != opts.triple) {
+    EXPECT_FALSE(bool(targetFacts(opts)));
+  }
+  opts.cpu = "cortex-a53";
+  opts.features = "+neon,+no-such-feature";
+  auto bad = targetFacts(opts);
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(bad.error().message().find("+no-such-feature"), std::string::npos);
+  opts.features = "+crc";
+  opts.threads = false;
+  EXPECT_TRUE(bool(targetFacts(opts)));
 }
 
 TEST(Aot, AsmAndLlvmText) {

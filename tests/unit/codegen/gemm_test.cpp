@@ -47,7 +47,7 @@ void expectWidthMatchesInterpreter(const ir::Module &m, int vw) {
 }
 
 TEST(Gemm, EveryVectorWidthMatchesInterpreter) {
-  for (int vw : {4, 8, 16}) {
+  for (int vw : {1, 4, 8, 16}) {
     SCOPED_TRACE("vector width " + std::to_string(vw));
     ir::Module m = matmuls(vw == 8, vw != 16, 10, uint32_t(vw));
     expectWidthMatchesInterpreter(m, vw);
@@ -106,7 +106,7 @@ TEST(Gemm, ConvolutionsAsImplicitGemmMatchInterpreter) {
 // block tail in both channels and taps.
 TEST(Gemm, DirectWeightGradientEveryVectorWidth) {
   ir::Module m = convModule({2, 5, 11, 29, 13, 3, 2, 2, 1, 1, 1, 1, 2});
-  for (int vw : {4, 8, 16}) {
+  for (int vw : {1, 4, 8, 16}) {
     SCOPED_TRACE("vector width " + std::to_string(vw));
     expectWidthMatchesInterpreter(m, vw);
   }
@@ -138,7 +138,7 @@ TEST(Gemm, ChannelVectorWeightGradientEveryTarget) {
 // reads into the padding: at each vector width.
 TEST(Gemm, UnitStrideConvolutionsEveryVectorWidth) {
   ir::Module m = convModule({2, 3, 9, 37, 7, 3, 3, 1, 1, 2, 1, 1, 2});
-  for (int vw : {4, 8, 16}) {
+  for (int vw : {1, 4, 8, 16}) {
     SCOPED_TRACE("vector width " + std::to_string(vw));
     expectWidthMatchesInterpreter(m, vw);
   }

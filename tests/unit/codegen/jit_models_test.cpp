@@ -24,13 +24,15 @@ std::string modelPath(const std::string &name) {
 
 class JitModels : public ::testing::TestWithParam<const char *> {};
 
-TEST_P(JitModels, EveryFunctionMatchesInterpreter) {
-  auto m = frontend::loadModel(modelPath(GetParam()), {{"B", 3}});
+/// Every function of `model` through the JIT built with `opts` against the interpreter.
+void expectModelMatchesInterpreter(const char *model, const runtime::JitOptions &opts) {
+  auto m = frontend::loadModel(modelPath(model), {{"B", 3}});
   ASSERT_TRUE(bool(m)) << m.error().message();
   Status st = passes::buildTrainingFunctions(*m);
   ASSERT_TRUE(bool(st)) << st.error().message();
-  auto jit = jitOf(*m);
-  ASSERT_TRUE(jit);
+  auto made = runtime::makeJitExecutor(*m, opts);
+  ASSERT_TRUE(bool(made)) << made.error().message();
+  std::unique_ptr<runtime::Executor> jit = made.take();
   auto interp = runtime::makeInterpreterExecutor(*m);
   // Realistic magnitudes: PyTorch-initialised parameters, so that float32
   // rounding stays near the level of the data rather than of huge logits.
@@ -52,6 +54,18 @@ TEST_P(JitModels, EveryFunctionMatchesInterpreter) {
     ASSERT_TRUE(bool(got)) << got.error().message();
     expectClose(*want, *got, 1e-5, 1e-5);
   }
+}
+
+TEST_P(JitModels, EveryFunctionMatchesInterpreter) {
+  expectModelMatchesInterpreter(GetParam(), {});
+}
+
+// One float per vector: the kernels of targets without float vectors (RISC-V
+// without V, Cortex-M; codegen::vectorFloats) through every emitter.
+TEST_P(JitModels, ScalarKernelsMatchInterpreter) {
+  runtime::JitOptions scalar;
+  scalar.vector_floats = 1;
+  expectModelMatchesInterpreter(GetParam(), scalar);
 }
 
 /// Sets GRADC_COMPILE_THREADS while in scope.
