@@ -162,6 +162,9 @@ void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value
 /// conv2d's weight gradient without packing (plan::directConvGradWeight),
 /// on vectors of `vw` output columns (emit_conv_direct.cpp).
 void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw);
+/// conv2d's input gradient with dy read in place (plan::directConvGradInput):
+/// W's panels in `workspace`.
+void emitDirectConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw);
 void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                                int64_t slots);
 void emitBroadcast(EmitContext &c, const ir::Node &n);

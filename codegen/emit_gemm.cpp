@@ -942,6 +942,123 @@ void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value
       });
 }
 
+// dx[n, c, ih, iw] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow]
+// with oh = ih + pad - kh * dil (ow likewise) and stride 1, dy read in place
+// (plan::directConvGradInput). W's taps are packed once as A's panels (input
+// channels as rows, as the transposed convolution below packs them); then
+// one task per (image, block of nv row segments, channel panel) keeps mr
+// channels x nv vectors of input positions (vw columns of one input row
+// each) in registers over every tap: per tap, nv masked loads of the dy row
+// the tap reads, shifted by it (the mask keeps the padding and the row's
+// tail out), and mr broadcasts of W. Each element of dx is written once.
+void emitDirectConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw) {
+  ir::ValueId dy = n.operands[0], w = n.operands[1], dx = n.result;
+  ConvGeometry g(n.attrs, c.shape(dx), c.shape(w), c.shape(dy));
+  GRADC_CHECK(g.stride[0] == 1 && g.stride[1] == 1, "a direct input gradient with a stride");
+  const int64_t window = g.kh * g.kw, taps = g.taps(), depth = g.out_c * window;
+  const int64_t segs = (g.w + vw - 1) / vw, colvecs = g.h * segs;
+  const int64_t nv = colvecs >= 2 ? 2 : 1, cblocks = (colvecs + nv - 1) / nv;
+  const int64_t most = std::min<int64_t>(plan::kGemmMaxRows, (c.vector_registers - nv - 1) / nv);
+  const int64_t mp = (g.in_c + most - 1) / most, mr = (g.in_c + mp - 1) / mp;
+  GRADC_CHECK(mp * mr <= plan::gemmPaddedRows(g.in_c), "W's panels outgrow the plan's workspace");
+  // A(c, e) = W[o, c, kh, kw] with e = o * window + (kh * kw + kw).
+  Loader lw = [&](EmitContext &c, const Lanes &ch, llvm::Value *e) {
+    llvm::Value *o = c.b.CreateUDiv(e, c.i64(window)), *r = c.b.CreateURem(e, c.i64(window));
+    return loadRows(c, w, mad(c, o, taps, r), window, ch);
+  };
+  packPanels(c, lw, g.in_c, depth, mr, workspace);
+
+  emitParallelRanges(
+      c, g.batch * cblocks * mp, mr * nv * vw * depth, true,
+      [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+        EmitContext &tc = t.c;
+        auto &b = tc.b;
+        llvm::Value *ws = t.arg(workspace);
+        TileSums sums(tc, mr, nv, vw);
+        llvm::Value *tile =
+            tc.entryAlloca("tile", llvm::ArrayType::get(tc.f32Ty(), uint64_t(mr * nv * vw)));
+        llvm::Constant *ids = laneIds(tc, vw);
+        llvm::Value *zero = llvm::Constant::getNullValue(sums.vecTy);
+        emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
+          llvm::Value *u = b.CreateAdd(lo, i);
+          llvm::Value *pa = b.CreateURem(u, tc.i64(mp));
+          u = b.CreateUDiv(u, tc.i64(mp));
+          llvm::Value *cb = b.CreateURem(u, tc.i64(cblocks)),
+                      *img = b.CreateUDiv(u, tc.i64(cblocks));
+          // Segment v of the block: input row ih[v], columns iw0[v] + lane.
+          std::vector<llvm::Value *> ih, iw0, cols, live;
+          for (int64_t v = 0; v < nv; ++v) {
+            llvm::Value *q = b.CreateAdd(b.CreateMul(cb, tc.i64(nv)), tc.i64(v));
+            ih.push_back(b.CreateUDiv(q, tc.i64(segs)));
+            iw0.push_back(b.CreateMul(b.CreateURem(q, tc.i64(segs)), tc.i64(vw)));
+            cols.push_back(b.CreateAdd(asLanes(tc, iw0.back(), ids), ids));
+            live.push_back(b.CreateAnd(
+                b.CreateICmpULT(cols.back(), cst(cols.back(), g.w)),
+                b.CreateVectorSplat(unsigned(vw), b.CreateICmpULT(q, tc.i64(colvecs)))));
+          }
+          llvm::Value *apanel =
+              b.CreateInBoundsGEP(tc.f32Ty(), ws, b.CreateMul(pa, tc.i64(mr * depth)));
+          sums.zero();
+          emitCountedLoop(
+              b, tc.i64(g.out_c * g.kh),
+              [&](llvm::Value *ok) {
+                llvm::Value *o = b.CreateUDiv(ok, tc.i64(g.kh)),
+                            *ki = b.CreateURem(ok, tc.i64(g.kh));
+                llvm::Value *plane = mad(tc, img, g.out_c, o);
+                emitLoopNest(b, {g.kw}, [&](llvm::ArrayRef<llvm::Value *> kj) {
+                  llvm::Value *e = mad(tc, ok, g.kw, kj[0]);
+                  llvm::Value *shift =
+                      b.CreateSub(tc.i64(g.pad[1]), b.CreateMul(kj[0], tc.i64(g.dil[1])));
+                  std::vector<llvm::Value *> bv;
+                  for (int64_t v = 0; v < nv; ++v) {
+                    llvm::Value *oh = b.CreateSub(b.CreateAdd(ih[size_t(v)], tc.i64(g.pad[0])),
+                                                  b.CreateMul(ki, tc.i64(g.dil[0])));
+                    llvm::Value *ow = b.CreateAdd(cols[size_t(v)], asLanes(tc, shift, ids));
+                    llvm::Value *mask = b.CreateAnd(
+                        b.CreateAnd(live[size_t(v)], b.CreateICmpULT(ow, cst(ow, g.ow))),
+                        b.CreateVectorSplat(unsigned(vw), b.CreateICmpULT(oh, tc.i64(g.oh))));
+                    // Plain GEP: in the padding the row lies outside dy (masked off).
+                    llvm::Value *at =
+                        b.CreateAdd(b.CreateMul(mad(tc, plane, g.oh, oh), tc.i64(g.ow)),
+                                    b.CreateAdd(iw0[size_t(v)], shift));
+                    bv.push_back(b.CreateMaskedLoad(sums.vecTy,
+                                                    b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(dy)], at),
+                                                    llvm::Align(4), mask, zero));
+                  }
+                  sums.step(bv, mr, [&](int64_t r) {
+                    return b.CreateLoad(tc.f32Ty(), b.CreateInBoundsGEP(tc.f32Ty(), apanel,
+                                                                        mad(tc, e, mr, tc.i64(r))));
+                  });
+                });
+              },
+              false);
+          sums.store(tile, mr);
+          // The valid rows (channels) and columns of the tile to dx.
+          llvm::Value *c0 = b.CreateMul(pa, tc.i64(mr));
+          llvm::Value *rows = minOf(tc, b.CreateSub(tc.i64(g.in_c), c0), tc.i64(mr));
+          emitCountedLoop(b, rows, [&](llvm::Value *r) {
+            for (int64_t v = 0; v < nv; ++v) {
+              llvm::Value *q = b.CreateAdd(b.CreateMul(cb, tc.i64(nv)), tc.i64(v));
+              emitIf(b, b.CreateICmpULT(q, tc.i64(colvecs)), [&] {
+                llvm::Value *n_cols =
+                    minOf(tc, b.CreateSub(tc.i64(g.w), iw0[size_t(v)]), tc.i64(vw));
+                llvm::Value *row =
+                    mad(tc, mad(tc, mad(tc, img, g.in_c, b.CreateAdd(c0, r)), g.h, ih[size_t(v)]),
+                        g.w, iw0[size_t(v)]);
+                emitCountedLoop(b, n_cols, [&](llvm::Value *l) {
+                  llvm::Value *x = b.CreateLoad(
+                      tc.f32Ty(),
+                      b.CreateInBoundsGEP(tc.f32Ty(), tile,
+                                          b.CreateAdd(mad(tc, r, nv * vw, l), tc.i64(v * vw))));
+                  tc.store(dx, b.CreateAdd(row, l), x);
+                });
+              });
+            }
+          });
+        });
+      });
+}
+
 // dx[n][c, q] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow],
 // per image, as a transposed convolution: the GEMM's columns are the input
 // positions q = (ih, iw), its depth the taps e of every output channel, and

@@ -214,7 +214,9 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
       }
     }
     if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradInput)
-      return emitPackedConv2dGradInput(c, n, workspace, vw, k.workspace_slots);
+      return plan::directConvGradInput(c.f, n)
+                 ? emitDirectConv2dGradInput(c, n, workspace, vw)
+                 : emitPackedConv2dGradInput(c, n, workspace, vw, k.workspace_slots);
     return emitNode(c, n, vw);
   }
   case plan::KernelKind::Elementwise:

@@ -93,7 +93,8 @@ void emitParallelFor(EmitContext &c, int64_t tasks, int64_t max_workers, bool pa
                    c.f,
                    std::vector<llvm::Value *>(c.ptr.size(), nullptr),
                    c.vector_registers,
-                   c.caches, c.threads};
+                   c.caches,
+                   c.threads};
     Task t{ic, inner->getArg(n), inner->getArg(n + 1), outer, inner};
     for (size_t v = 0; v < c.ptr.size(); ++v)
       if (c.ptr[v])

@@ -239,7 +239,8 @@ void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::Function
                    c.f,
                    std::vector<llvm::Value *>(c.ptr.size(), nullptr),
                    c.vector_registers,
-                   c.caches, c.threads};
+                   c.caches,
+                   c.threads};
     for (size_t v = 0; v < c.ptr.size(); ++v) {
       auto it = std::find(bufs.begin(), bufs.begin() + long(nbufs), c.ptr[v]);
       if (c.ptr[v] && it != bufs.begin() + long(nbufs))

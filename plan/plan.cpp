@@ -246,6 +246,12 @@ bool channelVectorConv(const ir::Function &f, const ir::Node &n) {
   return pad[0] == 0 && pad[1] == 0 && out_c % kChannelLanes == 0;
 }
 
+bool directConvGradInput(const ir::Function &f, const ir::Node &n) {
+  GRADC_CHECK(n.op == ir::OpKind::Conv2dGradInput, "not a conv2d input gradient");
+  const std::vector<int64_t> &stride = n.attrs.ints("stride");
+  return stride[0] == 1 && stride[1] == 1 && f.type(n.result).shape[3] >= kDirectMinRow;
+}
+
 GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n) {
   GRADC_CHECK(n.op == ir::OpKind::Conv2dGradWeight, "not a conv2d weight gradient");
   const ir::Shape &dy = f.type(n.operands[1]).shape;
@@ -270,7 +276,11 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slo
   }
   case ir::OpKind::Conv2dGradInput: {
     const ir::Shape &w = shape(n.operands[1]), &dx = shape(n.result);
-    return gemmWorkspaceBytes(w[1], dx[2] * dx[3], w[0] * w[2] * w[3], slots);
+    int64_t depth = w[0] * w[2] * w[3],
+            bytes = gemmWorkspaceBytes(w[1], dx[2] * dx[3], depth, slots);
+    if (bytes > 0 && directConvGradInput(f, n)) // W's panels only
+      return alignUp(gemmPaddedRows(w[1]) * depth * 4);
+    return bytes;
   }
   case ir::OpKind::Conv2dGradWeight: {
     const ir::Shape &dy = shape(n.operands[1]), &dw = shape(n.result);

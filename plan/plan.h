@@ -145,6 +145,14 @@ inline bool directConvGradWeight(const ir::Function &f, const ir::Node &n) {
   return n.op == ir::OpKind::Conv2dGradWeight && convGradWeightForm(f, n) == GradWeightForm::Direct;
 }
 inline constexpr int64_t kDirectMinRow = 8;
+
+/// Whether a conv2d_grad_input node reads dy in place (codegen/emit_gemm.cpp,
+/// emitDirectConv2dGradInput) rather than packing its shifted rows per image:
+/// with stride 1 an input row's positions read one contiguous row of dy per
+/// tap, so a masked vector load replaces the packing (which copies each
+/// element of dy once per tap); when the rows are at least kDirectMinRow
+/// wide, so that most vector lanes do work. Its workspace is W's panels only.
+bool directConvGradInput(const ir::Function &f, const ir::Node &n);
 inline constexpr int64_t kChannelLanes = 8;
 
 /// Workspace of a conv2d, conv2d_grad_input or conv2d_grad_weight node

@@ -133,6 +133,24 @@ TEST(Gemm, ChannelVectorWeightGradientEveryTarget) {
   }
 }
 
+// The input gradient with dy read in place (stride 1, rows of at least 8):
+// padding on one axis, a row longer than 16 floats (two segments, the second
+// a tail), at each vector width and register budget.
+TEST(Gemm, DirectInputGradientEveryTarget) {
+  ir::Module m = convModule({2, 5, 10, 19, 13, 3, 3, 1, 1, 1, 0, 1, 1});
+  int direct = 0;
+  for (const ir::Node &n : m.functions[0].nodes())
+    direct += n.op == ir::OpKind::Conv2dGradInput && plan::directConvGradInput(m.functions[0], n);
+  EXPECT_EQ(direct, 1);
+  for (auto [vw, registers] : {std::pair{16, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}}) {
+    SCOPED_TRACE(std::to_string(registers) + " registers of " + std::to_string(vw) + " floats");
+    runtime::JitOptions o;
+    o.vector_floats = vw;
+    o.vector_registers = registers;
+    expectOptionsMatchInterpreter(m, o, uint32_t(vw + registers));
+  }
+}
+
 // Stride 1 packs im2col (forward) and its transpose (input gradient) by rows
 // of positions, vw at a time, with a segment that crosses a panel edge and
 // reads into the padding: at each vector width.
