@@ -942,34 +942,42 @@ void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value
       });
 }
 
-// dx[n, c, ih, iw] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow]
-// with oh = ih + pad - kh * dil (ow likewise) and stride 1, dy read in place
-// (plan::directConvGradInput). W's taps are packed once as A's panels (input
-// channels as rows, as the transposed convolution below packs them); then
-// one task per (image, block of nv row segments, channel panel) keeps mr
-// channels x nv vectors of input positions (vw columns of one input row
-// each) in registers over every tap: per tap, nv masked loads of the dy row
-// the tap reads, shifted by it (the mask keeps the padding and the row's
-// tail out), and mr broadcasts of W. Each element of dx is written once.
-void emitDirectConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw) {
-  ir::ValueId dy = n.operands[0], w = n.operands[1], dx = n.result;
-  ConvGeometry g(n.attrs, c.shape(dx), c.shape(w), c.shape(dy));
-  GRADC_CHECK(g.stride[0] == 1 && g.stride[1] == 1, "a direct input gradient with a stride");
-  const int64_t window = g.kh * g.kw, taps = g.taps(), depth = g.out_c * window;
-  const int64_t segs = (g.w + vw - 1) / vw, colvecs = g.h * segs;
+/// A convolution whose output rows read rows of a source in place, one row
+/// per tap (stride 1 along the rows' columns): out[img, ch, r, col] = sum
+/// over taps e = (src_ch, ki, kj) of A(ch, e) src[img, src_ch, r * row_mul +
+/// ki * ki_mul + row_add, col + kj * kj_mul + col_add], where rows or
+/// columns outside src read 0. conv2d's forward pass (src x, A = W) and its
+/// input gradient (src dy, A = W transposed per tap) have this form.
+struct DirectRows {
+  ir::ValueId src;
+  int64_t src_c, src_h, src_w;      ///< src per image: channels, rows, columns
+  int64_t out_c, out_h, out_w;      ///< out per image
+  int64_t kh, kw;                   ///< the window: taps per source channel
+  int64_t row_mul, ki_mul, row_add; ///< the source row of output row r, tap row ki
+  int64_t kj_mul, col_add;          ///< the column shift of tap column kj
+};
+
+/// The DirectRows GEMM: A (out_c x src_c * kh * kw, read by `la`) packed once
+/// as panels in `workspace`; then one task per (image, block of nv row
+/// segments, channel panel) keeps mr output channels x nv vectors of output
+/// positions (vw columns of one output row each) in registers over every
+/// tap: per tap, nv masked loads of the source row it reads, shifted by it
+/// (the mask keeps rows and columns outside src and the row's tail out), and
+/// mr broadcasts of A. Each output element goes to `sink` once, with indices
+/// (image, channel, row, column) and its flat index in the output.
+void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm::Value *workspace,
+                    int vw, bool parallel, PointHook sink) {
+  const int64_t window = d.kh * d.kw, depth = d.src_c * window;
+  const int64_t segs = (d.out_w + vw - 1) / vw, colvecs = d.out_h * segs;
   const int64_t nv = colvecs >= 2 ? 2 : 1, cblocks = (colvecs + nv - 1) / nv;
   const int64_t most = std::min<int64_t>(plan::kGemmMaxRows, (c.vector_registers - nv - 1) / nv);
-  const int64_t mp = (g.in_c + most - 1) / most, mr = (g.in_c + mp - 1) / mp;
-  GRADC_CHECK(mp * mr <= plan::gemmPaddedRows(g.in_c), "W's panels outgrow the plan's workspace");
-  // A(c, e) = W[o, c, kh, kw] with e = o * window + (kh * kw + kw).
-  Loader lw = [&](EmitContext &c, const Lanes &ch, llvm::Value *e) {
-    llvm::Value *o = c.b.CreateUDiv(e, c.i64(window)), *r = c.b.CreateURem(e, c.i64(window));
-    return loadRows(c, w, mad(c, o, taps, r), window, ch);
-  };
-  packPanels(c, lw, g.in_c, depth, mr, workspace);
+  const int64_t mp = (d.out_c + most - 1) / most, mr = (d.out_c + mp - 1) / mp;
+  GRADC_CHECK(mp * mr <= plan::gemmPaddedRows(d.out_c), "A's panels outgrow the plan's workspace");
+  packPanels(c, la, d.out_c, depth, mr, workspace);
+  const int64_t batch = c.shape(d.src)[0];
 
   emitParallelRanges(
-      c, g.batch * cblocks * mp, mr * nv * vw * depth, true,
+      c, batch * cblocks * mp, mr * nv * vw * depth, parallel,
       [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
         EmitContext &tc = t.c;
         auto &b = tc.b;
@@ -985,78 +993,104 @@ void emitDirectConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *w
           u = b.CreateUDiv(u, tc.i64(mp));
           llvm::Value *cb = b.CreateURem(u, tc.i64(cblocks)),
                       *img = b.CreateUDiv(u, tc.i64(cblocks));
-          // Segment v of the block: input row ih[v], columns iw0[v] + lane.
-          std::vector<llvm::Value *> ih, iw0, cols, live;
+          // Segment v of the block: output row r[v], columns col0[v] + lane.
+          std::vector<llvm::Value *> q, r, col0, cols, live;
           for (int64_t v = 0; v < nv; ++v) {
-            llvm::Value *q = b.CreateAdd(b.CreateMul(cb, tc.i64(nv)), tc.i64(v));
-            ih.push_back(b.CreateUDiv(q, tc.i64(segs)));
-            iw0.push_back(b.CreateMul(b.CreateURem(q, tc.i64(segs)), tc.i64(vw)));
-            cols.push_back(b.CreateAdd(asLanes(tc, iw0.back(), ids), ids));
+            q.push_back(b.CreateAdd(b.CreateMul(cb, tc.i64(nv)), tc.i64(v)));
+            r.push_back(b.CreateUDiv(q.back(), tc.i64(segs)));
+            col0.push_back(b.CreateMul(b.CreateURem(q.back(), tc.i64(segs)), tc.i64(vw)));
+            cols.push_back(b.CreateAdd(asLanes(tc, col0.back(), ids), ids));
             live.push_back(b.CreateAnd(
-                b.CreateICmpULT(cols.back(), cst(cols.back(), g.w)),
-                b.CreateVectorSplat(unsigned(vw), b.CreateICmpULT(q, tc.i64(colvecs)))));
+                b.CreateICmpULT(cols.back(), cst(cols.back(), d.out_w)),
+                b.CreateVectorSplat(unsigned(vw), b.CreateICmpULT(q.back(), tc.i64(colvecs)))));
           }
           llvm::Value *apanel =
               b.CreateInBoundsGEP(tc.f32Ty(), ws, b.CreateMul(pa, tc.i64(mr * depth)));
           sums.zero();
           emitCountedLoop(
-              b, tc.i64(g.out_c * g.kh),
-              [&](llvm::Value *ok) {
-                llvm::Value *o = b.CreateUDiv(ok, tc.i64(g.kh)),
-                            *ki = b.CreateURem(ok, tc.i64(g.kh));
-                llvm::Value *plane = mad(tc, img, g.out_c, o);
-                emitLoopNest(b, {g.kw}, [&](llvm::ArrayRef<llvm::Value *> kj) {
-                  llvm::Value *e = mad(tc, ok, g.kw, kj[0]);
+              b, tc.i64(d.src_c * d.kh),
+              [&](llvm::Value *ck) {
+                llvm::Value *sc = b.CreateUDiv(ck, tc.i64(d.kh)),
+                            *ki = b.CreateURem(ck, tc.i64(d.kh));
+                llvm::Value *plane = mad(tc, img, d.src_c, sc);
+                emitLoopNest(b, {d.kw}, [&](llvm::ArrayRef<llvm::Value *> kj) {
+                  llvm::Value *e = mad(tc, ck, d.kw, kj[0]);
+                  // Signed offsets: no wrap flags (mad's would make them poison).
                   llvm::Value *shift =
-                      b.CreateSub(tc.i64(g.pad[1]), b.CreateMul(kj[0], tc.i64(g.dil[1])));
+                      b.CreateAdd(b.CreateMul(kj[0], tc.i64(d.kj_mul)), tc.i64(d.col_add));
                   std::vector<llvm::Value *> bv;
                   for (int64_t v = 0; v < nv; ++v) {
-                    llvm::Value *oh = b.CreateSub(b.CreateAdd(ih[size_t(v)], tc.i64(g.pad[0])),
-                                                  b.CreateMul(ki, tc.i64(g.dil[0])));
-                    llvm::Value *ow = b.CreateAdd(cols[size_t(v)], asLanes(tc, shift, ids));
+                    llvm::Value *sr = b.CreateAdd(
+                        b.CreateMul(r[size_t(v)], tc.i64(d.row_mul)),
+                        b.CreateAdd(b.CreateMul(ki, tc.i64(d.ki_mul)), tc.i64(d.row_add)));
+                    llvm::Value *scol = b.CreateAdd(cols[size_t(v)], asLanes(tc, shift, ids));
                     llvm::Value *mask = b.CreateAnd(
-                        b.CreateAnd(live[size_t(v)], b.CreateICmpULT(ow, cst(ow, g.ow))),
-                        b.CreateVectorSplat(unsigned(vw), b.CreateICmpULT(oh, tc.i64(g.oh))));
-                    // Plain GEP: in the padding the row lies outside dy (masked off).
-                    llvm::Value *at =
-                        b.CreateAdd(b.CreateMul(mad(tc, plane, g.oh, oh), tc.i64(g.ow)),
-                                    b.CreateAdd(iw0[size_t(v)], shift));
-                    bv.push_back(b.CreateMaskedLoad(sums.vecTy,
-                                                    b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(dy)], at),
-                                                    llvm::Align(4), mask, zero));
+                        b.CreateAnd(live[size_t(v)], b.CreateICmpULT(scol, cst(scol, d.src_w))),
+                        b.CreateVectorSplat(unsigned(vw), b.CreateICmpULT(sr, tc.i64(d.src_h))));
+                    // Plain GEP: outside src the row lies outside it (masked off).
+                    llvm::Value *at = b.CreateAdd(
+                        b.CreateMul(b.CreateAdd(b.CreateMul(plane, tc.i64(d.src_h)), sr),
+                                    tc.i64(d.src_w)),
+                        b.CreateAdd(col0[size_t(v)], shift));
+                    bv.push_back(b.CreateMaskedLoad(
+                        sums.vecTy, b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(d.src)], at),
+                        llvm::Align(4), mask, zero));
                   }
-                  sums.step(bv, mr, [&](int64_t r) {
-                    return b.CreateLoad(tc.f32Ty(), b.CreateInBoundsGEP(tc.f32Ty(), apanel,
-                                                                        mad(tc, e, mr, tc.i64(r))));
+                  sums.step(bv, mr, [&](int64_t row) {
+                    return b.CreateLoad(
+                        tc.f32Ty(),
+                        b.CreateInBoundsGEP(tc.f32Ty(), apanel, mad(tc, e, mr, tc.i64(row))));
                   });
                 });
               },
               false);
           sums.store(tile, mr);
-          // The valid rows (channels) and columns of the tile to dx.
+          // The valid rows (channels) and columns of the tile, row by row.
           llvm::Value *c0 = b.CreateMul(pa, tc.i64(mr));
-          llvm::Value *rows = minOf(tc, b.CreateSub(tc.i64(g.in_c), c0), tc.i64(mr));
-          emitCountedLoop(b, rows, [&](llvm::Value *r) {
-            for (int64_t v = 0; v < nv; ++v) {
-              llvm::Value *q = b.CreateAdd(b.CreateMul(cb, tc.i64(nv)), tc.i64(v));
-              emitIf(b, b.CreateICmpULT(q, tc.i64(colvecs)), [&] {
+          llvm::Value *rows = minOf(tc, b.CreateSub(tc.i64(d.out_c), c0), tc.i64(mr));
+          emitCountedLoop(b, rows, [&](llvm::Value *row) {
+            llvm::Value *ch = b.CreateAdd(c0, row);
+            for (int64_t v = 0; v < nv; ++v)
+              emitIf(b, b.CreateICmpULT(q[size_t(v)], tc.i64(colvecs)), [&] {
                 llvm::Value *n_cols =
-                    minOf(tc, b.CreateSub(tc.i64(g.w), iw0[size_t(v)]), tc.i64(vw));
-                llvm::Value *row =
-                    mad(tc, mad(tc, mad(tc, img, g.in_c, b.CreateAdd(c0, r)), g.h, ih[size_t(v)]),
-                        g.w, iw0[size_t(v)]);
+                    minOf(tc, b.CreateSub(tc.i64(d.out_w), col0[size_t(v)]), tc.i64(vw));
+                llvm::Value *flat0 =
+                    mad(tc, mad(tc, mad(tc, img, d.out_c, ch), d.out_h, r[size_t(v)]), d.out_w,
+                        col0[size_t(v)]);
                 emitCountedLoop(b, n_cols, [&](llvm::Value *l) {
                   llvm::Value *x = b.CreateLoad(
                       tc.f32Ty(),
                       b.CreateInBoundsGEP(tc.f32Ty(), tile,
-                                          b.CreateAdd(mad(tc, r, nv * vw, l), tc.i64(v * vw))));
-                  tc.store(dx, b.CreateAdd(row, l), x);
+                                          b.CreateAdd(mad(tc, row, nv * vw, l), tc.i64(v * vw))));
+                  sink(tc, {img, ch, r[size_t(v)], b.CreateAdd(col0[size_t(v)], l)},
+                       b.CreateAdd(flat0, l), x);
                 });
               });
-            }
           });
         });
       });
+}
+
+// dx[n, c, ih, iw] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow]
+// with oh = ih + pad - kh * dil (ow likewise) and stride 1, on DirectRows
+// (plan::directConvGradInput): dx's rows read dy's rows in place, W
+// transposed per tap as A (input channels as rows, as the transposed
+// convolution below packs it).
+void emitDirectConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw) {
+  ir::ValueId dy = n.operands[0], w = n.operands[1], dx = n.result;
+  ConvGeometry g(n.attrs, c.shape(dx), c.shape(w), c.shape(dy));
+  GRADC_CHECK(g.stride[0] == 1 && g.stride[1] == 1, "a direct input gradient with a stride");
+  const int64_t window = g.kh * g.kw, taps = g.taps();
+  // A(c, e) = W[o, c, kh, kw] with e = o * window + (kh * kw + kw).
+  Loader lw = [&](EmitContext &c, const Lanes &ch, llvm::Value *e) {
+    llvm::Value *o = c.b.CreateUDiv(e, c.i64(window)), *r = c.b.CreateURem(e, c.i64(window));
+    return loadRows(c, w, mad(c, o, taps, r), window, ch);
+  };
+  DirectRows d{dy,   g.out_c, g.oh, g.ow,      g.in_c,   g.h,       g.w,
+               g.kh, g.kw,    1,    -g.dil[0], g.pad[0], -g.dil[1], g.pad[1]};
+  emitDirectRows(c, d, lw, workspace, vw, true,
+                 [&](EmitContext &c, llvm::ArrayRef<llvm::Value *>, llvm::Value *flat,
+                     llvm::Value *v) { c.store(dx, flat, v); });
 }
 
 // dx[n][c, q] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow],
