@@ -5,6 +5,7 @@
 #include "codegen/emit.h"
 
 #include <cmath>
+#include <optional>
 
 namespace gradc::codegen {
 namespace {
@@ -127,11 +128,13 @@ namespace {
 /// (`window` operations per output) is large; `body` gets the task's context.
 /// A plane stays whole in one task, visited in the same order, so a
 /// gradient's additions into an input plane keep their order at any thread
-/// count.
+/// count. With `zero_in` (a gradient's dx), the task first zeroes the input
+/// plane of each of its planes, so the zeroing runs in parallel too.
 void emitColumnBlocks(EmitContext &c, const ir::Shape &ys, int vw, int64_t window,
                       llvm::function_ref<void(EmitContext &, llvm::ArrayRef<llvm::Value *>,
                                               llvm::Value *, llvm::Value *)>
-                          body) {
+                          body,
+                      std::optional<ir::ValueId> zero_in = std::nullopt) {
   emitParallelRanges(
       c, ys[0] * ys[1], ys[2] * ys[3] * window, true,
       [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
@@ -140,6 +143,13 @@ void emitColumnBlocks(EmitContext &c, const ir::Shape &ys, int vw, int64_t windo
         llvm::Constant *ids = laneIds(tc, vw);
         emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
           llvm::Value *plane = b.CreateAdd(lo, i);
+          if (zero_in) {
+            const ir::Shape &xs = tc.shape(*zero_in);
+            int64_t bytes = xs[2] * xs[3] * 4;
+            b.CreateMemSet(b.CreateInBoundsGEP(b.getInt8Ty(), tc.ptr[size_t(*zero_in)],
+                                               b.CreateMul(plane, tc.i64(bytes))),
+                           b.getInt8(0), tc.i64(bytes), llvm::MaybeAlign(4));
+          }
           llvm::Value *image = b.CreateUDiv(plane, tc.i64(ys[1]));
           llvm::Value *channel = b.CreateURem(plane, tc.i64(ys[1]));
           emitLoopNest(b, {ys[2], (ys[3] + vw - 1) / vw}, [&](llvm::ArrayRef<llvm::Value *> iv) {
@@ -247,7 +257,6 @@ void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
   const ir::Shape &ys = c.shape(dy);
   const auto &kernel = n.attrs.ints("kernel");
   bool disjoint = win.stride[1] >= (kernel[1] - 1) * win.dilation[1] + 1;
-  c.zero(dx);
   emitColumnBlocks(
       c, ys, vw, kernel[0] * kernel[1],
       [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
@@ -266,7 +275,8 @@ void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
                 b.CreateSExt(b.CreateExtractElement(arg, uint64_t(l)), b.getInt64Ty());
             addTo(c, dx, at, b.CreateExtractElement(g, uint64_t(l)));
           });
-      });
+      },
+      dx);
 }
 
 void emitAvgPool2d(EmitContext &c, const ir::Node &n, int vw) {
@@ -299,7 +309,6 @@ void emitAvgPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
   ir::ValueId dy = n.operands[0], dx = n.result;
   const ir::Shape &ys = c.shape(dy);
   const auto &kernel = n.attrs.ints("kernel");
-  c.zero(dx);
   emitColumnBlocks(
       c, ys, vw, kernel[0] * kernel[1],
       [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
@@ -310,7 +319,8 @@ void emitAvgPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
           Tap t = tapAt(c, win, c.shape(dx), o, ow, valid, k[0], k[1]);
           scatterLanes(c, dx, t.idx, b.CreateFAdd(gatherLanes(c, dx, t.idx, t.mask), g), t.mask);
         });
-      });
+      },
+      dx);
 }
 
 } // namespace gradc::codegen
