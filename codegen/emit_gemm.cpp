@@ -326,9 +326,10 @@ struct GemmLayout {
 /// mr rows, all of one size: 64 rows as 5 x 13 rather than 4 x 14 + 8.
 struct RegisterTile {
   int64_t mr, nv;
+  double score; ///< FMAs per element loaded, times the padded rows' and columns' use
 };
 RegisterTile registerTile(int64_t m, int64_t n, int vw, int registers) {
-  RegisterTile best{0, 0};
+  RegisterTile best{0, 0, 0};
   double best_score = 0;
   for (int64_t nv : {1, 2, 4}) {
     int64_t nr = nv * vw;
@@ -340,12 +341,13 @@ RegisterTile registerTile(int64_t m, int64_t n, int vw, int registers) {
     double used = double(n) / double((n + nr - 1) / nr * nr);
     double score = double(mr * nv) / double(mr + nv) * used;
     if (score > best_score + 1e-9)
-      best = {mr, nv}, best_score = score;
+      best = {mr, nv, 0}, best_score = score;
   }
   GRADC_CHECK(best.nv > 0, "no register tile for " + std::to_string(registers) + " registers of " +
                                std::to_string(vw) + " floats");
   int64_t panels = (m + best.mr - 1) / best.mr;
   best.mr = (m + panels - 1) / panels;
+  best.score = best_score * double(m) / double(panels * best.mr);
   return best;
 }
 
@@ -654,15 +656,36 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
     else
       c.store(n.result, flat, x);
   };
-  GemmLayout g = gemmLayout(c, m, cols, k, vw, workspace);
-  // B^T(j, d) = B[j, d] when B is transposed. (A's panels are gathered:
-  // transposing vw x vw blocks for them measured slower.)
-  RowMajor b_rows{bv, k};
-  PanelSource pa{la}, pb{lbt, nullptr, tb ? &b_rows : nullptr};
+  // A C narrower than a vector (an output layer's 10 columns on 16-float
+  // vectors) runs as C^T = B^T A^T when that tile fills its registers better
+  // and its panels fit the plan's workspace; the sink swaps the indices back.
+  // Only then: the swapped epilogue writes C down its columns, which measured
+  // slower than the lanes it saves on wider C (64 x 84 x 10: 0.87x OpenBLAS
+  // -> 0.48x). Not with a sink that sums down C's columns (it needs them
+  // whole, in order).
+  auto score = [&](int64_t rows, int64_t n_cols) {
+    return registerTile(rows, n_cols, vw, c.vector_registers).score;
+  };
+  bool swap = split != GemmSplit::Columns && cols < vw && score(cols, m) > 1.1 * score(m, cols) &&
+              plan::gemmWorkspaceBytes(cols, m, k, 1, true) <=
+                  plan::gemmWorkspaceBytes(m, cols, k, 1, true);
+  Sink swapped = [&](EmitContext &c, llvm::Value *j, llvm::Value *i, llvm::Value *x) {
+    sink(c, i, j, x);
+  };
+  // B^T(j, d) = B[j, d] when B is transposed, and A(i, d) = A[i, d] when A
+  // is not: row-major panel rows. (Gathered as A's panels: transposing vw x
+  // vw blocks for them measured slower.)
+  RowMajor b_rows{bv, k}, a_rows{a, k};
+  PanelSource pa = swap ? PanelSource{lbt} : PanelSource{la};
+  PanelSource pb = swap ? PanelSource{la, nullptr, ta ? nullptr : &a_rows}
+                        : PanelSource{lbt, nullptr, tb ? &b_rows : nullptr};
+  GemmLayout g =
+      swap ? gemmLayout(c, cols, m, k, vw, workspace) : gemmLayout(c, m, cols, k, vw, workspace);
+  const Sink &to = swap ? swapped : sink;
   if (split != GemmSplit::None && m * cols * k >= plan::kParallelMinWork)
-    emitParallelGemm(c, g, pa, pb, vw, sink, split == GemmSplit::Columns);
+    emitParallelGemm(c, g, pa, pb, vw, to, split == GemmSplit::Columns);
   else
-    emitGemm(c, g, &pa, pb, vw, sink);
+    emitGemm(c, g, &pa, pb, vw, to);
 }
 
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.
