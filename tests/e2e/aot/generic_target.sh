@@ -18,10 +18,14 @@ fail() {
 }
 
 echo "+ objdump -f $obj"
-objdump -f "$obj" | tee /dev/stderr | grep -q "file format elf64-x86-64" ||
-  fail "$obj is not an elf64-x86-64 object"
+header="$(objdump -f "$obj")"
+echo "$header" >&2
+grep -q "file format elf64-x86-64" <<<"$header" || fail "$obj is not an elf64-x86-64 object"
+# nm's output is read whole first: `nm | grep -q` fails under pipefail when grep stops early
+# and nm dies of SIGPIPE.
+symbols="$(nm --defined-only "$obj")"
 for fn in forward backward optimizer_step train_step; do
-  nm --defined-only "$obj" | grep -qw "mlp_fashion_$fn" || fail "$obj lacks mlp_fashion_$fn"
+  grep -qw "mlp_fashion_$fn" <<<"$symbols" || fail "$obj lacks mlp_fashion_$fn"
 done
 # Baseline x86-64 has SSE2 only: no zmm/ymm registers and no v-prefixed (VEX/EVEX) mnemonics.
 for file in "$obj" "$generic"; do
