@@ -81,6 +81,12 @@ std::vector<bool> floatingNodes(const ir::Function &f) {
   std::vector<bool> is_result(f.values().size(), false);
   for (const ir::Result &r : f.results())
     is_result[size_t(r.value)] = true;
+  // Values a non-elementwise op reads: in memory whatever the fusion does.
+  std::vector<bool> in_memory = is_result;
+  for (const ir::Node &n : f.nodes())
+    if (!ir::isElementwise(n.op))
+      for (ValueId o : n.operands)
+        in_memory[size_t(o)] = true;
   std::vector<bool> floating(f.nodes().size(), false);
   for (size_t i = 0; i < f.nodes().size(); ++i) {
     const ir::Node &n = f.nodes()[i];
@@ -93,11 +99,14 @@ std::vector<bool> floatingNodes(const ir::Function &f) {
     if (ir::isElementwise(n.op)) {
       // An elementwise op of arguments (and floating values) with one reader:
       // computed in that reader's loop instead (the optimizer's decay of its
-      // state, say), never twice.
+      // state, say), never twice. A step (a mask: one compare) may also read
+      // values that are in memory anyway: relu's mask from relu's output,
+      // recomputed by the backward pass instead of stored by the forward.
       ok = ok && us.size() == 1;
       for (ValueId o : n.operands) {
         int32_t src = f.value(o).node;
-        ok = ok && (src < 0 || floating[size_t(src)]);
+        ok = ok && (src < 0 || floating[size_t(src)] ||
+                    (n.op == ir::OpKind::Step && in_memory[size_t(o)]));
       }
     } else {
       ok = ok && floatingOp(n.op);

@@ -39,7 +39,9 @@ ir::Function fuseKernels(const ir::Function &f);
 /// The nodes fusion copies next to each elementwise reader instead of
 /// computing once: broadcasts, splat constants and one_hot encodings read
 /// only by elementwise ops, and elementwise ops of arguments (or of such
-/// nodes) with a single elementwise reader. Never a result.
+/// nodes) with a single elementwise reader; also a step (a mask) with a
+/// single elementwise reader whose operands some non-elementwise op reads
+/// from memory anyway (relu's mask of relu's output). Never a result.
 std::vector<bool> floatingNodes(const ir::Function &f);
 
 } // namespace gradc::passes

@@ -31,9 +31,11 @@ void gradSqrt(GradContext &c) { c.setDx(0, c.op(OpKind::SafeDiv, {c.affine(c.dy(
 void gradAbs(GradContext &c) { c.setDx(0, c.mul(c.dy(), c.op(OpKind::Sign, {c.x(0)}))); }
 // sign and step are piecewise constant: zero gradient
 void gradZero(GradContext &) {}
-// d/dx relu x = [x > 0] (0 at 0, as PyTorch)
+// d/dx relu x = [x > 0] (0 at 0, as PyTorch) = [y > 0]: read from the
+// output, which the next layer keeps in memory anyway, so the fusion can
+// compute the mask where it is used instead of storing it.
 void gradRelu(GradContext &c) {
-  ValueId s = c.op(OpKind::Step, {c.x(0)}, {{"low", 0.0}, {"high", 1.0}});
+  ValueId s = c.op(OpKind::Step, {c.y()}, {{"low", 0.0}, {"high", 1.0}});
   c.setDx(0, c.mul(c.dy(), s));
 }
 // d/dx leaky_relu x = x > 0 ? 1 : slope (slope at 0, as PyTorch)
