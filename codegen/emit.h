@@ -35,6 +35,13 @@ struct EmitContext {
   /// every one runs in place.
   bool threads = true;
 
+  /// A context for another function of the module (a kernel, a task's body)
+  /// built by `nb`: the same IR function and target, no value bound yet.
+  EmitContext child(llvm::IRBuilder<> &nb) const {
+    return {nb,     module, f, std::vector<llvm::Value *>(ptr.size(), nullptr), vector_registers,
+            caches, threads};
+  }
+
   llvm::Type *f32Ty() { return b.getFloatTy(); }
   llvm::Value *i64(int64_t v) { return b.getInt64(uint64_t(v)); }
   llvm::Value *f32(double v) { return llvm::ConstantFP::get(b.getFloatTy(), v); }

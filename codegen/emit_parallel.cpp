@@ -88,13 +88,7 @@ void emitParallelFor(EmitContext &c, int64_t tasks, int64_t max_workers, bool pa
   unsigned n = unsigned(outer->arg_size());
   {
     llvm::IRBuilder<> ib(llvm::BasicBlock::Create(ctx, "entry", inner));
-    EmitContext ic{ib,
-                   c.module,
-                   c.f,
-                   std::vector<llvm::Value *>(c.ptr.size(), nullptr),
-                   c.vector_registers,
-                   c.caches,
-                   c.threads};
+    EmitContext ic = c.child(ib);
     Task t{ic, inner->getArg(n), inner->getArg(n + 1), outer, inner};
     for (size_t v = 0; v < c.ptr.size(); ++v)
       if (c.ptr[v])

@@ -234,13 +234,7 @@ void emitKernelCall(EmitContext &c, const FunctionAbi &abi, const plan::Function
       kfn->getArg(unsigned(i))->addAttr(llvm::Attribute::NoCapture);
     }
     llvm::IRBuilder<> kb(llvm::BasicBlock::Create(ctx, "entry", kfn));
-    EmitContext kc{kb,
-                   c.module,
-                   c.f,
-                   std::vector<llvm::Value *>(c.ptr.size(), nullptr),
-                   c.vector_registers,
-                   c.caches,
-                   c.threads};
+    EmitContext kc = c.child(kb);
     for (size_t v = 0; v < c.ptr.size(); ++v) {
       auto it = std::find(bufs.begin(), bufs.begin() + long(nbufs), c.ptr[v]);
       if (c.ptr[v] && it != bufs.begin() + long(nbufs))

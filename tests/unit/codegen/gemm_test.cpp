@@ -39,6 +39,22 @@ void expectOptionsMatchInterpreter(const ir::Module &m, const runtime::JitOption
   expectClose(*want, *got, 1e-4, 1e-5);
 }
 
+/// A target class: floats per vector and vector registers.
+struct Target {
+  int vw, registers;
+};
+
+/// `m` built for each target class against the interpreter.
+void expectEveryTargetMatchesInterpreter(const ir::Module &m, std::initializer_list<Target> ts) {
+  for (Target t : ts) {
+    SCOPED_TRACE(std::to_string(t.registers) + " registers of " + std::to_string(t.vw) + " floats");
+    runtime::JitOptions o;
+    o.vector_floats = t.vw;
+    o.vector_registers = t.registers;
+    expectOptionsMatchInterpreter(m, o, uint32_t(t.vw + t.registers));
+  }
+}
+
 /// `m` built for vectors of `vw` floats against the interpreter.
 void expectWidthMatchesInterpreter(const ir::Module &m, int vw) {
   runtime::JitOptions o;
@@ -59,9 +75,6 @@ TEST(Gemm, EveryVectorWidthMatchesInterpreter) {
 // their A and B panels in several MC and NC blocks: AVX-512 (14 x 32 tiles),
 // AVX2 (6 x 16), AArch64 NEON (6 x 16 of 4-float vectors), 32-bit NEON (6 x 8).
 TEST(Gemm, RegisterTilesAndCacheBlocksMatchInterpreter) {
-  struct Target {
-    int vw, registers;
-  };
   int t = 0;
   for (Target target : {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}}) {
     SCOPED_TRACE(std::to_string(target.registers) + " registers of " + std::to_string(target.vw) +
@@ -124,13 +137,7 @@ TEST(Gemm, ChannelVectorWeightGradientEveryTarget) {
     channels += n.op == ir::OpKind::Conv2dGradWeight &&
                 plan::convGradWeightForm(m.functions[0], n) == plan::GradWeightForm::Channels;
   EXPECT_EQ(channels, 1);
-  for (auto [vw, registers] : {std::pair{16, 32}, {8, 16}, {4, 32}, {4, 16}}) {
-    SCOPED_TRACE(std::to_string(registers) + " registers of " + std::to_string(vw) + " floats");
-    runtime::JitOptions o;
-    o.vector_floats = vw;
-    o.vector_registers = registers;
-    expectOptionsMatchInterpreter(m, o, uint32_t(vw + registers));
-  }
+  expectEveryTargetMatchesInterpreter(m, {{16, 32}, {8, 16}, {4, 32}, {4, 16}});
 }
 
 // The input gradient with dy read in place (stride 1, rows of at least 8):
@@ -142,13 +149,7 @@ TEST(Gemm, DirectInputGradientEveryTarget) {
   for (const ir::Node &n : m.functions[0].nodes())
     direct += n.op == ir::OpKind::Conv2dGradInput && plan::directConvGradInput(m.functions[0], n);
   EXPECT_EQ(direct, 1);
-  for (auto [vw, registers] : {std::pair{16, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}}) {
-    SCOPED_TRACE(std::to_string(registers) + " registers of " + std::to_string(vw) + " floats");
-    runtime::JitOptions o;
-    o.vector_floats = vw;
-    o.vector_registers = registers;
-    expectOptionsMatchInterpreter(m, o, uint32_t(vw + registers));
-  }
+  expectEveryTargetMatchesInterpreter(m, {{16, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}});
 }
 
 // Stride 1 packs im2col (forward) and its transpose (input gradient) by rows
