@@ -166,7 +166,7 @@ void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspac
 /// (plan::GradWeightForm::Channels): dy transposed into `workspace`.
 void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
                                   int vw);
-/// conv2d's weight gradient without packing (plan::directConvGradWeight),
+/// conv2d's weight gradient without packing (plan::GradWeightForm::Direct),
 /// on vectors of `vw` output columns (emit_conv_direct.cpp).
 void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw);
 /// conv2d's input gradient with dy read in place (plan::directConvGradInput):

@@ -1,5 +1,5 @@
 // conv2d's weight gradient computed directly, without packing, where
-// plan::directConvGradWeight says so (stride 1 along W):
+// plan::convGradWeightForm picks Direct (stride 1 along W):
 //   dw[o, c, kh, kw] = sum over n, oh, ow of dy[n, o, oh, ow] x[n, c, ih, iw],
 //   ih = oh * stride - pad + kh * dil,  iw = ow - pad + kw * dil.
 // A block of MO output channels x MT taps (c, kh, kw) is summed in MO x MT

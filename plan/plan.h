@@ -141,9 +141,6 @@ enum class GradWeightForm : uint8_t { Packed, Direct, Channels };
 /// into the workspace; its epilogue is the same.
 bool channelVectorConv(const ir::Function &f, const ir::Node &n);
 GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n);
-inline bool directConvGradWeight(const ir::Function &f, const ir::Node &n) {
-  return n.op == ir::OpKind::Conv2dGradWeight && convGradWeightForm(f, n) == GradWeightForm::Direct;
-}
 inline constexpr int64_t kDirectMinRow = 8;
 
 /// Whether a conv2d_grad_input node reads dy in place (codegen/emit_gemm.cpp,
