@@ -214,37 +214,83 @@ void transposeSquare(EmitContext &c, std::vector<llvm::Value *> &v) {
   }
 }
 
-/// Packs panel p's depths [d, d + vw) of a RowMajor X, as packPanels would:
-/// vw rows at a time, one masked load of vw depths per row, a transpose in
-/// registers, and one store per depth (where a gather per depth would read
-/// vw rows). `width` is a multiple of vw (B's panels).
-void packRowMajorBlock(EmitContext &c, const RowMajor &x, int64_t rows, int64_t depth,
-                       int64_t width, int vw, llvm::Value *p, llvm::Value *d, llvm::Value *dst) {
-  GRADC_CHECK(width % vw == 0, "a row-major panel narrower than a vector");
+/// One vw x vw block of a row-major matrix into panel layout: vw rows at a
+/// time, one masked load of vw depths per row, a transpose in registers, and
+/// one store per depth (where a gather per depth would read vw rows). Lane l of
+/// depth dd is src[l * stride + dd] for l < rows and dd < depths, else 0, and
+/// goes to dst[dd * width + l] for dd < depths. `rows` and `depths` are i64
+/// and may exceed vw.
+void emitPackBlock(EmitContext &c, int vw, llvm::Value *src, llvm::Value *stride, llvm::Value *rows,
+                   llvm::Value *depths, llvm::Value *dst, llvm::Value *width) {
   auto &b = c.b;
   llvm::Constant *ids = laneIds(c, vw);
   llvm::Type *vecTy = floatsLike(c, ids);
   llvm::Value *zero = llvm::Constant::getNullValue(vecTy);
+  llvm::Value *depth_lanes = b.CreateICmpSLT(ids, asLanes(c, depths, ids));
+  std::vector<llvm::Value *> v;
+  for (int64_t l = 0; l < vw; ++l) {
+    llvm::Value *mask = b.CreateAnd(
+        depth_lanes, b.CreateVectorSplat(unsigned(vw), b.CreateICmpSLT(c.i64(l), rows)));
+    llvm::Value *from = b.CreateGEP(c.f32Ty(), src, b.CreateMul(c.i64(l), stride));
+    v.push_back(b.CreateMaskedLoad(vecTy, from, llvm::Align(4), mask, zero));
+  }
+  transposeSquare(c, v);
+  for (int64_t dd = 0; dd < vw; ++dd) {
+    llvm::Value *mask = b.CreateVectorSplat(unsigned(vw), b.CreateICmpSLT(c.i64(dd), depths));
+    b.CreateMaskedStore(v[size_t(dd)], b.CreateGEP(c.f32Ty(), dst, b.CreateMul(c.i64(dd), width)),
+                        llvm::Align(4), mask);
+  }
+}
+
+/// The module's `void gradc.pack_block.<vw>(ptr src, i64 stride, i64 rows,
+/// i64 depths, ptr dst, i64 width)`, emitPackBlock as a function. Every GEMM
+/// of the module that packs a row-major operand calls it: its vw loads, vw
+/// log2(vw) shuffles and vw stores are then compiled once per module, not
+/// once per kernel (a quarter of a CNN's code, and of its compile time).
+llvm::Function *packBlockFunction(EmitContext &c, int vw) {
+  std::string name = "gradc.pack_block." + std::to_string(vw);
+  if (llvm::Function *fn = c.module.getFunction(name))
+    return fn;
+  llvm::LLVMContext &ctx = c.module.getContext();
+  llvm::Type *ptrTy = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                      {ptrTy, i64, i64, i64, ptrTy, i64}, false);
+  auto *fn = llvm::Function::Create(fty, llvm::Function::InternalLinkage, name, c.module);
+  fn->setDoesNotThrow();
+  fn->addFnAttr(llvm::Attribute::NoInline);
+  for (unsigned i : {0u, 4u}) {
+    fn->getArg(i)->addAttr(llvm::Attribute::NoAlias);
+    fn->getArg(i)->addAttr(llvm::Attribute::NoCapture);
+  }
+  llvm::IRBuilder<> ib(llvm::BasicBlock::Create(ctx, "entry", fn));
+  EmitContext hc = c.child(ib);
+  emitPackBlock(hc, vw, fn->getArg(0), fn->getArg(1), fn->getArg(2), fn->getArg(3), fn->getArg(4),
+                fn->getArg(5));
+  ib.CreateRetVoid();
+  return fn;
+}
+
+/// Packs panel p's depths [d, d + vw) of a RowMajor X, as packPanels would,
+/// a vw x vw block at a time. With vectors of 8 floats or more the block is a
+/// call of the module's packBlockFunction; narrower blocks are emitted in place.
+void packRowMajorBlock(EmitContext &c, const RowMajor &x, int64_t rows, int64_t depth,
+                       int64_t width, int vw, llvm::Value *p, llvm::Value *d, llvm::Value *dst) {
+  GRADC_CHECK(width % vw == 0, "a row-major panel narrower than a vector");
+  auto &b = c.b;
   llvm::Value *left = b.CreateSub(c.i64(depth), d); // depths of the matrix from d on
-  llvm::Value *depths = b.CreateICmpSLT(ids, asLanes(c, left, ids));
+  llvm::Function *shared = vw >= 8 ? packBlockFunction(c, vw) : nullptr;
   for (int64_t g = 0; g < width / vw; ++g) {
-    std::vector<llvm::Value *> v;
-    for (int64_t l = 0; l < vw; ++l) {
-      llvm::Value *row = b.CreateAdd(b.CreateMul(p, c.i64(width)), c.i64(g * vw + l));
-      llvm::Value *mask =
-          b.CreateAnd(depths, b.CreateVectorSplat(unsigned(vw), b.CreateICmpSLT(row, c.i64(rows))));
-      llvm::Value *at = mad(c, row, x.stride, d);
-      if (x.base)
-        at = b.CreateAdd(x.base, at);
-      llvm::Value *from = b.CreateGEP(c.f32Ty(), c.ptr[size_t(x.x)], at);
-      v.push_back(b.CreateMaskedLoad(vecTy, from, llvm::Align(4), mask, zero));
-    }
-    transposeSquare(c, v);
-    for (int64_t dd = 0; dd < vw; ++dd) {
-      llvm::Value *at = panelIndex(c, p, b.CreateAdd(d, c.i64(dd)), depth, width, c.i64(g * vw));
-      llvm::Value *mask = b.CreateVectorSplat(unsigned(vw), b.CreateICmpSLT(c.i64(dd), left));
-      b.CreateMaskedStore(v[size_t(dd)], b.CreateGEP(c.f32Ty(), dst, at), llvm::Align(4), mask);
-    }
+    llvm::Value *row0 = b.CreateAdd(b.CreateMul(p, c.i64(width)), c.i64(g * vw));
+    llvm::Value *at = b.CreateAdd(b.CreateMul(row0, c.i64(x.stride)), d);
+    if (x.base)
+      at = b.CreateAdd(x.base, at);
+    llvm::Value *src = b.CreateGEP(c.f32Ty(), c.ptr[size_t(x.x)], at);
+    llvm::Value *to = b.CreateGEP(c.f32Ty(), dst, panelIndex(c, p, d, depth, width, c.i64(g * vw)));
+    llvm::Value *rows_left = b.CreateSub(c.i64(rows), row0);
+    if (shared)
+      b.CreateCall(shared, {src, c.i64(x.stride), rows_left, left, to, c.i64(width)});
+    else
+      emitPackBlock(c, vw, src, c.i64(x.stride), rows_left, left, to, c.i64(width));
   }
 }
 
