@@ -56,6 +56,12 @@ struct EmitContext {
   void store(ir::ValueId v, llvm::Value *flat, llvm::Value *x) {
     b.CreateStore(x, b.CreateInBoundsGEP(elemTy(v), ptr[size_t(v)], flat));
   }
+  /// Elements [flat, flat + lanes) of f32 value v as one vector; with `mask`,
+  /// only its set lanes are read (the others are 0).
+  llvm::Value *loadLanes(ir::ValueId v, llvm::Value *flat, unsigned lanes, llvm::Value *mask);
+  /// `x`, a scalar or a vector of consecutive elements, to value v from
+  /// element `flat` on; with `mask`, only its set lanes are written.
+  void storeLanes(ir::ValueId v, llvm::Value *flat, llvm::Value *x, llvm::Value *mask);
   /// A stack slot (float unless `type` given) in the entry block (promoted to a register by SROA).
   llvm::Value *entryAlloca(const char *name, llvm::Type *type = nullptr);
   /// Sets all of value v's bytes to zero.
@@ -76,6 +82,8 @@ llvm::Value *asLanes(EmitContext &c, llvm::Value *x, llvm::Value *like);
 llvm::Constant *laneIds(EmitContext &c, int64_t n);
 /// <n x float> for lanes of the shape of `lanes`.
 llvm::Type *floatsLike(EmitContext &c, llvm::Value *lanes);
+/// The mask of the first `count` (i64, clamped to [0, lanes]) of `lanes` lanes.
+llvm::Value *firstLanes(EmitContext &c, unsigned lanes, llvm::Value *count);
 /// x[idx] in each lane where `mask` is set, `passthru` (default 0) elsewhere.
 llvm::Value *gatherLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *mask,
                          llvm::Value *passthru = nullptr);
@@ -89,8 +97,11 @@ void scatterLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *
 /// A point hook emits through `c`, which is a parallel task's context when the
 /// element is computed in one (emitParallelFor).
 using RowHook = llvm::function_ref<void(llvm::Value *m)>;
+/// An emitter told that its hook takes vectors may pass `acc` as a vector of
+/// consecutive elements along the last axis, lane 0 at `idx` and `flat`, and
+/// `mask` (null: all) the lanes that are elements; a scalar comes with a null mask.
 using PointHook = llvm::function_ref<void(EmitContext &c, llvm::ArrayRef<llvm::Value *> idx,
-                                          llvm::Value *flat, llvm::Value *acc)>;
+                                          llvm::Value *flat, llvm::Value *acc, llvm::Value *mask)>;
 
 /// One task of a parallel loop, as its body sees it: the context to emit with
 /// (inside the task's own function, c.ptr holds the kernel's buffers there),
@@ -142,13 +153,14 @@ void emitMatMul(EmitContext &c, const ir::Node &n, RowHook row = nullptr);
 /// The same product through packed panels in `workspace`
 /// (plan::gemmWorkspaceBytes) and a register-tiled micro-kernel on vectors
 /// of `vw` floats; each element of C goes to `point`, or to C's buffer.
+/// With `point_lanes` the point hook takes vectors along C's rows (PointHook).
 /// How a packed matmul's tiles may be split into parallel tasks: not at all
 /// (its epilogue sums across rows of C), by any tiles (no sums), or by whole
 /// column ranges (it sums down the columns only: each column's rows stay in
 /// order in one task).
 enum class GemmSplit : uint8_t { None, Tiles, Columns };
 void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                      GemmSplit split, PointHook point = nullptr);
+                      GemmSplit split, PointHook point = nullptr, bool point_lanes = false);
 /// conv2d and its gradients as implicit GEMMs on the same micro-kernel (the
 /// im2col matrix is read in place by the packing): `workspace` holds
 /// plan::convWorkspaceBytes with `slots` copies of an image's panels. The

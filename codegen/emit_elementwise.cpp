@@ -7,12 +7,21 @@
 namespace gradc::codegen {
 namespace {
 
+/// The constant v as a float, or splat over the lanes when `like` is a vector
+/// (a vectorised kernel evaluates the same formulas on whole vectors).
+llvm::Value *k(EmitContext &c, llvm::Value *like, double v) {
+  llvm::Value *s = c.f32(v);
+  if (auto *vt = llvm::dyn_cast<llvm::FixedVectorType>(like->getType()))
+    return llvm::ConstantVector::getSplat(vt->getElementCount(), llvm::cast<llvm::Constant>(s));
+  return s;
+}
+
 llvm::Value *intrinsic(EmitContext &c, llvm::Intrinsic::ID id, llvm::Value *x) {
   return c.b.CreateUnaryIntrinsic(id, x);
 }
 
 llvm::Value *selectGt0(EmitContext &c, llvm::Value *x, llvm::Value *pos, llvm::Value *neg) {
-  return c.b.CreateSelect(c.b.CreateFCmpOGT(x, c.f32(0)), pos, neg);
+  return c.b.CreateSelect(c.b.CreateFCmpOGT(x, k(c, x, 0)), pos, neg);
 }
 
 /// sigmoid without overflow: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below.
@@ -20,10 +29,10 @@ llvm::Value *sigmoid(EmitContext &c, llvm::Value *x) {
   auto &b = c.b;
   llvm::Value *e =
       intrinsic(c, llvm::Intrinsic::exp, b.CreateFNeg(intrinsic(c, llvm::Intrinsic::fabs, x)));
-  llvm::Value *den = b.CreateFAdd(c.f32(1), e);
-  llvm::Value *pos = b.CreateFDiv(c.f32(1), den);
+  llvm::Value *den = b.CreateFAdd(k(c, x, 1), e);
+  llvm::Value *pos = b.CreateFDiv(k(c, x, 1), den);
   llvm::Value *neg = b.CreateFDiv(e, den);
-  return b.CreateSelect(b.CreateFCmpOGE(x, c.f32(0)), pos, neg);
+  return b.CreateSelect(b.CreateFCmpOGE(x, k(c, x, 0)), pos, neg);
 }
 
 /// softplus = max(x, 0) + log1p(exp(-|x|)).
@@ -31,14 +40,14 @@ llvm::Value *softplus(EmitContext &c, llvm::Value *x) {
   auto &b = c.b;
   llvm::Value *e =
       intrinsic(c, llvm::Intrinsic::exp, b.CreateFNeg(intrinsic(c, llvm::Intrinsic::fabs, x)));
-  llvm::Value *mx = b.CreateSelect(b.CreateFCmpOLT(x, c.f32(0)), c.f32(0), x);
+  llvm::Value *mx = b.CreateSelect(b.CreateFCmpOLT(x, k(c, x, 0)), k(c, x, 0), x);
   return b.CreateFAdd(mx, c.callLibm("log1pf", e));
 }
 
 llvm::Value *sign(EmitContext &c, llvm::Value *x) {
   auto &b = c.b;
-  llvm::Value *neg = b.CreateSelect(b.CreateFCmpOLT(x, c.f32(0)), c.f32(-1), c.f32(0));
-  return selectGt0(c, x, c.f32(1), neg);
+  llvm::Value *neg = b.CreateSelect(b.CreateFCmpOLT(x, k(c, x, 0)), k(c, x, -1), k(c, x, 0));
+  return selectGt0(c, x, k(c, x, 1), neg);
 }
 
 llvm::Value *unary(EmitContext &c, const ir::Node &n, llvm::Value *x) {
@@ -55,7 +64,7 @@ llvm::Value *unary(EmitContext &c, const ir::Node &n, llvm::Value *x) {
   case ir::OpKind::Sign:
     return sign(c, x);
   case ir::OpKind::Relu:
-    return b.CreateSelect(b.CreateFCmpOLT(x, c.f32(0)), c.f32(0), x);
+    return b.CreateSelect(b.CreateFCmpOLT(x, k(c, x, 0)), k(c, x, 0), x);
   case ir::OpKind::Sigmoid:
     return sigmoid(c, x);
   case ir::OpKind::Tanh:
@@ -63,12 +72,12 @@ llvm::Value *unary(EmitContext &c, const ir::Node &n, llvm::Value *x) {
   case ir::OpKind::Softplus:
     return softplus(c, x);
   case ir::OpKind::LeakyRelu:
-    return selectGt0(c, x, x, b.CreateFMul(c.f32(float(n.attrs.f("slope"))), x));
+    return selectGt0(c, x, x, b.CreateFMul(k(c, x, float(n.attrs.f("slope"))), x));
   case ir::OpKind::Step:
-    return selectGt0(c, x, c.f32(float(n.attrs.f("high"))), c.f32(float(n.attrs.f("low"))));
+    return selectGt0(c, x, k(c, x, float(n.attrs.f("high"))), k(c, x, float(n.attrs.f("low"))));
   case ir::OpKind::Affine:
-    return b.CreateFAdd(b.CreateFMul(c.f32(float(n.attrs.f("scale"))), x),
-                        c.f32(float(n.attrs.f("shift"))));
+    return b.CreateFAdd(b.CreateFMul(k(c, x, float(n.attrs.f("scale"))), x),
+                        k(c, x, float(n.attrs.f("shift"))));
   default:
     GRADC_CHECK(false, std::string("not a unary op: ") + ir::opName(n.op));
   }
@@ -86,7 +95,7 @@ llvm::Value *binary(EmitContext &c, const ir::Node &n, llvm::Value *x, llvm::Val
   case ir::OpKind::Div:
     return b.CreateFDiv(x, y);
   case ir::OpKind::SafeDiv:
-    return b.CreateSelect(b.CreateFCmpOEQ(y, c.f32(0)), c.f32(0), b.CreateFDiv(x, y));
+    return b.CreateSelect(b.CreateFCmpOEQ(y, k(c, x, 0)), k(c, x, 0), b.CreateFDiv(x, y));
   default:
     GRADC_CHECK(false, std::string("not a binary op: ") + ir::opName(n.op));
   }

@@ -51,11 +51,103 @@ void emitNode(EmitContext &c, const ir::Node &n, int vw) {
   }
 }
 
-/// The nodes [from, k.end) of a kernel evaluated at one point of its space.
+/// Whether `op` is evaluated by a libm call (or an intrinsic that becomes
+/// one): on a vector, a call per lane.
+bool callsLibm(ir::OpKind op) {
+  switch (op) {
+  case ir::OpKind::Exp:
+  case ir::OpKind::Log:
+  case ir::OpKind::Tanh:
+  case ir::OpKind::Sigmoid:
+  case ir::OpKind::Softplus:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// The nodes [from, k.end) of a kernel evaluated at one point of its space,
+/// or, after vectorize(), at a vector of consecutive points.
 class PointEval {
 public:
   PointEval(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k)
       : c_(c), p_(p), k_(k) {}
+
+  /// Whether nodes [from, k.end) can run on vectors of points that are
+  /// consecutive in the kernel's flat order and vary in its axes from
+  /// `varying` on (the last axis, or every axis: the flat space): every
+  /// value they read either lies contiguously along those axes or is one
+  /// value for all lanes, and each sum keeps all of them or sums all of them.
+  /// Ops that call libm stay scalar (a call per lane), as do i32 values but
+  /// one_hot's labels.
+  static bool vectorizable(const ir::Function &f, const plan::Kernel &k, int32_t from,
+                           size_t varying) {
+    const size_t rank = k.space.size();
+    if (varying >= rank)
+      return false;
+    for (int32_t i = from; i < k.end; ++i) {
+      const ir::Node &n = f.nodes()[size_t(i)];
+      if (f.type(n.result).dtype != ir::DType::F32)
+        return false;
+      switch (n.op) {
+      case ir::OpKind::Constant:
+        break;
+      case ir::OpKind::OneHot:
+        // [i, j] is labels[i] == j: lanes along j only.
+        if (rank != 2 || varying != 1)
+          return false;
+        break;
+      case ir::OpKind::Broadcast: {
+        const auto &dims = n.attrs.ints("dims");
+        const ir::Shape &src = f.type(n.operands[0]).shape;
+        size_t lane_dims = 0;
+        for (int64_t d : dims)
+          lane_dims += size_t(d) >= varying;
+        if (lane_dims == 0)
+          break; // one value for every lane
+        // The varying axes, all of them and in order, are the source's last
+        // axes with the same extents: the lanes read consecutive elements.
+        if (lane_dims != rank - varying || dims.size() < lane_dims)
+          return false;
+        for (size_t a = 0; a < lane_dims; ++a) {
+          size_t s = dims.size() - lane_dims + a;
+          if (size_t(dims[s]) != varying + a || src[s] != k.space[varying + a])
+            return false;
+        }
+        break;
+      }
+      case ir::OpKind::ReduceSum: {
+        size_t summed = 0;
+        for (int64_t a : n.attrs.ints("axes"))
+          summed += size_t(a) >= varying;
+        // Lanes summed into one element would take a horizontal sum per
+        // vector, chained through memory: LLVM's own vectoriser keeps such a
+        // sum in registers (measured 4x faster on the CNNs' bias gradients).
+        // A flat space that keeps an axis has no index per lane to sum into.
+        if (summed != 0 || (varying == 0 && rank > 1))
+          return false;
+        break;
+      }
+      default:
+        if (!ir::isElementwise(n.op) || callsLibm(n.op))
+          return false;
+        for (ir::ValueId o : n.operands)
+          if (f.type(o).dtype != ir::DType::F32)
+            return false;
+      }
+    }
+    return true;
+  }
+
+  /// From now on each value is a vector of `lanes` consecutive points from
+  /// the one run() is given, varying in the axes from `varying` on (which
+  /// vectorizable() accepted); `mask` (null: all) holds the lanes inside the
+  /// space. With varying 0 the point's index may be empty: only `flat` is used.
+  void vectorize(unsigned lanes, size_t varying, llvm::Value *mask) {
+    lanes_ = lanes;
+    varying_ = varying;
+    mask_ = mask;
+  }
 
   /// Sets the value of `v` at this point (the conv2d accumulator).
   void set(ir::ValueId v, llvm::Value *x) { at_[v] = x; }
@@ -70,17 +162,22 @@ public:
       }
       llvm::Value *x = nullptr;
       if (n.op == ir::OpKind::Constant) {
-        x = c_.f32(float(n.attrs.f("value")));
+        x = splat(c_.f32(float(n.attrs.f("value"))));
       } else if (n.op == ir::OpKind::OneHot) {
         // [i, j] of one_hot(labels) is labels[i] == j.
-        llvm::Value *label = c_.b.CreateSExt(c_.load(n.operands[0], iv[0]), c_.b.getInt64Ty());
-        x = c_.b.CreateSelect(c_.b.CreateICmpEQ(label, iv[1]), c_.f32(1), c_.f32(0));
+        llvm::Value *label = c_.load(n.operands[0], iv[0]);
+        if (lanes_ > 1) {
+          llvm::Constant *ids = laneIds(c_, lanes_);
+          llvm::Value *j = c_.b.CreateAdd(asLanes(c_, iv[1], ids), ids);
+          x = c_.b.CreateSelect(
+              c_.b.CreateICmpEQ(asLanes(c_, c_.b.CreateSExt(label, c_.b.getInt64Ty()), ids), j),
+              splat(c_.f32(1)), splat(c_.f32(0)));
+        } else {
+          label = c_.b.CreateSExt(label, c_.b.getInt64Ty());
+          x = c_.b.CreateSelect(c_.b.CreateICmpEQ(label, iv[1]), c_.f32(1), c_.f32(0));
+        }
       } else if (n.op == ir::OpKind::Broadcast) {
-        ir::ValueId src = n.operands[0];
-        std::vector<llvm::Value *> idx;
-        for (int64_t d : n.attrs.ints("dims"))
-          idx.push_back(iv[size_t(d)]);
-        x = c_.load(src, flatIndex(c_.b, idx, c_.shape(src)));
+        x = broadcast(n, iv, flat);
       } else {
         GRADC_CHECK(ir::isElementwise(n.op),
                     std::string("unfusable op in a kernel: ") + ir::opName(n.op));
@@ -94,29 +191,66 @@ public:
         stores.push_back({n.result, x});
     }
     for (const auto &[v, x] : stores)
-      c_.store(v, flat, x);
+      c_.storeLanes(v, flat, x, mask_);
   }
 
 private:
+  llvm::Value *splat(llvm::Value *x) { return lanes_ > 1 ? c_.b.CreateVectorSplat(lanes_, x) : x; }
+
   llvm::Value *get(ir::ValueId v, llvm::Value *flat) {
     auto it = at_.find(v);
     if (it != at_.end())
       return it->second;
-    return at_[v] = c_.load(v, flat);
+    return at_[v] = lanes_ > 1 ? c_.loadLanes(v, flat, lanes_, mask_) : c_.load(v, flat);
   }
 
-  /// out[the point without the reduced axes] += the operand at this point.
+  /// The source element under the point: one for every lane (splat) unless
+  /// the lanes' axes are the source's last ones (then consecutive elements).
+  llvm::Value *broadcast(const ir::Node &n, llvm::ArrayRef<llvm::Value *> iv, llvm::Value *flat) {
+    ir::ValueId src = n.operands[0];
+    const auto &dims = n.attrs.ints("dims");
+    bool per_lane = false;
+    for (int64_t d : dims)
+      per_lane = per_lane || (lanes_ > 1 && size_t(d) >= varying_);
+    // A flat space's lanes cover every axis: the source has the point's shape.
+    if (per_lane && varying_ == 0)
+      return c_.loadLanes(src, flat, lanes_, mask_);
+    std::vector<llvm::Value *> idx;
+    for (int64_t d : dims)
+      idx.push_back(iv[size_t(d)]);
+    llvm::Value *at = flatIndex(c_.b, idx, c_.shape(src));
+    return per_lane ? c_.loadLanes(src, at, lanes_, mask_) : splat(c_.load(src, at));
+  }
+
+  /// out[the point without the reduced axes] += the operand at this point;
+  /// on vectors, lane by lane when the lanes' axes are kept, else their sum.
   void reduce(const ir::Node &n, llvm::ArrayRef<llvm::Value *> iv, llvm::Value *flat) {
     const auto &axes = n.attrs.ints("axes");
     std::vector<llvm::Value *> out_idx;
-    for (size_t d = 0; d < iv.size(); ++d)
-      if (std::find(axes.begin(), axes.end(), int64_t(d)) == axes.end())
+    bool lanes_summed = false;
+    for (size_t d = 0; d < k_.space.size(); ++d) {
+      bool summed = std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
+      lanes_summed = lanes_summed || (summed && d >= varying_);
+      if (!summed)
         out_idx.push_back(iv[d]);
+    }
     llvm::Value *oi = flatIndex(c_.b, out_idx, c_.shape(n.result));
     llvm::Value *x = get(n.operands[0], flat);
+    auto &b = c_.b;
+    if (lanes_ > 1 && !lanes_summed) {
+      llvm::Value *sum = b.CreateFAdd(c_.loadLanes(n.result, oi, lanes_, mask_), x);
+      c_.storeLanes(n.result, oi, sum, mask_);
+      return;
+    }
+    if (lanes_ > 1) {
+      if (mask_)
+        x = b.CreateSelect(mask_, x, llvm::Constant::getNullValue(x->getType()));
+      x = b.CreateFAddReduce(llvm::ConstantFP::getNegativeZero(c_.f32Ty()), x);
+      llvm::cast<llvm::Instruction>(x)->setHasAllowReassoc(true);
+    }
     // Reassociable, so that LLVM keeps a run of the sum in vector registers
     // (a sum is never split across threads: the same code runs at any count).
-    llvm::Value *sum = c_.b.CreateFAdd(c_.load(n.result, oi), x);
+    llvm::Value *sum = b.CreateFAdd(c_.load(n.result, oi), x);
     llvm::cast<llvm::Instruction>(sum)->setHasAllowReassoc(true);
     c_.store(n.result, oi, sum);
   }
@@ -125,6 +259,9 @@ private:
   const plan::FunctionPlan &p_;
   const plan::Kernel &k_;
   std::map<ir::ValueId, llvm::Value *> at_;
+  unsigned lanes_ = 1;
+  size_t varying_ = 0;
+  llvm::Value *mask_ = nullptr;
 };
 
 /// Zeroes the accumulators of the kernel's reductions.
@@ -146,41 +283,68 @@ std::vector<int64_t> reducedAxes(EmitContext &c, const plan::Kernel &k) {
   return axes;
 }
 
-/// An elementwise kernel's loop nest. A large one is split along its first
-/// axis that no reduction of the kernel sums over, into ranges run as
-/// parallel tasks: each output element is then computed by one task, its sum
-/// in the same order as on one thread.
-void emitElementwiseKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k) {
-  std::vector<int64_t> reduced = reducedAxes(c, k);
-  size_t axis = 0;
-  while (axis < k.space.size() &&
-         (k.space[axis] < 2 || std::count(reduced.begin(), reduced.end(), int64_t(axis))))
-    ++axis;
+/// An elementwise kernel's loop nest: on vectors of `vw` points where
+/// PointEval can (8 floats and more: masked loads and stores are
+/// instructions), along the whole flat space when nothing reads it by axis,
+/// else along the last axis; else point by point, and LLVM vectorises. A
+/// large one is split along its first axis that no reduction of the kernel
+/// sums over, into ranges run as parallel tasks: each output element is then
+/// computed by one task, its sum in the same order as on one thread.
+void emitElementwiseKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k,
+                           int vw) {
+  const size_t rank = k.space.size();
   int64_t elements = 1;
   for (int64_t e : k.space)
     elements *= e;
-  if (axis == k.space.size() || elements * (k.end - k.first) < plan::kParallelMinWork) {
-    emitLoopNest(c.b, k.space, [&](llvm::ArrayRef<llvm::Value *> iv) {
-      PointEval pe(c, p, k);
-      pe.run(iv, flatIndex(c.b, iv, k.space), k.first);
+  bool flat = vw >= 8 && rank > 1 && PointEval::vectorizable(c.f, k, k.first, 0);
+  bool rows = vw >= 8 && !flat && rank >= 1 && PointEval::vectorizable(c.f, k, k.first, rank - 1);
+  const unsigned lanes = flat || rows ? unsigned(vw) : 1;
+  // The space the loops run over: the kernel's, or its flat form; its last
+  // axis in blocks of `lanes` points.
+  std::vector<int64_t> space = flat ? std::vector<int64_t>{elements} : k.space;
+  std::vector<int64_t> reduced = reducedAxes(c, k);
+  if (flat && !reduced.empty())
+    reduced = {0};
+  const int64_t last = space.empty() ? 1 : space.back();
+  std::vector<int64_t> blocks = space;
+  if (!blocks.empty())
+    blocks.back() = (last + lanes - 1) / lanes;
+  // The point at block index `iv`: lane 0's index and flat position.
+  auto point = [&](EmitContext &ec, std::vector<llvm::Value *> iv) {
+    PointEval pe(ec, p, k);
+    if (lanes > 1) {
+      iv.back() = ec.b.CreateMul(iv.back(), ec.i64(lanes), "", true, true);
+      llvm::Value *mask = nullptr;
+      if (last % lanes != 0)
+        mask = firstLanes(ec, lanes, ec.b.CreateSub(ec.i64(last), iv.back()));
+      pe.vectorize(lanes, flat ? 0 : rank - 1, mask);
+    }
+    llvm::Value *at = flatIndex(ec.b, iv, space);
+    pe.run(flat ? llvm::ArrayRef<llvm::Value *>() : llvm::ArrayRef<llvm::Value *>(iv), at, k.first);
+  };
+  size_t axis = 0;
+  while (axis < blocks.size() &&
+         (blocks[axis] < 2 || std::count(reduced.begin(), reduced.end(), int64_t(axis))))
+    ++axis;
+  if (axis == blocks.size() || elements * (k.end - k.first) < plan::kParallelMinWork) {
+    emitLoopNest(c.b, blocks, [&](llvm::ArrayRef<llvm::Value *> iv) {
+      point(c, std::vector<llvm::Value *>(iv.begin(), iv.end()));
     });
     return;
   }
-  llvm::ArrayRef<int64_t> space(k.space);
-  int64_t unit_work = elements / k.space[axis] * (k.end - k.first);
+  llvm::ArrayRef<int64_t> nest(blocks);
+  int64_t unit_work = elements / blocks[axis] * (k.end - k.first);
   emitParallelRanges(
-      c, k.space[axis], unit_work, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+      c, blocks[axis], unit_work, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
         EmitContext &tc = t.c;
-        emitLoopNest(tc.b, space.take_front(axis), [&](llvm::ArrayRef<llvm::Value *> outer) {
+        emitLoopNest(tc.b, nest.take_front(axis), [&](llvm::ArrayRef<llvm::Value *> outer) {
           emitCountedLoop(tc.b, tc.b.CreateSub(hi, lo), [&](llvm::Value *i) {
-            emitLoopNest(tc.b, space.drop_front(axis + 1),
-                         [&](llvm::ArrayRef<llvm::Value *> inner) {
-                           std::vector<llvm::Value *> iv(outer.begin(), outer.end());
-                           iv.push_back(tc.b.CreateAdd(lo, i));
-                           iv.insert(iv.end(), inner.begin(), inner.end());
-                           PointEval pe(tc, p, k);
-                           pe.run(iv, flatIndex(tc.b, iv, k.space), k.first);
-                         });
+            emitLoopNest(tc.b, nest.drop_front(axis + 1), [&](llvm::ArrayRef<llvm::Value *> inner) {
+              std::vector<llvm::Value *> iv(outer.begin(), outer.end());
+              iv.push_back(tc.b.CreateAdd(lo, i));
+              iv.insert(iv.end(), inner.begin(), inner.end());
+              point(tc, iv);
+            });
           });
         });
       });
@@ -221,7 +385,7 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
   }
   case plan::KernelKind::Elementwise:
     zeroReductions(c, k);
-    return emitElementwiseKernel(c, p, k);
+    return emitElementwiseKernel(c, p, k, vw);
   case plan::KernelKind::MatMul:
   case plan::KernelKind::Conv2d:
   case plan::KernelKind::LogSoftmax: {
@@ -229,11 +393,13 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
     zeroReductions(c, k);
     const ir::Node &root = nodes[size_t(k.root)];
     auto epilogue = [&](EmitContext &ec, llvm::ArrayRef<llvm::Value *> o, llvm::Value *flat,
-                        llvm::Value *x) {
+                        llvm::Value *x, llvm::Value *mask) {
       PointEval pe(ec, p, k);
+      if (auto *vt = llvm::dyn_cast<llvm::FixedVectorType>(x->getType()))
+        pe.vectorize(vt->getNumElements(), k.space.size() - 1, mask);
       pe.set(root.result, x);
       if (p.inMemory(root.result))
-        ec.store(root.result, flat, x);
+        ec.storeLanes(root.result, flat, x, mask);
       pe.run(o, flat, k.root + 1);
     };
     if (k.kind == plan::KernelKind::Conv2d && plan::channelVectorConv(c.f, root))
@@ -250,7 +416,8 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
                         : std::count(sums.begin(), sums.end(), 0) == long(sums.size())
                             ? GemmSplit::Columns
                             : GemmSplit::None;
-      return emitPackedMatMul(c, root, workspace, vw, split, epilogue);
+      return emitPackedMatMul(c, root, workspace, vw, split, epilogue,
+                              PointEval::vectorizable(c.f, k, k.root + 1, k.space.size() - 1));
     }
     // Small: plain loops, accumulating in C's buffer; the epilogue per row.
     if (k.end == k.root + 1)

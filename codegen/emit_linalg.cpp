@@ -114,7 +114,7 @@ void emitSoftmax(EmitContext &c, const ir::Node &n, bool log, PointHook point) {
       llvm::Value *y = log ? b.CreateFSub(d, log_total)
                            : b.CreateFDiv(b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, d), total);
       if (point)
-        point(c, {oi[0], a[0]}, at(a[0]), y); // [outer, axis] when inner == 1
+        point(c, {oi[0], a[0]}, at(a[0]), y, nullptr); // [outer, axis] when inner == 1
       else
         c.store(n.result, at(a[0]), y);
     });

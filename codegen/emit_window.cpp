@@ -75,7 +75,7 @@ void emitConv2d(EmitContext &c, const ir::Node &n, PointHook point) {
     llvm::Value *flat = flatIndex(c.b, o, c.shape(y));
     llvm::Value *sum = c.b.CreateLoad(c.f32Ty(), acc);
     if (point)
-      point(c, o, flat, sum);
+      point(c, o, flat, sum, nullptr);
     else
       c.store(y, flat, sum);
   });

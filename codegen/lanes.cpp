@@ -23,6 +23,18 @@ llvm::Constant *laneIds(EmitContext &c, int64_t n) {
   return llvm::ConstantVector::get(ids);
 }
 
+llvm::Value *firstLanes(EmitContext &c, unsigned lanes, llvm::Value *count) {
+  auto &b = c.b;
+  // (1 << min(max(count, 0), lanes)) - 1 as lanes bits: a mask register on
+  // AVX-512 (kmov), with no vector of lane numbers held in a register.
+  llvm::Value *n = b.CreateBinaryIntrinsic(
+      llvm::Intrinsic::smin, b.CreateBinaryIntrinsic(llvm::Intrinsic::smax, count, c.i64(0)),
+      c.i64(lanes));
+  llvm::Value *bits = b.CreateSub(b.CreateShl(c.i64(1), n), c.i64(1));
+  return b.CreateBitCast(b.CreateTrunc(bits, b.getIntNTy(lanes)),
+                         llvm::FixedVectorType::get(b.getInt1Ty(), lanes));
+}
+
 llvm::Type *floatsLike(EmitContext &c, llvm::Value *lanes) {
   return llvm::FixedVectorType::get(
       c.f32Ty(), llvm::cast<llvm::FixedVectorType>(lanes->getType())->getNumElements());

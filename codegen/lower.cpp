@@ -30,6 +30,25 @@ void EmitContext::zero(ir::ValueId v) {
   b.CreateMemSet(ptr[size_t(v)], b.getInt8(0), i64(f.type(v).byteSize()), llvm::MaybeAlign(4));
 }
 
+llvm::Value *EmitContext::loadLanes(ir::ValueId v, llvm::Value *flat, unsigned lanes,
+                                    llvm::Value *mask) {
+  auto *vecTy = llvm::FixedVectorType::get(f32Ty(), lanes);
+  llvm::Value *at = b.CreateInBoundsGEP(f32Ty(), ptr[size_t(v)], flat);
+  if (!mask)
+    return b.CreateAlignedLoad(vecTy, at, llvm::Align(4));
+  return b.CreateMaskedLoad(vecTy, at, llvm::Align(4), mask, llvm::Constant::getNullValue(vecTy));
+}
+
+void EmitContext::storeLanes(ir::ValueId v, llvm::Value *flat, llvm::Value *x, llvm::Value *mask) {
+  if (!x->getType()->isVectorTy())
+    return store(v, flat, x);
+  llvm::Value *at = b.CreateInBoundsGEP(f32Ty(), ptr[size_t(v)], flat);
+  if (!mask)
+    b.CreateAlignedStore(x, at, llvm::Align(4));
+  else
+    b.CreateMaskedStore(x, at, llvm::Align(4), mask);
+}
+
 llvm::Value *EmitContext::callLibm(const char *name, llvm::Value *x) {
   llvm::FunctionCallee callee = module.getOrInsertFunction(name, f32Ty(), f32Ty());
   if (auto *fn = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {

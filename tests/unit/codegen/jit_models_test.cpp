@@ -68,6 +68,14 @@ TEST_P(JitModels, ScalarKernelsMatchInterpreter) {
   expectModelMatchesInterpreter(GetParam(), scalar);
 }
 
+// Eight floats per vector (AVX2's width): the vectorised elementwise kernels
+// and matmul epilogues on 8 lanes, with their masked tails at batch 3.
+TEST_P(JitModels, EightFloatVectorsMatchInterpreter) {
+  runtime::JitOptions avx2;
+  avx2.vector_floats = 8;
+  expectModelMatchesInterpreter(GetParam(), avx2);
+}
+
 /// Sets GRADC_COMPILE_THREADS while in scope.
 struct CompileThreads {
   explicit CompileThreads(const char *n) { setenv("GRADC_COMPILE_THREADS", n, 1); }
