@@ -496,6 +496,67 @@ struct TileSums {
   }
 };
 
+/// The module's micro-kernel for tiles of mr rows and nv vectors of vw floats:
+/// `void gradc.tile.<mr>x<nv>x<vw>(ptr a, ptr b, i64 depth, ptr partial,
+/// i1 first, i1 last, ptr tile)` sums A's panel (mr floats a depth, from `a`)
+/// times B's (nv * vw floats a depth, from `b`) over `depth` depths onto the
+/// tile's sums, kept in registers: from zero when `first`, else from
+/// `partial`; to `tile` (mr rows of nv * vw floats) when `last`, else back
+/// to `partial`. Every packed GEMM of the module with that tile calls it: one
+/// copy of its unrolled multiply-adds to compile, where each kernel had its
+/// own (the bulk of a model's code), and the register allocator sees the
+/// sums alone, whatever the kernel's epilogue keeps in registers.
+llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw) {
+  std::string name =
+      "gradc.tile." + std::to_string(mr) + "x" + std::to_string(nv) + "x" + std::to_string(vw);
+  if (llvm::Function *fn = c.module.getFunction(name))
+    return fn;
+  llvm::LLVMContext &ctx = c.module.getContext();
+  llvm::Type *ptrTy = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx),
+             *i1 = llvm::Type::getInt1Ty(ctx);
+  auto *fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                      {ptrTy, ptrTy, i64, ptrTy, i1, i1, ptrTy}, false);
+  auto *fn = llvm::Function::Create(fty, llvm::Function::InternalLinkage, name, c.module);
+  fn->setDoesNotThrow();
+  fn->addFnAttr(llvm::Attribute::NoInline);
+  for (unsigned i : {0u, 1u, 3u, 6u}) {
+    fn->getArg(i)->addAttr(llvm::Attribute::NoAlias);
+    fn->getArg(i)->addAttr(llvm::Attribute::NoCapture);
+  }
+  llvm::IRBuilder<> ib(llvm::BasicBlock::Create(ctx, "entry", fn));
+  EmitContext hc = c.child(ib);
+  auto &b = hc.b;
+  llvm::Value *ap = fn->getArg(0), *bp = fn->getArg(1), *depth = fn->getArg(2),
+              *partial = fn->getArg(3), *first = fn->getArg(4), *last = fn->getArg(5),
+              *tile = fn->getArg(6);
+  const int64_t nr = nv * vw;
+  TileSums sums(hc, mr, nv, vw);
+  auto partialAt = [&](size_t x) {
+    return b.CreateConstInBoundsGEP1_64(hc.f32Ty(), partial, uint64_t(x) * uint64_t(vw));
+  };
+  emitIf(b, first, [&] { sums.zero(); });
+  emitIf(b, b.CreateNot(first), [&] {
+    for (size_t x = 0; x < sums.acc.size(); ++x)
+      b.CreateStore(b.CreateAlignedLoad(sums.vecTy, partialAt(x), llvm::Align(4)), sums.acc[x]);
+  });
+  emitCountedLoop(
+      b, depth,
+      [&](llvm::Value *d) {
+        sums.step(sums.loadB(bp, b.CreateMul(d, hc.i64(nr))), mr, [&](int64_t i) {
+          return b.CreateLoad(hc.f32Ty(),
+                              b.CreateInBoundsGEP(hc.f32Ty(), ap, mad(hc, d, mr, hc.i64(i))));
+        });
+      },
+      false);
+  emitIf(b, b.CreateNot(last), [&] {
+    for (size_t x = 0; x < sums.acc.size(); ++x)
+      b.CreateAlignedStore(b.CreateLoad(sums.vecTy, sums.acc[x]), partialAt(x), llvm::Align(4));
+  });
+  emitIf(b, last, [&] { sums.store(tile, mr); });
+  b.CreateRetVoid();
+  return fn;
+}
+
 /// The micro-kernel over tiles [lo, hi) of the np x mp tiles, B panel major
 /// (tile t is B panel t / mp and A panel t % mp), B's panels at `bp`, in
 /// cache blocks: for each depth block, each block of ncp B panels and each
@@ -509,49 +570,29 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
   const int64_t m = g.m, n = g.n, k = g.k, mr = g.mr, nr = g.nr, nv = g.nv, mp = g.mp;
   llvm::Value *ap = g.ap(c);
   llvm::Value *tile = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
-  TileSums sums(c, mr, nv, vw);
-  std::vector<llvm::Value *> &acc = sums.acc;
-  llvm::Type *vecTy = sums.vecTy;
+  llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
+  llvm::Function *micro = tileFunction(c, mr, nv, vw);
   const int64_t blocks_k = g.depthBlocks(), blocks_n = (g.np + g.ncp - 1) / g.ncp,
                 blocks_m = (mp + g.mcp - 1) / g.mcp;
-  // The partial sums of tile t's accumulator x (one vector of the tile).
-  auto partial = [&](llvm::Value *t, int64_t x) {
-    llvm::Value *at = b.CreateAdd(b.CreateMul(t, c.i64(mr * nr)), c.i64(x * vw));
-    return b.CreateInBoundsGEP(c.f32Ty(), g.cp(c), at);
-  };
 
   // One tile over depths [d0, d0 + depth): from zero in the first depth
   // block, else from its partial sums; to the sink in the last, else back.
   auto emitTile = [&](llvm::Value *t, llvm::Value *d0, llvm::Value *depth) {
     llvm::Value *pb = b.CreateUDiv(t, c.i64(mp)), *pa = b.CreateURem(t, c.i64(mp));
-    llvm::Value *bpanel = b.CreateInBoundsGEP(c.f32Ty(), bp, b.CreateMul(pb, c.i64(nr * k)));
-    llvm::Value *apanel = b.CreateInBoundsGEP(c.f32Ty(), ap, b.CreateMul(pa, c.i64(mr * k)));
+    llvm::Value *bpanel = b.CreateInBoundsGEP(
+        c.f32Ty(), bp, b.CreateAdd(b.CreateMul(pb, c.i64(nr * k)), b.CreateMul(d0, c.i64(nr))));
+    llvm::Value *apanel = b.CreateInBoundsGEP(
+        c.f32Ty(), ap, b.CreateAdd(b.CreateMul(pa, c.i64(mr * k)), b.CreateMul(d0, c.i64(mr))));
     llvm::Value *first = b.CreateICmpEQ(d0, c.i64(0));
     llvm::Value *last = b.CreateICmpEQ(b.CreateAdd(d0, depth), c.i64(k));
-    emitIf(b, first, [&] { sums.zero(); });
-    if (blocks_k > 1)
-      emitIf(b, b.CreateNot(first), [&] {
-        for (size_t x = 0; x < acc.size(); ++x)
-          b.CreateStore(b.CreateAlignedLoad(vecTy, partial(t, int64_t(x)), llvm::Align(4)), acc[x]);
-      });
-    emitCountedLoop(
-        b, depth,
-        [&](llvm::Value *dd) {
-          llvm::Value *d = b.CreateAdd(d0, dd);
-          sums.step(sums.loadB(bpanel, b.CreateMul(d, c.i64(nr))), mr, [&](int64_t i) {
-            return b.CreateLoad(c.f32Ty(),
-                                b.CreateInBoundsGEP(c.f32Ty(), apanel, mad(c, d, mr, c.i64(i))));
-          });
-        },
-        false);
-    if (blocks_k > 1)
-      emitIf(b, b.CreateNot(last), [&] {
-        for (size_t x = 0; x < acc.size(); ++x)
-          b.CreateAlignedStore(b.CreateLoad(vecTy, acc[x]), partial(t, int64_t(x)), llvm::Align(4));
-      });
+    // The tile's partial sums between depth blocks (unused with one block).
+    llvm::Value *partial =
+        blocks_k > 1
+            ? b.CreateInBoundsGEP(c.f32Ty(), g.cp(c), b.CreateMul(t, c.i64(mr * nr)))
+            : llvm::ConstantPointerNull::get(llvm::PointerType::get(c.module.getContext(), 0));
+    b.CreateCall(micro, {apanel, bpanel, depth, partial, first, last, tile});
     emitIf(b, last, [&] {
-      // The tile to memory, then its valid part to the sink.
-      sums.store(tile, mr);
+      // The tile in memory: its valid part to the sink.
       // Only the valid part of an edge tile: min(mr, m - row0) rows and
       // min(nr, n - col0) columns, as counted loops without a test per
       // element: a vector at a time with g.lanes, else element by element
@@ -748,17 +789,9 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
   // Whole vectors to the epilogue along C's rows (its lanes run down a
   // column when swapped), on targets whose masked vector loads and stores
   // are instructions (8 floats and more).
-  bool lanes = !swap && vw >= 8 && (!point || point_lanes);
-  // A vector epilogue's invariants (a broadcast learning rate, say) are
-  // hoisted to the kernel's entry and stay in registers through the
-  // micro-kernel: the tile leaves two for them, or its sums would spill in
-  // the inner loop (measured: mlp_fashion's weight gradient 0.26 -> 0.33 ms).
-  EmitContext tc = c;
-  if (lanes && point)
-    tc.vector_registers -= 2;
   GemmLayout g =
-      swap ? gemmLayout(tc, cols, m, k, vw, workspace) : gemmLayout(tc, m, cols, k, vw, workspace);
-  g.lanes = lanes;
+      swap ? gemmLayout(c, cols, m, k, vw, workspace) : gemmLayout(c, m, cols, k, vw, workspace);
+  g.lanes = !swap && vw >= 8 && (!point || point_lanes);
   const Sink &to = swap ? swapped : sink;
   if (split != GemmSplit::None && m * cols * k >= plan::kParallelMinWork)
     emitParallelGemm(c, g, pa, pb, vw, to, split == GemmSplit::Columns);
