@@ -346,6 +346,15 @@ struct GemmLayout {
   /// The sink takes a tile row's vectors (Sink): the epilogue runs on whole
   /// vectors, not element by element.
   bool lanes = false;
+  /// Tiles run A panel major (tile t is A panel t / np, B panel t % np), so
+  /// that parallel ranges split C by rows; else B panel major.
+  bool a_major = false;
+  /// Tile t's B and A panels.
+  std::pair<llvm::Value *, llvm::Value *> panels(EmitContext &c, llvm::Value *t) const {
+    if (a_major)
+      return {c.b.CreateURem(t, c.i64(np)), c.b.CreateUDiv(t, c.i64(np))};
+    return {c.b.CreateUDiv(t, c.i64(mp)), c.b.CreateURem(t, c.i64(mp))};
+  }
 
   int64_t depthBlocks() const { return (k + kc - 1) / kc; }
   llvm::Value *cp(EmitContext &c) const {
@@ -578,7 +587,7 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
   // One tile over depths [d0, d0 + depth): from zero in the first depth
   // block, else from its partial sums; to the sink in the last, else back.
   auto emitTile = [&](llvm::Value *t, llvm::Value *d0, llvm::Value *depth) {
-    llvm::Value *pb = b.CreateUDiv(t, c.i64(mp)), *pa = b.CreateURem(t, c.i64(mp));
+    auto [pb, pa] = g.panels(c, t);
     llvm::Value *bpanel = b.CreateInBoundsGEP(
         c.f32Ty(), bp, b.CreateAdd(b.CreateMul(pb, c.i64(nr * k)), b.CreateMul(d0, c.i64(nr))));
     llvm::Value *apanel = b.CreateInBoundsGEP(
@@ -631,7 +640,7 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
         llvm::Value *t = b.CreateAdd(lo, ti);
         if (blocks_n == 1 && blocks_m == 1)
           return emitTile(t, d0, depth);
-        llvm::Value *pb = b.CreateUDiv(t, c.i64(mp)), *pa = b.CreateURem(t, c.i64(mp));
+        auto [pb, pa] = g.panels(c, t);
         llvm::Value *in_block = b.CreateAnd(b.CreateICmpEQ(b.CreateUDiv(pb, c.i64(g.ncp)), blk[1]),
                                             b.CreateICmpEQ(b.CreateUDiv(pa, c.i64(g.mcp)), blk[2]));
         emitIf(b, in_block, [&] { emitTile(t, d0, depth); });
@@ -657,17 +666,20 @@ void emitGemm(EmitContext &c, const GemmLayout &g, const PanelSource *a, const P
 /// rows in order), for a sink that sums down the columns.
 void emitParallelGemm(EmitContext &c, const GemmLayout &g, const PanelSource &a,
                       const PanelSource &bt, int vw, const Sink &sink, bool whole_columns) {
-  int64_t b_rows = g.np * g.k, a_rows = g.mp * g.k;
-  emitParallelRanges(
-      c, b_rows + a_rows, g.nr, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
-        EmitContext &tc = t.c;
-        GemmLayout tg = g.in(t);
-        llvm::Value *nb = tc.i64(b_rows);
-        packOperandRows(tc, bt, g.n, g.k, g.nr, vw, tg.bp(tc), lo, minOf(tc, hi, nb));
-        llvm::Value *alo = tc.b.CreateSub(lo, nb), *ahi = tc.b.CreateSub(hi, nb);
-        alo = tc.b.CreateSelect(tc.b.CreateICmpSLT(alo, tc.i64(0)), tc.i64(0), alo);
-        packOperandRows(tc, a, g.m, g.k, g.mr, vw, tg.ap(tc), alo, ahi);
-      });
+  // Each task packs the same share of B's panel rows as of A's: the
+  // threads then split B (x W^T's weight rows) as its tiles do, and a
+  // weight's rows stay in one core's cache from the forward pass to their
+  // update (emitPackedMatMul's a_major).
+  const int64_t b_rows = g.np * g.k, a_rows = g.mp * g.k, units = b_rows + a_rows;
+  emitParallelRanges(c, units, g.nr, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+    EmitContext &tc = t.c;
+    GemmLayout tg = g.in(t);
+    auto share = [&](llvm::Value *u, int64_t rows) {
+      return tc.b.CreateUDiv(tc.b.CreateMul(u, tc.i64(rows)), tc.i64(units));
+    };
+    packOperandRows(tc, bt, g.n, g.k, g.nr, vw, tg.bp(tc), share(lo, b_rows), share(hi, b_rows));
+    packOperandRows(tc, a, g.m, g.k, g.mr, vw, tg.ap(tc), share(lo, a_rows), share(hi, a_rows));
+  });
   int64_t per_unit = whole_columns ? g.mp : 1; // tiles per unit of work
   emitParallelRanges(c, g.np * g.mp / per_unit, per_unit * g.mr * g.nr * g.k, true,
                      [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
@@ -792,6 +804,9 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
   GemmLayout g =
       swap ? gemmLayout(c, cols, m, k, vw, workspace) : gemmLayout(c, m, cols, k, vw, workspace);
   g.lanes = !swap && vw >= 8 && (!point || point_lanes);
+  // dW = dY^T X splits its rows, a weight's rows, over the threads, as the
+  // forward x W^T packs and splits them: each core updates the rows it read.
+  g.a_major = ta && !swap && split == GemmSplit::Tiles;
   const Sink &to = swap ? swapped : sink;
   if (split != GemmSplit::None && m * cols * k >= plan::kParallelMinWork)
     emitParallelGemm(c, g, pa, pb, vw, to, split == GemmSplit::Columns);
