@@ -180,8 +180,11 @@ std::string emitCHeader(const ir::Module &m, const plan::ModulePlan *given,
      << " * scratch holds temporaries. All four must be " << target.alignment
      << "-byte aligned. Each entry point\n"
      << " * returns the loss, or 0 when the function has none. Re-entrant: model instances\n"
-     << " * (their own buffers) may run at once from any threads.\n"
-     << " *\n";
+     << " * (their own buffers) may run at once from any threads.\n";
+  if (target.triple.rfind("x86_64", 0) == 0)
+    os << " * Each call flushes subnormal floats to zero (MXCSR FTZ and DAZ), as TensorFlow\n"
+       << " * and oneDNN do, and restores the caller's floating-point mode on return.\n";
+  os << " *\n";
   if (target.threads)
     os << " * Threads: large kernels run on a pool of pthreads that starts on the first call\n"
        << " * needing it, using every CPU the process may run on unless " << id << "_set_threads\n"

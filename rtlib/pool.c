@@ -149,6 +149,11 @@ static uint64_t start_generation[GRADC_RT_MAX_THREADS];
 
 static void *worker_main(void *arg) {
   int32_t me = (int32_t)(intptr_t)arg;
+#if defined(__x86_64__)
+  /* Subnormals flushed to zero (FTZ and DAZ), as on the calling thread during a
+   * call (codegen/lower.cpp, enterFlushToZero): every thread computes alike. */
+  __builtin_ia32_ldmxcsr(__builtin_ia32_stmxcsr() | 0x8040);
+#endif
   uint64_t seen = start_generation[me];
   for (;;) {
     seen = wait_for_job(seen);

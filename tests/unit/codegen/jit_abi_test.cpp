@@ -112,6 +112,29 @@ TEST(JitAbi, UpdatesDoNotLeakIntoReads) {
   EXPECT_EQ(out->count("loss"), 1u);
 }
 
+#if defined(__x86_64__)
+// Subnormal floats are flushed to zero during a call (FTZ and DAZ), and the
+// caller's MXCSR is as it was afterwards.
+TEST(JitAbi, SubnormalsFlushedAndCallersModeRestored) {
+  ir::Function f("f");
+  ir::ValueId x = f.addArg("x", ir::ArgRole::Input, ir::f32({37}));
+  ir::ValueId y = f.addNode(ir::OpKind::Add, {x, x}, {}, "y");
+  f.addResult("out.y", ir::ResultRole::Output, y);
+  auto jit = jitOf(moduleOf(std::move(f)));
+  ASSERT_TRUE(jit);
+  runtime::Tensor in = runtime::Tensor::zeros(ir::f32({37}));
+  for (float &v : in.f32)
+    v = 1e-39f; // subnormal
+  unsigned before = __builtin_ia32_stmxcsr();
+  auto out = jit->call("f", {{"x", in}});
+  EXPECT_EQ(__builtin_ia32_stmxcsr(), before);
+  ASSERT_TRUE(bool(out)) << out.error().message();
+  for (float v : out->at("out.y").f32)
+    EXPECT_EQ(v, 0.0f);
+  EXPECT_NE(in.f32[0] + in.f32[0], 0.0f); // the caller still computes with subnormals
+}
+#endif
+
 TEST(JitAbi, MissingArgumentIsAnError) {
   ir::Module m = abiModule();
   auto jit = jitOf(m);
