@@ -88,7 +88,10 @@ llvm::Function *declareFunction(llvm::Module &mod, const FunctionAbi &abi, int64
 /// The LLVM argument of each ABI parameter kind (Params, Grads, State, Scratch).
 struct Buffers {
   llvm::Value *params = nullptr, *grads = nullptr, *state = nullptr, *scratch = nullptr;
-  std::vector<llvm::Value *> arg_ptr, result_ptr; ///< by arg / result index
+  /// By arg / result index; a parameter's, gradient's or state's slot is
+  /// computed on first use (argPtr, resultPtr).
+  std::vector<llvm::Value *> arg_ptr, result_ptr;
+  const plan::ModulePlan *layout = nullptr;
 };
 
 llvm::Value *slotPtr(EmitContext &c, llvm::Value *base, const std::vector<plan::TensorSlot> &slots,
@@ -135,53 +138,93 @@ Buffers bindBuffers(EmitContext &c, llvm::Function *fn, const FunctionAbi &abi,
       break;
     }
   }
-  for (size_t i = 0; i < f.args().size(); ++i) {
-    const ir::Arg &a = f.args()[i];
-    if (a.role == ir::ArgRole::Param)
-      buf.arg_ptr[i] = slotPtr(c, buf.params, ml.params, a.name);
-    else if (a.role == ir::ArgRole::Grad)
-      buf.arg_ptr[i] = slotPtr(c, buf.grads, ml.params, gradTarget(a.name));
-    else if (a.role == ir::ArgRole::State)
-      buf.arg_ptr[i] = slotPtr(c, buf.state, ml.state, a.name);
-  }
-  for (size_t r = 0; r < f.results().size(); ++r)
-    if (f.results()[r].role == ir::ResultRole::Grad)
-      buf.result_ptr[r] = slotPtr(c, buf.grads, ml.params, gradTarget(f.results()[r].name));
+  buf.layout = &ml;
   return buf;
 }
 
-/// The base pointer of every value in memory (nullptr for registers). Arena
-/// values at one offset share one pointer, so kernels can tell buffers apart.
-void bindValues(EmitContext &c, const Buffers &buf, const plan::FunctionPlan &fp) {
-  c.ptr.assign(c.f.values().size(), nullptr);
-  std::map<int64_t, llvm::Value *> arena;
-  for (size_t v = 0; v < c.f.values().size(); ++v) {
-    const plan::ValuePlan &vp = fp.values[v];
+/// Argument i's pointer: an ABI parameter's, or its slot in the packed
+/// params, grads or state (emitted on first use, at the builder's position).
+llvm::Value *argPtr(EmitContext &c, Buffers &buf, size_t i) {
+  llvm::Value *&p = buf.arg_ptr[i];
+  if (p)
+    return p;
+  const ir::Arg &a = c.f.args()[i];
+  const plan::ModulePlan &ml = *buf.layout;
+  if (a.role == ir::ArgRole::Param)
+    p = slotPtr(c, buf.params, ml.params, a.name);
+  else if (a.role == ir::ArgRole::Grad)
+    p = slotPtr(c, buf.grads, ml.params, gradTarget(a.name));
+  else if (a.role == ir::ArgRole::State)
+    p = slotPtr(c, buf.state, ml.state, a.name);
+  GRADC_CHECK(p, "argument " + a.name + " without a buffer");
+  return p;
+}
+
+/// Result r's pointer: an output parameter, or a gradient's slot (on first use).
+llvm::Value *resultPtr(EmitContext &c, Buffers &buf, size_t r) {
+  llvm::Value *&p = buf.result_ptr[r];
+  if (!p && c.f.results()[r].role == ir::ResultRole::Grad)
+    p = slotPtr(c, buf.grads, buf.layout->params, gradTarget(c.f.results()[r].name));
+  return p;
+}
+
+/// Binds values to their base pointers on first use (c.ptr; nullptr for
+/// registers). Arena values at one offset share one pointer, so kernels can
+/// tell buffers apart. Binding on use keeps a function's pointers to what its
+/// kernels touch: a segment of a long function (lowerFunction) computes its own.
+class Binder {
+public:
+  Binder(EmitContext &c, Buffers &buf, const plan::FunctionPlan &fp) : c_(c), buf_(buf), fp_(fp) {
+    c.ptr.assign(c.f.values().size(), nullptr);
+  }
+
+  llvm::Value *bind(ir::ValueId v) {
+    llvm::Value *&p = c_.ptr[size_t(v)];
+    if (p)
+      return p;
+    const plan::ValuePlan &vp = fp_.values[size_t(v)];
     switch (vp.home) {
     case plan::Home::Register:
-      continue;
+      return nullptr;
     case plan::Home::Arg:
     case plan::Home::Update:
-      c.ptr[v] = buf.arg_ptr[size_t(vp.index)];
+      p = argPtr(c_, buf_, size_t(vp.index));
       break;
     case plan::Home::Result:
-      c.ptr[v] = buf.result_ptr[size_t(vp.index)];
+      p = resultPtr(c_, buf_, size_t(vp.index));
       break;
     case plan::Home::Arena: {
-      llvm::Value *&p = arena[vp.offset];
-      if (!p)
-        p = c.b.CreateConstInBoundsGEP1_64(c.b.getInt8Ty(), buf.scratch, uint64_t(vp.offset));
-      c.ptr[v] = p;
+      llvm::Value *&a = arena_[vp.offset];
+      if (!a)
+        a = c_.b.CreateConstInBoundsGEP1_64(c_.b.getInt8Ty(), buf_.scratch, uint64_t(vp.offset));
+      p = a;
       break;
     }
     case plan::Home::Alias:
-      GRADC_CHECK(size_t(vp.index) < v && c.ptr[size_t(vp.index)], "alias of a later value");
-      c.ptr[v] = c.ptr[size_t(vp.index)];
+      GRADC_CHECK(vp.index < v, "alias of a later value");
+      p = bind(ir::ValueId(vp.index));
       break;
     }
-    GRADC_CHECK(c.ptr[v], "value without a buffer in " + c.f.name());
+    GRADC_CHECK(p, "value without a buffer in " + c_.f.name());
+    return p;
   }
-}
+
+  /// Every value that kernel k's nodes read or write.
+  void bindKernel(const plan::Kernel &k) {
+    for (int32_t i = k.first; i < k.end; ++i) {
+      const ir::Node &n = c_.f.nodes()[size_t(i)];
+      for (ir::ValueId o : n.operands)
+        bind(o);
+      bind(n.result);
+    }
+  }
+
+private:
+  EmitContext &c_;
+  Buffers &buf_;
+  const plan::FunctionPlan &fp_;
+  std::map<int64_t, llvm::Value *> arena_;
+};
 
 /// Everything a kernel's code depends on, as text: its kind and space, and
 /// per node the op, attributes and types, operands (a node of the kernel, or
@@ -275,19 +318,20 @@ void copyValue(EmitContext &c, llvm::Value *dst, ir::ValueId v) {
 
 /// Copies results not computed in place, reads the loss, then applies the
 /// updates last so that no earlier read sees a new parameter value.
-llvm::Value *emitEpilogue(EmitContext &c, const Buffers &buf, const plan::FunctionPlan &fp) {
+llvm::Value *emitEpilogue(EmitContext &c, Buffers &buf, Binder &bind) {
   llvm::Value *loss = nullptr;
   const auto &results = c.f.results();
   for (size_t r = 0; r < results.size(); ++r) {
     const ir::Result &res = results[r];
+    bind.bind(res.value);
     if (res.role == ir::ResultRole::Loss && !loss)
       loss = c.load(res.value, c.i64(0));
     else if (res.role != ir::ResultRole::Update)
-      copyValue(c, buf.result_ptr[r], res.value); // nothing when written in place
+      copyValue(c, resultPtr(c, buf, r), res.value); // nothing when written in place
   }
   for (const ir::Result &res : results)
     if (res.role == ir::ResultRole::Update)
-      copyValue(c, buf.arg_ptr[size_t(res.updates)], res.value);
+      copyValue(c, argPtr(c, buf, size_t(res.updates)), res.value);
   return loss ? loss : c.f32(0);
 }
 
@@ -327,6 +371,9 @@ void leaveFlushToZero(EmitContext &c, llvm::Value *saved) {
                    {saved});
 }
 
+/// Kernels a function calls from one LLVM function (more: segments).
+constexpr size_t kSegmentKernels = 64;
+
 /// `profile`: the function's index for gradc_profile_tick, or -1 for no profiling.
 void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f,
                    const plan::ModulePlan &mp, const plan::FunctionPlan &fp,
@@ -339,14 +386,49 @@ void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f
   EmitContext c{b, mod, f, {}, opts.vector_registers, opts.caches, opts.threads};
   llvm::Value *fp_mode =
       enterFlushToZero(c, opts.triple.empty() ? hostRuntimeTriple() : opts.triple);
+  // A long function calls its kernels from segment functions of
+  // kSegmentKernels kernels each, which bind their own pointers: in one
+  // function, the pointers of values that live from the forward pass to the
+  // backward one stay live across thousands of calls, and register
+  // allocation grows with their product (a 2000-layer tanh chain: 17 s).
+  if (fp.kernels.size() > kSegmentKernels) {
+    std::vector<llvm::Type *> types(fn->getFunctionType()->param_begin(),
+                                    fn->getFunctionType()->param_end());
+    auto *sty = llvm::FunctionType::get(b.getVoidTy(), types, false);
+    std::vector<llvm::Value *> args;
+    for (llvm::Argument &a : fn->args())
+      args.push_back(&a);
+    for (size_t lo = 0; lo < fp.kernels.size(); lo += kSegmentKernels) {
+      auto *sf =
+          llvm::Function::Create(sty, llvm::Function::InternalLinkage,
+                                 abi.symbol + ".s" + std::to_string(lo / kSegmentKernels), mod);
+      sf->setDoesNotThrow();
+      sf->addFnAttr(llvm::Attribute::NoInline);
+      for (unsigned i = 0; i < fn->arg_size(); ++i)
+        sf->addParamAttrs(
+            i, llvm::AttrBuilder(mod.getContext(), fn->getAttributes().getParamAttrs(i)));
+      llvm::IRBuilder<> sb(llvm::BasicBlock::Create(mod.getContext(), "entry", sf));
+      EmitContext sc = c.child(sb);
+      Buffers sbuf = bindBuffers(sc, sf, abi, mp);
+      Binder sbind(sc, sbuf, fp);
+      for (size_t k = lo; k < std::min(fp.kernels.size(), lo + kSegmentKernels); ++k) {
+        sbind.bindKernel(fp.kernels[k]);
+        emitProfileTick(sc, profile, k);
+        emitKernelCall(sc, abi, fp, k, sbuf.scratch, opts.vector_floats, emitted);
+      }
+      sb.CreateRetVoid();
+      b.CreateCall(sf, args);
+    }
+  }
   Buffers buf = bindBuffers(c, fn, abi, mp);
-  bindValues(c, buf, fp);
-  for (size_t k = 0; k < fp.kernels.size(); ++k) {
+  Binder bind(c, buf, fp);
+  for (size_t k = 0; k < fp.kernels.size() && fp.kernels.size() <= kSegmentKernels; ++k) {
+    bind.bindKernel(fp.kernels[k]);
     emitProfileTick(c, profile, k);
     emitKernelCall(c, abi, fp, k, buf.scratch, opts.vector_floats, emitted);
   }
   emitProfileTick(c, profile, fp.kernels.size());
-  llvm::Value *ret = emitEpilogue(c, buf, fp);
+  llvm::Value *ret = emitEpilogue(c, buf, bind);
   emitProfileTick(c, profile, fp.kernels.size() + 1);
   leaveFlushToZero(c, fp_mode);
   b.CreateRet(ret);

@@ -7,11 +7,13 @@
 #include "frontend/model_json.h"
 #include "passes/optimizer.h"
 #include "passes/pipeline.h"
+#include "plan/plan.h"
 #include "runtime/init.h"
 #include "runtime/jit.h"
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <unistd.h>
 
 namespace gradc::codegen::testing {
@@ -210,6 +212,48 @@ TEST(JitLazyFunctions, CompiledOnFirstCallWithTheSameResults) {
   auto bad = runtime::makeJitExecutor(*m, opts);
   ASSERT_FALSE(bool(bad));
   EXPECT_EQ(bad.error().message(), "no function 'no_such_function' in module 'mlp_fashion'");
+}
+
+// A function of more than 64 kernels calls them from segment functions
+// (codegen/lower.cpp): a 40-layer tanh chain's train step has about 160.
+TEST(JitLongFunctions, SegmentsMatchInterpreter) {
+  gradc::testing::TempDir dir("gradc-long");
+  std::string layers;
+  for (int i = 0; i < 40; ++i)
+    layers += std::string(i ? "," : "") + R"({"name": "l)" + std::to_string(i) +
+              R"(", "op": "linear", "out_features": 16)" + (i ? "" : R"(, "input": "x")") +
+              R"(}, {"name": "t)" + std::to_string(i) + R"(", "op": "tanh"})";
+  std::string path = dir.path + "/chain.json";
+  std::ofstream(path) << R"({"format": "gradc.model/1", "name": "chain", "dims": {"B": 3},
+    "inputs": {"x": {"shape": ["B", 16]}, "y": {"shape": ["B", 16]}},
+    "layers": [)" << layers
+                      << R"(], "outputs": ["t39"],
+    "loss": {"op": "mse", "input": "t39", "target": "y"},
+    "optimizer": {"op": "sgd", "lr": 0.01, "momentum": 0.9}})";
+  auto m = frontend::loadModel(path, {});
+  ASSERT_TRUE(bool(m)) << m.error().message();
+  ASSERT_TRUE(bool(passes::buildTrainingFunctions(*m)));
+  const ir::Function *step = m->find("train_step");
+  ASSERT_TRUE(step);
+  EXPECT_GT(plan::buildPlan(*m).functions[size_t(step - m->functions.data())].kernels.size(), 64u);
+  runtime::JitOptions opts;
+  auto jit = runtime::makeJitExecutor(*m, opts);
+  ASSERT_TRUE(bool(jit)) << jit.error().message();
+  auto interp = runtime::makeInterpreterExecutor(*m);
+  runtime::TensorMap params = runtime::initParams(*m, 7);
+  for (const ir::Function &f : m->functions) {
+    SCOPED_TRACE(f.name());
+    runtime::TensorMap args = randomArgs(f, 3, -1, 1);
+    for (const ir::Arg &a : f.args())
+      if (a.role == ir::ArgRole::Param)
+        args[a.name] = params.at(a.name);
+    if (args.count(passes::kLrArg))
+      args[passes::kLrArg] = runtime::Tensor::scalar(0.01f);
+    auto want = interp->call(f.name(), args);
+    auto got = (*jit)->call(f.name(), args);
+    ASSERT_TRUE(want && got) << (got ? "" : got.error().message());
+    expectClose(*want, *got, 1e-5, 1e-5);
+  }
 }
 
 TEST(JitCompileThreads, BadValueIsAnError) {
