@@ -285,7 +285,8 @@ std::vector<int64_t> reducedAxes(EmitContext &c, const plan::Kernel &k) {
 
 /// An elementwise kernel's loop nest: on vectors of `vw` points where
 /// PointEval can (8 floats and more: masked loads and stores are
-/// instructions), along the whole flat space when nothing reads it by axis,
+/// instructions) and there are two vectors' worth, along the whole flat
+/// space when nothing reads it by axis,
 /// else along the last axis; else point by point, and LLVM vectorises. A
 /// large one is split along its first axis that no reduction of the kernel
 /// sums over, into ranges run as parallel tasks: each output element is then
@@ -296,8 +297,13 @@ void emitElementwiseKernel(EmitContext &c, const plan::FunctionPlan &p, const pl
   int64_t elements = 1;
   for (int64_t e : k.space)
     elements *= e;
-  bool flat = vw >= 8 && rank > 1 && PointEval::vectorizable(c.f, k, k.first, 0);
-  bool rows = vw >= 8 && !flat && rank >= 1 && PointEval::vectorizable(c.f, k, k.first, rank - 1);
+  // At least two vectors' worth along the lanes: LLVM unrolls a smaller loop
+  // whole (smol_mlp's train step: 0.33 us scalar, 0.38 us on masked vectors).
+  const int64_t least = 2 * int64_t(vw);
+  bool flat =
+      vw >= 8 && rank > 1 && elements >= least && PointEval::vectorizable(c.f, k, k.first, 0);
+  bool rows = vw >= 8 && !flat && rank >= 1 && k.space.back() >= least &&
+              PointEval::vectorizable(c.f, k, k.first, rank - 1);
   const unsigned lanes = flat || rows ? unsigned(vw) : 1;
   // The space the loops run over: the kernel's, or its flat form; its last
   // axis in blocks of `lanes` points.
