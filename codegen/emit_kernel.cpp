@@ -169,9 +169,8 @@ public:
         if (lanes_ > 1) {
           llvm::Constant *ids = laneIds(c_, lanes_);
           llvm::Value *j = c_.b.CreateAdd(asLanes(c_, iv[1], ids), ids);
-          x = c_.b.CreateSelect(
-              c_.b.CreateICmpEQ(asLanes(c_, c_.b.CreateSExt(label, c_.b.getInt64Ty()), ids), j),
-              splat(c_.f32(1)), splat(c_.f32(0)));
+          x = c_.b.CreateSelect(c_.b.CreateICmpEQ(asLanes(c_, label, ids), j), splat(c_.f32(1)),
+                                splat(c_.f32(0)));
         } else {
           label = c_.b.CreateSExt(label, c_.b.getInt64Ty());
           x = c_.b.CreateSelect(c_.b.CreateICmpEQ(label, iv[1]), c_.f32(1), c_.f32(0));

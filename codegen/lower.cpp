@@ -391,7 +391,16 @@ void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f
   // function, the pointers of values that live from the forward pass to the
   // backward one stay live across thousands of calls, and register
   // allocation grows with their product (a 2000-layer tanh chain: 17 s).
-  if (fp.kernels.size() > kSegmentKernels) {
+  // Kernels [lo, hi) bound and called from the function `kc` builds.
+  auto callKernels = [&](EmitContext &kc, Buffers &kbuf, Binder &kbind, size_t lo, size_t hi) {
+    for (size_t k = lo; k < hi; ++k) {
+      kbind.bindKernel(fp.kernels[k]);
+      emitProfileTick(kc, profile, k);
+      emitKernelCall(kc, abi, fp, k, kbuf.scratch, opts.vector_floats, emitted);
+    }
+  };
+  const bool segmented = fp.kernels.size() > kSegmentKernels;
+  if (segmented) {
     std::vector<llvm::Type *> types(fn->getFunctionType()->param_begin(),
                                     fn->getFunctionType()->param_end());
     auto *sty = llvm::FunctionType::get(b.getVoidTy(), types, false);
@@ -411,22 +420,15 @@ void lowerFunction(llvm::Module &mod, const ir::Module &m, const ir::Function &f
       EmitContext sc = c.child(sb);
       Buffers sbuf = bindBuffers(sc, sf, abi, mp);
       Binder sbind(sc, sbuf, fp);
-      for (size_t k = lo; k < std::min(fp.kernels.size(), lo + kSegmentKernels); ++k) {
-        sbind.bindKernel(fp.kernels[k]);
-        emitProfileTick(sc, profile, k);
-        emitKernelCall(sc, abi, fp, k, sbuf.scratch, opts.vector_floats, emitted);
-      }
+      callKernels(sc, sbuf, sbind, lo, std::min(fp.kernels.size(), lo + kSegmentKernels));
       sb.CreateRetVoid();
       b.CreateCall(sf, args);
     }
   }
   Buffers buf = bindBuffers(c, fn, abi, mp);
   Binder bind(c, buf, fp);
-  for (size_t k = 0; k < fp.kernels.size() && fp.kernels.size() <= kSegmentKernels; ++k) {
-    bind.bindKernel(fp.kernels[k]);
-    emitProfileTick(c, profile, k);
-    emitKernelCall(c, abi, fp, k, buf.scratch, opts.vector_floats, emitted);
-  }
+  if (!segmented)
+    callKernels(c, buf, bind, 0, fp.kernels.size());
   emitProfileTick(c, profile, fp.kernels.size());
   llvm::Value *ret = emitEpilogue(c, buf, bind);
   emitProfileTick(c, profile, fp.kernels.size() + 1);
