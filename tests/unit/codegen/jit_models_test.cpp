@@ -26,25 +26,22 @@ std::string modelPath(const std::string &name) {
 
 class JitModels : public ::testing::TestWithParam<const char *> {};
 
-/// Every function of `model` through the JIT built with `opts` against the interpreter.
-void expectModelMatchesInterpreter(const char *model, const runtime::JitOptions &opts) {
-  auto m = frontend::loadModel(modelPath(model), {{"B", 3}});
-  ASSERT_TRUE(bool(m)) << m.error().message();
-  Status st = passes::buildTrainingFunctions(*m);
-  ASSERT_TRUE(bool(st)) << st.error().message();
-  auto made = runtime::makeJitExecutor(*m, opts);
+/// Every function of `m` (its training functions built) through the JIT built
+/// with `opts` against the interpreter.
+void expectModuleMatchesInterpreter(const ir::Module &m, const runtime::JitOptions &opts) {
+  auto made = runtime::makeJitExecutor(m, opts);
   ASSERT_TRUE(bool(made)) << made.error().message();
   std::unique_ptr<runtime::Executor> jit = made.take();
-  auto interp = runtime::makeInterpreterExecutor(*m);
+  auto interp = runtime::makeInterpreterExecutor(m);
   // Realistic magnitudes: PyTorch-initialised parameters, so that float32
   // rounding stays near the level of the data rather than of huge logits.
-  runtime::TensorMap params = runtime::initParams(*m, 7);
-  for (const ir::Function &f : m->functions) {
+  runtime::TensorMap params = runtime::initParams(m, 7);
+  for (const ir::Function &f : m.functions) {
     SCOPED_TRACE(f.name());
     runtime::TensorMap args = randomArgs(f, 3, -1, 1);
-    if (args.count(m->class_input))
-      for (int32_t &c : args[m->class_input].i32)
-        c = int32_t(std::abs(c) % m->num_classes);
+    if (args.count(m.class_input))
+      for (int32_t &c : args[m.class_input].i32)
+        c = int32_t(std::abs(c) % m.num_classes);
     for (const ir::Arg &a : f.args())
       if (a.role == ir::ArgRole::Param)
         args[a.name] = params.at(a.name);
@@ -56,6 +53,15 @@ void expectModelMatchesInterpreter(const char *model, const runtime::JitOptions 
     ASSERT_TRUE(bool(got)) << got.error().message();
     expectClose(*want, *got, 1e-5, 1e-5);
   }
+}
+
+/// The same for the reference model `model` at batch 3.
+void expectModelMatchesInterpreter(const char *model, const runtime::JitOptions &opts) {
+  auto m = frontend::loadModel(modelPath(model), {{"B", 3}});
+  ASSERT_TRUE(bool(m)) << m.error().message();
+  Status st = passes::buildTrainingFunctions(*m);
+  ASSERT_TRUE(bool(st)) << st.error().message();
+  expectModuleMatchesInterpreter(*m, opts);
 }
 
 TEST_P(JitModels, EveryFunctionMatchesInterpreter) {
@@ -236,24 +242,7 @@ TEST(JitLongFunctions, SegmentsMatchInterpreter) {
   const ir::Function *step = m->find("train_step");
   ASSERT_TRUE(step);
   EXPECT_GT(plan::buildPlan(*m).functions[size_t(step - m->functions.data())].kernels.size(), 64u);
-  runtime::JitOptions opts;
-  auto jit = runtime::makeJitExecutor(*m, opts);
-  ASSERT_TRUE(bool(jit)) << jit.error().message();
-  auto interp = runtime::makeInterpreterExecutor(*m);
-  runtime::TensorMap params = runtime::initParams(*m, 7);
-  for (const ir::Function &f : m->functions) {
-    SCOPED_TRACE(f.name());
-    runtime::TensorMap args = randomArgs(f, 3, -1, 1);
-    for (const ir::Arg &a : f.args())
-      if (a.role == ir::ArgRole::Param)
-        args[a.name] = params.at(a.name);
-    if (args.count(passes::kLrArg))
-      args[passes::kLrArg] = runtime::Tensor::scalar(0.01f);
-    auto want = interp->call(f.name(), args);
-    auto got = (*jit)->call(f.name(), args);
-    ASSERT_TRUE(want && got) << (got ? "" : got.error().message());
-    expectClose(*want, *got, 1e-5, 1e-5);
-  }
+  expectModuleMatchesInterpreter(*m, {});
 }
 
 TEST(JitCompileThreads, BadValueIsAnError) {
