@@ -95,32 +95,40 @@ int32_t kernelOfNode(const std::vector<Kernel> &ks, int32_t node) {
 
 /// Places buffers in `order`, each at the lowest offset where it overlaps no
 /// placed buffer whose live range meets its own. Returns the arena size.
+/// Placed buffers are kept sorted by offset, so that each placement is one
+/// walk over them (a deep model places thousands of buffers: sorting the
+/// overlapping ones for each made this the compiler's hottest loop).
 int64_t placeInOrder(std::vector<Buffer> &bufs, const std::vector<size_t> &order, bool best_fit) {
-  std::vector<size_t> placed;
+  struct Placed {
+    int64_t lo, hi;     // [offset, offset + bytes)
+    int32_t start, end; // live range
+  };
+  std::vector<Placed> placed; // by lo, then by placement order
+  placed.reserve(order.size());
   int64_t total = 0;
   for (size_t i : order) {
     Buffer &b = bufs[i];
-    std::vector<std::pair<int64_t, int64_t>> taken; // [offset, offset + bytes)
-    for (size_t j : placed)
-      if (bufs[j].start <= b.end && b.start <= bufs[j].end)
-        taken.push_back({bufs[j].offset, bufs[j].offset + bufs[j].bytes});
-    std::sort(taken.begin(), taken.end());
-    // The gaps between placed buffers, then the end: the first that fits
-    // (first fit) or the smallest that fits (best fit).
+    // The gaps between placed buffers live with b, then the end: the first
+    // that fits (first fit) or the smallest that fits (best fit).
     int64_t at = 0, best = -1, best_gap = 0;
-    for (const auto &[lo, hi] : taken) {
-      int64_t gap = lo - at;
+    for (const Placed &p : placed) {
+      if (p.start > b.end || b.start > p.end)
+        continue;
+      int64_t gap = p.lo - at;
       if (gap >= b.bytes && (best < 0 || gap < best_gap)) {
         best = at;
         best_gap = gap;
         if (!best_fit)
           break;
       }
-      at = std::max(at, hi);
+      at = std::max(at, p.hi);
     }
     b.offset = best >= 0 ? best : at;
-    total = std::max(total, at + b.bytes);
-    placed.push_back(i);
+    total = std::max(total, b.offset + b.bytes);
+    Placed p{b.offset, b.offset + b.bytes, b.start, b.end};
+    placed.insert(std::upper_bound(placed.begin(), placed.end(), p,
+                                   [](const Placed &x, const Placed &y) { return x.lo < y.lo; }),
+                  p);
   }
   return total;
 }
