@@ -36,7 +36,7 @@ const char *resultRoleName(ResultRole r) {
 }
 
 ValueId Function::addArg(const std::string &name, ArgRole role, TensorType type) {
-  GRADC_CHECK(findArg(name) < 0, "duplicate argument " + name);
+  GRADC_CHECK(arg_index_.emplace(name, int32_t(args_.size())).second, "duplicate argument " + name);
   ValueId v = ValueId(values_.size());
   values_.push_back({std::move(type), name, -1, int32_t(args_.size())});
   args_.push_back({name, role, v});
@@ -76,7 +76,8 @@ const char *phaseName(Phase p) {
 }
 
 void Function::addResult(std::string name, ResultRole role, ValueId value, int32_t updates) {
-  GRADC_CHECK(findResult(name) < 0, "duplicate result " + name);
+  GRADC_CHECK(result_index_.emplace(name, int32_t(results_.size())).second,
+              "duplicate result " + name);
   results_.push_back({std::move(name), role, value, updates});
 }
 
@@ -88,17 +89,13 @@ int32_t Function::numKernels() const {
 }
 
 int32_t Function::findArg(const std::string &name) const {
-  for (size_t i = 0; i < args_.size(); ++i)
-    if (args_[i].name == name)
-      return int32_t(i);
-  return -1;
+  auto it = arg_index_.find(name);
+  return it == arg_index_.end() ? -1 : it->second;
 }
 
 int32_t Function::findResult(const std::string &name) const {
-  for (size_t i = 0; i < results_.size(); ++i)
-    if (results_[i].name == name)
-      return int32_t(i);
-  return -1;
+  auto it = result_index_.find(name);
+  return it == result_index_.end() ? -1 : it->second;
 }
 
 Function *Module::find(const std::string &fn) {

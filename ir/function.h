@@ -6,6 +6,7 @@
 #include "ir/types.h"
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace gradc::ir {
@@ -105,7 +106,6 @@ public:
   const std::vector<Node> &nodes() const { return nodes_; }
   const std::vector<Arg> &args() const { return args_; }
   const std::vector<Result> &results() const { return results_; }
-  std::vector<Result> &mutableResults() { return results_; }
 
   const Value &value(ValueId v) const { return values_.at(size_t(v)); }
   const TensorType &type(ValueId v) const { return value(v).type; }
@@ -121,6 +121,9 @@ private:
   std::vector<Node> nodes_;
   std::vector<Arg> args_;
   std::vector<Result> results_;
+  // By name: a deep model has thousands of parameters, each checked for a
+  // duplicate as it is added.
+  std::unordered_map<std::string, int32_t> arg_index_, result_index_;
   Origin origin_;
 };
 

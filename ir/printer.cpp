@@ -2,8 +2,8 @@
 // use, so it changes only on purpose.
 #include "ir/printer.h"
 
-#include <set>
 #include <sstream>
+#include <unordered_set>
 
 namespace gradc::ir {
 namespace {
@@ -64,7 +64,7 @@ std::string dotEscape(const std::string &s) {
 
 std::vector<std::string> valueNames(const Function &f) {
   std::vector<std::string> names(f.values().size());
-  std::set<std::string> used;
+  std::unordered_set<std::string> used;
   for (const Arg &a : f.args()) {
     names[size_t(a.value)] = quoteName(a.name);
     used.insert(names[size_t(a.value)]);
