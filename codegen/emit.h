@@ -98,8 +98,10 @@ void scatterLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *
 /// element is computed in one (emitParallelFor).
 using RowHook = llvm::function_ref<void(llvm::Value *m)>;
 /// An emitter told that its hook takes vectors may pass `acc` as a vector of
-/// consecutive elements along the last axis, lane 0 at `idx` and `flat`, and
-/// `mask` (null: all) the lanes that are elements; a scalar comes with a null mask.
+/// consecutive elements in flat order, lane 0 at `idx` and `flat`, and `mask`
+/// (null: all) the lanes that are elements; a scalar comes with a null mask.
+/// The lanes run along the last axis (a matmul's C), or along the last two
+/// (a conv2d's output positions, which cross its rows).
 using PointHook = llvm::function_ref<void(EmitContext &c, llvm::ArrayRef<llvm::Value *> idx,
                                           llvm::Value *flat, llvm::Value *acc, llvm::Value *mask)>;
 
@@ -166,8 +168,10 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
 /// plan::convWorkspaceBytes with `slots` copies of an image's panels. The
 /// forward pass and the input gradient run one task per image on at most
 /// `slots` workers; the weight gradient's tiles run in parallel with `parallel`.
+/// With `point_lanes` the forward pass's point hook takes vectors of output
+/// positions (PointHook).
 void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                      int64_t slots, PointHook point = nullptr);
+                      int64_t slots, PointHook point = nullptr, bool point_lanes = false);
 void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                                 bool parallel);
 /// conv2d on vectors of output channels (plan::channelVectorConv): its
@@ -181,9 +185,13 @@ void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value
 /// conv2d's weight gradient without packing (plan::GradWeightForm::Direct),
 /// on vectors of `vw` output columns (emit_conv_direct.cpp).
 void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw);
-/// conv2d's input gradient with dy read in place (plan::directConvGradInput):
+/// conv2d's input gradient with dy read in place (plan::GradInputForm::Direct):
 /// W's panels in `workspace`.
 void emitDirectConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw);
+/// conv2d's input gradient through each image's column matrix
+/// (plan::GradInputForm::Columns), in `slots` worker slots of `workspace`.
+void emitColumnsConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                                int64_t slots);
 void emitPackedConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                                int64_t slots);
 void emitBroadcast(EmitContext &c, const ir::Node &n);

@@ -816,11 +816,14 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
 
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.
 void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                      int64_t slots, PointHook point) {
+                      int64_t slots, PointHook point, bool point_lanes) {
   ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
   ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
   int64_t taps = g.taps(), pos = g.positions();
   GemmLayout gl = gemmLayout(c, g.out_c, pos, taps, vw, workspace, true);
+  // Whole vectors of an output channel's positions to the epilogue (as a
+  // matmul's rows), on targets whose masked loads and stores are instructions.
+  gl.lanes = vw >= 8 && (!point || point_lanes);
   Loader lw = [&](EmitContext &c, const Lanes &o, llvm::Value *d) {
     return loadRows(c, w, d, taps, o);
   };
@@ -846,14 +849,14 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
                      }};
     emitGemm(
         tc, gl.in(t), nullptr, PanelSource{lbt, g.stride[1] == 1 ? &rows : nullptr}, vw,
-        [&](EmitContext &c, llvm::Value *o, llvm::Value *p, llvm::Value *v, llvm::Value *) {
+        [&](EmitContext &c, llvm::Value *o, llvm::Value *p, llvm::Value *v, llvm::Value *mask) {
           llvm::Value *flat = mad(c, mad(c, img, g.out_c, o), pos, p);
           llvm::Value *ohv = c.b.CreateUDiv(p, c.i64(g.ow));
           llvm::Value *owv = c.b.CreateURem(p, c.i64(g.ow));
           if (point)
-            point(c, {img, o, ohv, owv}, flat, v, nullptr);
+            point(c, {img, o, ohv, owv}, flat, v, mask);
           else
-            c.store(y, flat, v);
+            c.storeLanes(y, flat, v, mask);
         },
         t.worker);
   });
@@ -1222,7 +1225,7 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
 
 // dx[n, c, ih, iw] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow]
 // with oh = ih + pad - kh * dil (ow likewise) and stride 1, on DirectRows
-// (plan::directConvGradInput): dx's rows read dy's rows in place, W
+// (plan::GradInputForm::Direct): dx's rows read dy's rows in place, W
 // transposed per tap as A (input channels as rows, as the transposed
 // convolution below packs it).
 void emitDirectConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw) {
@@ -1240,6 +1243,88 @@ void emitDirectConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *w
   emitDirectRows(c, d, lw, workspace, vw, true,
                  [&](EmitContext &c, llvm::ArrayRef<llvm::Value *>, llvm::Value *flat,
                      llvm::Value *v, llvm::Value *) { c.store(dx, flat, v); });
+}
+
+// dx[n, c, ih, iw] = sum over taps (kh, kw) of C[(c, kh, kw), (oh, ow)] with
+// oh = ih + pad - kh * dil inside dy (ow likewise; stride 1), where C = W^T
+// dy[n] is the image's column matrix: a GEMM of depth out_c into the task's
+// slot of the workspace, then col2im as a gather, a vector of dx's row at a
+// time (plan::GradInputForm::Columns). One task per image, in its worker's
+// slot: [W^T's panels | each slot's dy panels | each slot's C].
+void emitColumnsConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                                int64_t slots) {
+  ir::ValueId dy = n.operands[0], w = n.operands[1], dx = n.result;
+  ConvGeometry g(n.attrs, c.shape(dx), c.shape(w), c.shape(dy));
+  GRADC_CHECK(g.stride[0] == 1 && g.stride[1] == 1, "a column-matrix input gradient with a stride");
+  const int64_t window = g.kh * g.kw, rows = g.in_c * window, pos = g.oh * g.ow;
+  GemmLayout gl = gemmLayout(c, rows, pos, g.out_c, vw, workspace, true);
+  gl.lanes = vw >= 8;
+  // A(e, o) = W[o, e]: W's rows are A's columns.
+  Loader lw = [&](EmitContext &c, const Lanes &e, llvm::Value *o) {
+    return loadRows(c, w, c.b.CreateMul(o, c.i64(rows)), 1, e);
+  };
+  packPanels(c, lw, gl.m, gl.k, gl.mr, gl.ap(c));
+  const int64_t c_off =
+      (plan::gemmPaddedRows(rows) +
+       slots * ((pos + plan::kGemmMaxCols - 1) / plan::kGemmMaxCols * plan::kGemmMaxCols)) *
+      g.out_c;
+  llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
+  emitParallelFor(c, g.batch, slots, slots > 1, [&](Task &t) {
+    EmitContext &tc = t.c;
+    auto &b = tc.b;
+    llvm::Value *img = t.index;
+    GemmLayout tg = gl.in(t);
+    llvm::Value *cols = b.CreateInBoundsGEP(
+        tc.f32Ty(), tg.ws, b.CreateAdd(tc.i64(c_off), b.CreateMul(t.worker, tc.i64(rows * pos))));
+    // B^T(q, o) = dy[img, o, q]: an output channel's plane is a row of B.
+    Loader lbt = [&](EmitContext &c, const Lanes &q, llvm::Value *o) {
+      return loadRows(c, dy, c.b.CreateMul(mad(c, img, g.out_c, o), c.i64(pos)), 1, q);
+    };
+    emitGemm(
+        tc, tg, nullptr, PanelSource{lbt}, vw,
+        [&](EmitContext &c, llvm::Value *e, llvm::Value *q, llvm::Value *x, llvm::Value *mask) {
+          llvm::Value *at = c.b.CreateInBoundsGEP(c.f32Ty(), cols, mad(c, e, pos, q));
+          if (mask)
+            c.b.CreateMaskedStore(x, at, llvm::Align(4), mask);
+          else
+            c.b.CreateAlignedStore(x, at, llvm::Align(4));
+        },
+        t.worker);
+    // col2im: each vector of dx's row sums the taps whose dy row lies inside.
+    llvm::Constant *ids = laneIds(tc, vw);
+    llvm::Value *zero = llvm::Constant::getNullValue(vecTy);
+    llvm::Value *acc = tc.entryAlloca("acc", vecTy);
+    const int64_t segs = (g.w + vw - 1) / vw;
+    emitLoopNest(b, {g.in_c, g.h, segs}, [&](llvm::ArrayRef<llvm::Value *> ix) {
+      llvm::Value *ch = ix[0], *ih = ix[1], *iw0 = b.CreateMul(ix[2], tc.i64(vw));
+      llvm::Value *iw = b.CreateAdd(asLanes(tc, iw0, ids), ids);
+      llvm::Value *inside = b.CreateICmpULT(iw, cst(iw, g.w));
+      b.CreateStore(zero, acc);
+      emitLoopNest(b, {g.kh}, [&](llvm::ArrayRef<llvm::Value *> ki) {
+        // Signed offsets: no wrap flags (mad's would make them poison).
+        llvm::Value *oh =
+            b.CreateSub(b.CreateAdd(ih, tc.i64(g.pad[0])), b.CreateMul(ki[0], tc.i64(g.dil[0])));
+        emitIf(b, b.CreateICmpULT(oh, tc.i64(g.oh)), [&] {
+          emitLoopNest(b, {g.kw}, [&](llvm::ArrayRef<llvm::Value *> kj) {
+            llvm::Value *shift =
+                b.CreateSub(tc.i64(g.pad[1]), b.CreateMul(kj[0], tc.i64(g.dil[1])));
+            llvm::Value *ow = b.CreateAdd(iw, asLanes(tc, shift, ids));
+            llvm::Value *mask = b.CreateAnd(inside, b.CreateICmpULT(ow, cst(ow, g.ow)));
+            llvm::Value *e = mad(tc, mad(tc, ch, g.kh, ki[0]), g.kw, kj[0]);
+            llvm::Value *at =
+                b.CreateAdd(b.CreateMul(e, tc.i64(pos)),
+                            b.CreateAdd(b.CreateMul(oh, tc.i64(g.ow)), b.CreateAdd(iw0, shift)));
+            // Plain GEP: a masked-off lane may point outside C.
+            llvm::Value *v = b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), cols, at),
+                                                llvm::Align(4), mask, zero);
+            b.CreateStore(b.CreateFAdd(b.CreateLoad(vecTy, acc), v), acc);
+          });
+        });
+      });
+      llvm::Value *flat = mad(tc, mad(tc, mad(tc, img, g.in_c, ch), g.h, ih), g.w, iw0);
+      tc.storeLanes(dx, flat, b.CreateLoad(vecTy, acc), inside);
+    });
+  });
 }
 
 // dx[n][c, q] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow],

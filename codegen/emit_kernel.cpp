@@ -382,10 +382,16 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
         break;
       }
     }
-    if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradInput)
-      return plan::directConvGradInput(c.f, n)
-                 ? emitDirectConv2dGradInput(c, n, workspace, vw)
-                 : emitPackedConv2dGradInput(c, n, workspace, vw, k.workspace_slots);
+    if (k.workspace_bytes > 0 && n.op == ir::OpKind::Conv2dGradInput) {
+      switch (plan::convGradInputForm(c.f, n)) {
+      case plan::GradInputForm::Columns:
+        return emitColumnsConv2dGradInput(c, n, workspace, vw, k.workspace_slots);
+      case plan::GradInputForm::Direct:
+        return emitDirectConv2dGradInput(c, n, workspace, vw);
+      case plan::GradInputForm::Packed:
+        return emitPackedConv2dGradInput(c, n, workspace, vw, k.workspace_slots);
+      }
+    }
     return emitNode(c, n, vw);
   }
   case plan::KernelKind::Elementwise:
@@ -397,11 +403,14 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
     GRADC_CHECK(k.root == k.first, "an epilogue kernel starts with its root op");
     zeroReductions(c, k);
     const ir::Node &root = nodes[size_t(k.root)];
+    // Vectors of the epilogue run along C's rows, or along a conv2d's output
+    // positions (its last two axes).
+    const size_t lane_axes = k.kind == plan::KernelKind::Conv2d ? 2 : k.space.size() - 1;
     auto epilogue = [&](EmitContext &ec, llvm::ArrayRef<llvm::Value *> o, llvm::Value *flat,
                         llvm::Value *x, llvm::Value *mask) {
       PointEval pe(ec, p, k);
       if (auto *vt = llvm::dyn_cast<llvm::FixedVectorType>(x->getType()))
-        pe.vectorize(vt->getNumElements(), k.space.size() - 1, mask);
+        pe.vectorize(vt->getNumElements(), lane_axes, mask);
       pe.set(root.result, x);
       if (p.inMemory(root.result))
         ec.storeLanes(root.result, flat, x, mask);
@@ -411,7 +420,8 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
       return emitChannelsConv2d(c, root, workspace, vw, k.workspace_slots > 1, epilogue);
     if (k.kind == plan::KernelKind::Conv2d)
       return k.workspace_bytes > 0
-                 ? emitPackedConv2d(c, root, workspace, vw, k.workspace_slots, epilogue)
+                 ? emitPackedConv2d(c, root, workspace, vw, k.workspace_slots, epilogue,
+                                    PointEval::vectorizable(c.f, k, k.root + 1, lane_axes))
                  : emitConv2d(c, root, epilogue);
     if (k.kind == plan::KernelKind::LogSoftmax)
       return emitSoftmax(c, root, true, epilogue);

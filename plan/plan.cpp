@@ -254,10 +254,15 @@ bool channelVectorConv(const ir::Function &f, const ir::Node &n) {
   return pad[0] == 0 && pad[1] == 0 && out_c % kChannelLanes == 0;
 }
 
-bool directConvGradInput(const ir::Function &f, const ir::Node &n) {
+GradInputForm convGradInputForm(const ir::Function &f, const ir::Node &n) {
   GRADC_CHECK(n.op == ir::OpKind::Conv2dGradInput, "not a conv2d input gradient");
   const std::vector<int64_t> &stride = n.attrs.ints("stride");
-  return stride[0] == 1 && stride[1] == 1 && f.type(n.result).shape[3] >= kDirectMinRow;
+  if (stride[0] != 1 || stride[1] != 1)
+    return GradInputForm::Packed;
+  const ir::Shape &dy = f.type(n.operands[0]).shape, &dx = f.type(n.result).shape;
+  if (dy[1] >= kColumnsMinDepth && dy[2] * dy[3] < dx[2] * dx[3])
+    return GradInputForm::Columns;
+  return dx[3] >= kDirectMinRow ? GradInputForm::Direct : GradInputForm::Packed;
 }
 
 GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n) {
@@ -283,12 +288,28 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slo
     return gemmWorkspaceBytes(w[0], y[2] * y[3], w[1] * w[2] * w[3], slots);
   }
   case ir::OpKind::Conv2dGradInput: {
-    const ir::Shape &w = shape(n.operands[1]), &dx = shape(n.result);
-    int64_t depth = w[0] * w[2] * w[3],
-            bytes = gemmWorkspaceBytes(w[1], dx[2] * dx[3], depth, slots);
-    if (bytes > 0 && directConvGradInput(f, n)) // W's panels only
+    const ir::Shape &w = shape(n.operands[1]), &dy = shape(n.operands[0]), &dx = shape(n.result);
+    const int64_t window = w[2] * w[3];
+    switch (convGradInputForm(f, n)) {
+    case GradInputForm::Columns: {
+      // W^T's panels, then per slot dy's panels and the column matrix.
+      const int64_t rows = w[1] * window, pos = dy[2] * dy[3], depth = w[0];
+      if (gemmWorkspaceBytes(rows, pos, depth) == 0)
+        return 0;
+      return alignUp((gemmPaddedRows(rows) * depth +
+                      slots * (roundUpTo(pos, kGemmMaxCols) * depth + rows * pos)) *
+                     4);
+    }
+    case GradInputForm::Direct: { // W's panels only
+      const int64_t depth = w[0] * window;
+      if (gemmWorkspaceBytes(w[1], dx[2] * dx[3], depth, slots) == 0)
+        return 0;
       return alignUp(gemmPaddedRows(w[1]) * depth * 4);
-    return bytes;
+    }
+    case GradInputForm::Packed:
+      break;
+    }
+    return gemmWorkspaceBytes(w[1], dx[2] * dx[3], w[0] * window, slots);
   }
   case ir::OpKind::Conv2dGradWeight: {
     const ir::Shape &dy = shape(n.operands[1]), &dw = shape(n.result);

@@ -143,13 +143,25 @@ bool channelVectorConv(const ir::Function &f, const ir::Node &n);
 GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n);
 inline constexpr int64_t kDirectMinRow = 8;
 
-/// Whether a conv2d_grad_input node reads dy in place (codegen/emit_gemm.cpp,
-/// emitDirectConv2dGradInput) rather than packing its shifted rows per image:
-/// with stride 1 an input row's positions read one contiguous row of dy per
-/// tap, so a masked vector load replaces the packing (which copies each
-/// element of dy once per tap); when the rows are at least kDirectMinRow
-/// wide, so that most vector lanes do work. Its workspace is W's panels only.
-bool directConvGradInput(const ir::Function &f, const ir::Node &n);
+/// How a conv2d_grad_input node is computed, by a stated cost rule, in order:
+/// - Columns: with stride 1, at least kColumnsMinDepth output channels and
+///   fewer positions in dy than in dx (a "full" correlation, whose taps at
+///   dx's border read zeros of dy): per image, one GEMM of W^T (input
+///   channel x tap rows) and dy (output channels x positions), of depth
+///   out_c, into the column matrix C[(c, kh, kw), (oh, ow)] in the
+///   workspace; then each row of dx sums its window's taps from C (col2im
+///   as a gather: each element written once). Its multiply-adds are the
+///   forward pass's, none on a zero of the border; the depth bound keeps the
+///   writes and reads of C small beside them.
+/// - Direct: with stride 1 an input row's positions read one contiguous row
+///   of dy per tap, so a masked vector load replaces the packing (which
+///   copies each element of dy once per tap); when the rows are at least
+///   kDirectMinRow wide, so that most vector lanes do work. Its workspace is
+///   W's panels only (codegen/emit_gemm.cpp, emitDirectConv2dGradInput).
+/// - Packed: the transposed convolution as an implicit GEMM that gathers dy.
+enum class GradInputForm : uint8_t { Packed, Direct, Columns };
+GradInputForm convGradInputForm(const ir::Function &f, const ir::Node &n);
+inline constexpr int64_t kColumnsMinDepth = 16;
 inline constexpr int64_t kChannelLanes = 8;
 
 /// Workspace of a conv2d, conv2d_grad_input or conv2d_grad_weight node

@@ -115,6 +115,49 @@ TEST(Gemm, ConvolutionsAsImplicitGemmMatchInterpreter) {
   EXPECT_EQ(direct, 3); // weight gradients with stride 1 along W, rows of >= 8
 }
 
+// A packed conv2d's epilogue on vectors of output positions, which cross
+// its rows: a per-channel bias (one value for every lane), a per-position
+// term (consecutive elements) and, in a second conv, a per-row term, which
+// no vector of positions can read and so stays scalar. 11 x 9 outputs leave
+// a partial vector per channel, 17 channels a partial panel; at each vector
+// width.
+TEST(Gemm, ConvolutionEpiloguesOnVectorsOfPositions) {
+  ir::Function f("f");
+  const int64_t n = 2, c = 4, h = 13, w = 11, o = 17, oh = 11, ow = 9;
+  ir::ValueId x = f.addArg("x", ir::ArgRole::Input, ir::f32({n, c, h, w}));
+  ir::ValueId wt = f.addArg("w", ir::ArgRole::Param, ir::f32({o, c, 3, 3}));
+  ir::ValueId bias = f.addArg("bias", ir::ArgRole::Input, ir::f32({o}));
+  ir::ValueId plane = f.addArg("plane", ir::ArgRole::Input, ir::f32({oh, ow}));
+  ir::ValueId rows = f.addArg("rows", ir::ArgRole::Input, ir::f32({oh}));
+  ir::Attrs a;
+  a.set("stride", std::vector<int64_t>{1, 1});
+  a.set("padding", std::vector<int64_t>{0, 0});
+  a.set("dilation", std::vector<int64_t>{1, 1});
+  auto broadcast = [&](ir::ValueId v, std::vector<int64_t> dims) {
+    ir::Attrs bc;
+    bc.set("shape", std::vector<int64_t>{n, o, oh, ow});
+    bc.set("dims", std::move(dims));
+    return f.addNode(ir::OpKind::Broadcast, {v}, bc);
+  };
+  ir::ValueId y = f.addNode(ir::OpKind::Conv2d, {x, wt}, a);
+  y = f.addNode(ir::OpKind::Add, {y, broadcast(bias, {1})});
+  y = f.addNode(ir::OpKind::Mul, {y, broadcast(plane, {2, 3})});
+  f.addResult("y", ir::ResultRole::Output, f.addNode(ir::OpKind::Relu, {y}));
+  ir::ValueId z = f.addNode(ir::OpKind::Conv2d, {x, wt}, a);
+  z = f.addNode(ir::OpKind::Sub, {z, broadcast(rows, {2})});
+  f.addResult("z", ir::ResultRole::Output, f.addNode(ir::OpKind::Relu, {z}));
+  ir::Module m = moduleOf(passes::fuseKernels(f));
+  plan::ModulePlan p = plan::buildPlan(m);
+  int packed = 0;
+  for (const plan::Kernel &k : p.functions[0].kernels)
+    packed += k.kind == plan::KernelKind::Conv2d && k.workspace_bytes > 0 && k.end - k.first > 1;
+  EXPECT_EQ(packed, 2); // both convolutions packed, each with its epilogue
+  for (int vw : {1, 4, 8, 16}) {
+    SCOPED_TRACE("vector width " + std::to_string(vw));
+    expectWidthMatchesInterpreter(m, vw);
+  }
+}
+
 // The direct weight gradient at each vector width (its register block
 // changes with it), on a geometry with padding, dilation, a row tail and a
 // block tail in both channels and taps.
@@ -148,8 +191,23 @@ TEST(Gemm, DirectInputGradientEveryTarget) {
   ir::Module m = convModule({2, 5, 10, 19, 13, 3, 3, 1, 1, 1, 0, 1, 1});
   int direct = 0;
   for (const ir::Node &n : m.functions[0].nodes())
-    direct += n.op == ir::OpKind::Conv2dGradInput && plan::directConvGradInput(m.functions[0], n);
+    direct += n.op == ir::OpKind::Conv2dGradInput &&
+              plan::convGradInputForm(m.functions[0], n) == plan::GradInputForm::Direct;
   EXPECT_EQ(direct, 1);
+  expectEveryTargetMatchesInterpreter(m, {{16, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}});
+}
+
+// The input gradient through each image's column matrix (stride 1, 17
+// output channels, dy smaller than dx): padding on one axis and a dilation
+// on the other, a non-square window, 99 positions (a partial B panel) and 18
+// tap rows; at each vector width and register budget.
+TEST(Gemm, ColumnsInputGradientEveryTarget) {
+  ir::Module m = convModule({2, 3, 9, 13, 17, 3, 2, 1, 1, 1, 0, 1, 2});
+  int columns = 0;
+  for (const ir::Node &n : m.functions[0].nodes())
+    columns += n.op == ir::OpKind::Conv2dGradInput &&
+               plan::convGradInputForm(m.functions[0], n) == plan::GradInputForm::Columns;
+  EXPECT_EQ(columns, 1);
   expectEveryTargetMatchesInterpreter(m, {{16, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}});
 }
 
