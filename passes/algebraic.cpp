@@ -1,6 +1,7 @@
 // Exact algebraic identities, and affine composition.
 #include "passes/algebraic.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <optional>
@@ -63,9 +64,58 @@ ir::ValueId binaryWithConstant(ir::Function &out, const ir::Node &n) {
   }
 }
 
+/// The maxpool2d of `x` with `window`'s kernel, stride and padding already
+/// in `out`, or kNoValue.
+ir::ValueId existingMaxPool(const ir::Function &out, ir::ValueId x, const ir::Attrs &window) {
+  for (const ir::Node &m : out.nodes())
+    if (m.op == OpKind::MaxPool2d && m.operands[0] == x && m.attrs == window)
+      return m.result;
+  return ir::kNoValue;
+}
+
+/// relu's gradient behind a max pool, on the pooled side:
+/// maxpool2d_grad(x, g) * step{0, 1}(x) -> maxpool2d_grad(x, g * step{0, 1}(p))
+/// with p = maxpool2d(x) already computed. Each window's gradient goes to
+/// its first maximum, whose value is p's; every other element gets 0.
+ir::ValueId maskBeforeMaxPoolGrad(ir::Function &out, const ir::Node &n) {
+  for (int side = 0; side < 2; ++side) {
+    const ir::Node *grad = ir::definingNode(out, n.operands[size_t(side)]);
+    const ir::Node *mask = ir::definingNode(out, n.operands[size_t(1 - side)]);
+    if (!grad || !mask || grad->op != OpKind::MaxPool2dGrad || mask->op != OpKind::Step ||
+        !isPositiveZero(mask->attrs.f("low")) || mask->attrs.f("high") != 1.0 ||
+        mask->operands[0] != grad->operands[0])
+      continue;
+    ir::ValueId x = grad->operands[0], g = grad->operands[1];
+    ir::Attrs window = grad->attrs, step = mask->attrs;
+    ir::ValueId pooled = existingMaxPool(out, x, window);
+    if (pooled == ir::kNoValue)
+      return ir::kNoValue; // computing it would cost what the rewrite saves
+    ir::ValueId masked =
+        out.addNode(OpKind::Mul, {g, out.addNode(OpKind::Step, {pooled}, std::move(step))});
+    return out.addNode(OpKind::MaxPool2dGrad, {x, masked}, std::move(window));
+  }
+  return ir::kNoValue;
+}
+
+/// A sum over every position of a maxpool2d gradient is the sum of the
+/// pooled gradient: each of its elements lands on exactly one position.
+ir::ValueId sumBeforeMaxPoolGrad(ir::Function &out, const ir::Node &n) {
+  const ir::Node *grad = ir::definingNode(out, n.operands[0]);
+  const std::vector<int64_t> &axes = n.attrs.ints("axes");
+  auto sums = [&](int64_t a) { return std::find(axes.begin(), axes.end(), a) != axes.end(); };
+  if (!grad || grad->op != OpKind::MaxPool2dGrad || !sums(2) || !sums(3))
+    return ir::kNoValue;
+  return out.addNode(OpKind::ReduceSum, {grad->operands[1]}, n.attrs);
+}
+
 ir::ValueId simplify(ir::Function &out, const ir::Node &n) {
   switch (n.op) {
-  case OpKind::Mul:
+  case OpKind::Mul: {
+    ir::ValueId v = binaryWithConstant(out, n);
+    return v != ir::kNoValue ? v : maskBeforeMaxPoolGrad(out, n);
+  }
+  case OpKind::ReduceSum:
+    return sumBeforeMaxPoolGrad(out, n);
   case OpKind::Add:
   case OpKind::Sub:
     return binaryWithConstant(out, n);
