@@ -207,6 +207,47 @@ void storeBlock(EmitContext &c, ir::ValueId v, llvm::Value *start, llvm::Value *
                         llvm::Align(4), valid);
 }
 
+/// Shuffle indices that interleave two vectors of `vw` lanes: lanes
+/// [half * vw / 2, (half + 1) * vw / 2) of a and b, alternately.
+llvm::SmallVector<int, 32> interleaved(unsigned vw, unsigned half) {
+  llvm::SmallVector<int, 32> ids;
+  for (unsigned l = 0; l < vw / 2; ++l) {
+    ids.push_back(int(half * vw / 2 + l));
+    ids.push_back(int(vw + half * vw / 2 + l));
+  }
+  return ids;
+}
+
+/// x at a tap's lanes (`passthru` where t.mask is off). On vectors of 8
+/// floats or more with stride 1 or 2 along W, the lanes' inputs lie in one
+/// stretch of a row: one masked load, or two and a shuffle of their even
+/// elements, instead of a gather (which measured most of a max pool's time).
+/// Only the lanes' own elements are read.
+llvm::Value *readTap(EmitContext &c, const Window &win, ir::ValueId x, const Tap &t,
+                     llvm::Value *passthru) {
+  auto &b = c.b;
+  unsigned vw = llvm::cast<llvm::FixedVectorType>(t.idx->getType())->getNumElements();
+  if (vw < 8 || (win.stride[1] != 1 && win.stride[1] != 2))
+    return gatherLanes(c, x, t.idx, t.mask, passthru);
+  llvm::Type *vecTy = floatsLike(c, t.idx);
+  // Lane 0's index: off the row (padding) when its lane is masked off.
+  llvm::Value *first = b.CreateSExt(b.CreateExtractElement(t.idx, uint64_t(0)), b.getInt64Ty());
+  auto load = [&](int64_t offset, llvm::Value *mask) {
+    llvm::Value *at = b.CreateGEP(c.f32Ty(), c.ptr[size_t(x)], b.CreateAdd(first, c.i64(offset)));
+    return b.CreateMaskedLoad(vecTy, at, llvm::Align(4), mask, passthru);
+  };
+  if (win.stride[1] == 1)
+    return load(0, t.mask);
+  // Element j of the stretch is lane j / 2's input when j is even.
+  llvm::Value *none = llvm::Constant::getNullValue(t.mask->getType());
+  llvm::Value *lo = load(0, b.CreateShuffleVector(t.mask, none, interleaved(vw, 0)));
+  llvm::Value *hi = load(vw, b.CreateShuffleVector(t.mask, none, interleaved(vw, 1)));
+  llvm::SmallVector<int, 32> even;
+  for (unsigned l = 0; l < vw; ++l)
+    even.push_back(int(2 * l));
+  return b.CreateSelect(t.mask, b.CreateShuffleVector(lo, hi, even), passthru);
+}
+
 /// Each lane's window maximum and its flat input index (-1 when the window
 /// holds no input) for a block of output columns: the first maximum in
 /// row-major window order, a NaN winning as in `beats`.
@@ -224,7 +265,7 @@ std::pair<llvm::Value *, llvm::Value *> windowMax(EmitContext &c, const ir::Node
   b.CreateStore(cst(ow, -1), arg);
   emitLoopNest(b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
     Tap t = tapAt(c, win, c.shape(x), o, ow, valid, k[0], k[1]);
-    llvm::Value *v = gatherLanes(c, x, t.idx, t.mask, ninf);
+    llvm::Value *v = readTap(c, win, x, t, ninf);
     llvm::Value *m = b.CreateLoad(vecTy, best), *a = b.CreateLoad(ow->getType(), arg);
     llvm::Value *none = b.CreateICmpSLT(a, cst(a, 0));
     llvm::Value *better = b.CreateAnd(t.mask, b.CreateOr(none, beats(c, v, m)));
@@ -248,15 +289,49 @@ void emitMaxPool2d(EmitContext &c, const ir::Node &n, int vw) {
 }
 
 // Each window's dy goes to its first maximum in row-major window order.
-// Windows that do not overlap along W send a block's lanes to distinct
-// inputs: one gather, add and scatter. Otherwise lanes are added one by one,
-// in column order.
+// Windows of 2 columns with stride 2 that tile dx exactly (no padding, rows
+// disjoint too) write dx whole, row by row: each tap's lanes (dy or 0)
+// interleaved with its neighbour's into two vectors of one row, so dx is
+// neither zeroed first nor scattered into. Other windows that do not overlap
+// along W send a block's lanes to distinct inputs: one gather, add and
+// scatter. Otherwise lanes are added one by one, in column order.
 void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
   Window win(n.attrs);
   ir::ValueId dy = n.operands[1], dx = n.result;
-  const ir::Shape &ys = c.shape(dy);
+  const ir::Shape &ys = c.shape(dy), &xs = c.shape(dx);
   const auto &kernel = n.attrs.ints("kernel");
   bool disjoint = win.stride[1] >= (kernel[1] - 1) * win.dilation[1] + 1;
+  bool tiles = vw >= 8 && kernel[1] == 2 && win.stride[1] == 2 && kernel[0] == win.stride[0] &&
+               win.pad[0] == 0 && win.pad[1] == 0 && xs[2] == ys[2] * kernel[0] &&
+               xs[3] == ys[3] * 2;
+  if (tiles) {
+    emitColumnBlocks(
+        c, ys, vw, kernel[0] * kernel[1],
+        [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
+          auto &b = c.b;
+          auto [best, arg] = windowMax(c, n, vw, o, ow, valid);
+          (void)best;
+          llvm::Value *g = loadBlock(c, dy, rowStart(c, ys, o, ow), valid);
+          llvm::Value *zero = llvm::Constant::getNullValue(g->getType());
+          unsigned lanes = unsigned(vw);
+          for (int64_t ki = 0; ki < kernel[0]; ++ki) {
+            Tap t0 = tapAt(c, win, xs, o, ow, valid, c.i64(ki), c.i64(0));
+            Tap t1 = tapAt(c, win, xs, o, ow, valid, c.i64(ki), c.i64(1));
+            llvm::Value *v0 = b.CreateSelect(b.CreateICmpEQ(arg, t0.idx), g, zero);
+            llvm::Value *v1 = b.CreateSelect(b.CreateICmpEQ(arg, t1.idx), g, zero);
+            llvm::Value *first =
+                b.CreateSExt(b.CreateExtractElement(t0.idx, uint64_t(0)), b.getInt64Ty());
+            for (unsigned half = 0; half < 2; ++half) {
+              llvm::Value *at = b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(dx)],
+                                                    b.CreateAdd(first, c.i64(half * lanes)));
+              b.CreateMaskedStore(b.CreateShuffleVector(v0, v1, interleaved(lanes, half)), at,
+                                  llvm::Align(4),
+                                  b.CreateShuffleVector(valid, valid, interleaved(lanes, half)));
+            }
+          }
+        });
+    return;
+  }
   emitColumnBlocks(
       c, ys, vw, kernel[0] * kernel[1],
       [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {

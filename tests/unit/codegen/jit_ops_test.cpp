@@ -201,8 +201,11 @@ TEST(JitOps, PoolsAndGrads) {
        {Case{{2, 2}, {2, 2}, {0, 0}}, Case{{3, 2}, {1, 2}, {1, 1}}, Case{{3, 3}, {2, 1}, {1, 0}}}) {
     SCOPED_TRACE(ir::shapeStr(c.kernel) + ir::shapeStr(c.stride) + ir::shapeStr(c.pad));
     Attrs a = poolAttrs(c.kernel, c.stride, c.pad);
-    // Rows narrower than a vector, and rows of several vector blocks with a tail.
-    for (ir::TensorType x : {ir::f32({2, 3, 7, 5}), ir::f32({1, 2, 5, 70})}) {
+    // Rows narrower than a vector, and rows of several vector blocks with a
+    // tail; each also with extents the 2 x 2 windows tile exactly (the
+    // gradient then writes dx row by row).
+    for (ir::TensorType x : {ir::f32({2, 3, 7, 5}), ir::f32({1, 2, 5, 70}), ir::f32({2, 3, 8, 6}),
+                             ir::f32({1, 2, 6, 70})}) {
       for (OpKind op : {OpKind::MaxPool2d, OpKind::AvgPool2d})
         expectJitMatchesInterpreter(opModule(op, {x}, a));
       ir::Module fwd = opModule(OpKind::MaxPool2d, {x}, a);
