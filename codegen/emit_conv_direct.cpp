@@ -82,9 +82,14 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
             for (int64_t j = 0; j < mt; ++j) {
               llvm::Value *ih = b.CreateAdd(b.CreateMul(orow_i, tc.i64(stride)), rowoff[size_t(j)]);
               llvm::Value *row_ok = b.CreateICmpULT(ih, tc.i64(h));
-              llvm::Value *iw = b.CreateAdd(lanes, asLanes(tc, coloff[size_t(j)], lanes));
-              llvm::Value *mask = b.CreateAnd(b.CreateAnd(valid, b.CreateICmpULT(iw, cst(iw, w))),
-                                              b.CreateVectorSplat(unsigned(vw), row_ok));
+              // Without padding along W a valid column's every tap lies inside x.
+              llvm::Value *mask = valid;
+              if (pad[1] != 0) {
+                llvm::Value *iw = b.CreateAdd(lanes, asLanes(tc, coloff[size_t(j)], lanes));
+                mask = b.CreateAnd(mask, b.CreateICmpULT(iw, cst(iw, w)));
+              }
+              if (pad[0] != 0)
+                mask = b.CreateAnd(mask, b.CreateVectorSplat(unsigned(vw), row_ok));
               // Plain GEP: in the padding the row start lies outside x (masked off).
               llvm::Value *at = b.CreateAdd(
                   b.CreateAdd(image, xoff[size_t(j)]),

@@ -160,12 +160,22 @@ TEST(Gemm, ConvolutionEpiloguesOnVectorsOfPositions) {
 
 // The direct weight gradient at each vector width (its register block
 // changes with it), on a geometry with padding, dilation, a row tail and a
-// block tail in both channels and taps.
+// block tail in both channels and taps; and on one without padding (whose
+// taps need no masks but the row's tail), 13 output channels (not a
+// multiple of 8) with dilation along H.
 TEST(Gemm, DirectWeightGradientEveryVectorWidth) {
-  ir::Module m = convModule({2, 5, 11, 29, 13, 3, 2, 2, 1, 1, 1, 1, 2});
-  for (int vw : {1, 4, 8, 16}) {
-    SCOPED_TRACE("vector width " + std::to_string(vw));
-    expectWidthMatchesInterpreter(m, vw);
+  for (const ConvCase &k : {ConvCase{2, 5, 11, 29, 13, 3, 2, 2, 1, 1, 1, 1, 2},
+                            ConvCase{2, 3, 12, 27, 13, 3, 4, 1, 1, 0, 0, 2, 1}}) {
+    ir::Module m = convModule(k);
+    int direct = 0;
+    for (const ir::Node &n : m.functions[0].nodes())
+      direct += n.op == ir::OpKind::Conv2dGradWeight &&
+                plan::convGradWeightForm(m.functions[0], n) == plan::GradWeightForm::Direct;
+    EXPECT_EQ(direct, 1);
+    for (int vw : {1, 4, 8, 16}) {
+      SCOPED_TRACE("padding " + std::to_string(k.ph) + ", vector width " + std::to_string(vw));
+      expectWidthMatchesInterpreter(m, vw);
+    }
   }
 }
 
