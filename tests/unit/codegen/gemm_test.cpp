@@ -2,7 +2,8 @@
 // vector tail, register-tile edge and panel edge: m, n and k drawn from
 // {1, 7, 15, 17, 31, 33, 64, 65, 257}, all four transposes, with and without
 // an epilogue. Also at each vector width the micro-kernel is built for
-// (16, 8, 4 floats), whatever the host.
+// (16, 8, 4 floats), whatever the host; and the convolutions' forms and
+// epilogues, pooling and bias-gradient sums that feed or follow them.
 #include "gemm_cases.h"
 
 #include "codegen/lower.h"
@@ -155,6 +156,38 @@ TEST(Gemm, ConvolutionEpiloguesOnVectorsOfPositions) {
   for (int vw : {1, 4, 8, 16}) {
     SCOPED_TRACE("vector width " + std::to_string(vw));
     expectWidthMatchesInterpreter(m, vw);
+  }
+}
+
+// Sums over an elementwise kernel's trailing axes (a conv2d bias gradient
+// sums a channel's planes) on vectors along each plane, the lanes added up in
+// a register: one sum over (n, h, w) and one over (h, w) only, a per-position
+// term read per lane, a stored product, planes of 42 (a masked tail at 16
+// floats) and of 144 split by channel into parallel tasks; at each vector
+// width (the path needs 8 floats or more).
+TEST(Gemm, SumsOverTrailingAxesOnVectors) {
+  for (const ir::Shape &shape : {ir::Shape{3, 5, 7, 6}, ir::Shape{64, 18, 12, 12}}) {
+    ir::Function f("f");
+    ir::ValueId x = f.addArg("x", ir::ArgRole::Input, ir::f32(shape));
+    ir::ValueId y = f.addArg("y", ir::ArgRole::Input, ir::f32(shape));
+    ir::ValueId plane = f.addArg("plane", ir::ArgRole::Input, ir::f32({shape[2], shape[3]}));
+    ir::Attrs bc;
+    bc.set("shape", shape);
+    bc.set("dims", std::vector<int64_t>{2, 3});
+    ir::ValueId mask = f.addNode(ir::OpKind::Step, {y}, {{"low", 0.0}, {"high", 1.0}});
+    ir::ValueId t = f.addNode(ir::OpKind::Mul, {x, mask});
+    t = f.addNode(ir::OpKind::Add, {t, f.addNode(ir::OpKind::Broadcast, {plane}, bc)});
+    f.addResult("t", ir::ResultRole::Output, t);
+    ir::Attrs all, planes;
+    all.set("axes", std::vector<int64_t>{0, 2, 3});
+    planes.set("axes", std::vector<int64_t>{2, 3});
+    f.addResult("bias", ir::ResultRole::Output, f.addNode(ir::OpKind::ReduceSum, {t}, all));
+    f.addResult("per", ir::ResultRole::Output, f.addNode(ir::OpKind::ReduceSum, {t}, planes));
+    ir::Module m = moduleOf(passes::fuseKernels(f));
+    for (int vw : {1, 8, 16}) {
+      SCOPED_TRACE(ir::shapeStr(shape) + ", vector width " + std::to_string(vw));
+      expectWidthMatchesInterpreter(m, vw);
+    }
   }
 }
 
