@@ -1249,15 +1249,19 @@ void emitDirectConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *w
 // oh = ih + pad - kh * dil inside dy (ow likewise; stride 1), where C = W^T
 // dy[n] is the image's column matrix: a GEMM of depth out_c into the task's
 // slot of the workspace, then col2im as a gather, a vector of dx's row at a
-// time (plan::GradInputForm::Columns). One task per image, in its worker's
-// slot: [W^T's panels | each slot's dy panels | each slot's C].
+// time (plan::GradInputForm::Columns). One GEMM takes plan::columnsImages
+// images, their positions side by side as its columns, so that the columns
+// fill whole B panels. One task per group of images, in its worker's slot:
+// [W^T's panels | each slot's dy panels | each slot's C].
 void emitColumnsConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                                 int64_t slots) {
   ir::ValueId dy = n.operands[0], w = n.operands[1], dx = n.result;
   ConvGeometry g(n.attrs, c.shape(dx), c.shape(w), c.shape(dy));
   GRADC_CHECK(g.stride[0] == 1 && g.stride[1] == 1, "a column-matrix input gradient with a stride");
   const int64_t window = g.kh * g.kw, rows = g.in_c * window, pos = g.oh * g.ow;
-  GemmLayout gl = gemmLayout(c, rows, pos, g.out_c, vw, workspace, true);
+  const int64_t images = plan::columnsImages(c.f, n), cols = images * pos;
+  const int64_t groups = (g.batch + images - 1) / images;
+  GemmLayout gl = gemmLayout(c, rows, cols, g.out_c, vw, workspace, true);
   gl.lanes = vw >= 8;
   // A(e, o) = W[o, e]: W's rows are A's columns.
   Loader lw = [&](EmitContext &c, const Lanes &e, llvm::Value *o) {
@@ -1266,63 +1270,103 @@ void emitColumnsConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *
   packPanels(c, lw, gl.m, gl.k, gl.mr, gl.ap(c));
   const int64_t c_off =
       (plan::gemmPaddedRows(rows) +
-       slots * ((pos + plan::kGemmMaxCols - 1) / plan::kGemmMaxCols * plan::kGemmMaxCols)) *
+       slots * ((cols + plan::kGemmMaxCols - 1) / plan::kGemmMaxCols * plan::kGemmMaxCols)) *
       g.out_c;
   llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
-  emitParallelFor(c, g.batch, slots, slots > 1, [&](Task &t) {
+  emitParallelFor(c, groups, slots, slots > 1, [&](Task &t) {
     EmitContext &tc = t.c;
     auto &b = tc.b;
-    llvm::Value *img = t.index;
+    llvm::Value *img0 = b.CreateMul(t.index, tc.i64(images));
     GemmLayout tg = gl.in(t);
-    llvm::Value *cols = b.CreateInBoundsGEP(
-        tc.f32Ty(), tg.ws, b.CreateAdd(tc.i64(c_off), b.CreateMul(t.worker, tc.i64(rows * pos))));
-    // B^T(q, o) = dy[img, o, q]: an output channel's plane is a row of B.
+    llvm::Value *cm = b.CreateInBoundsGEP(
+        tc.f32Ty(), tg.ws, b.CreateAdd(tc.i64(c_off), b.CreateMul(t.worker, tc.i64(rows * cols))));
+    // B^T(j, o) = dy[img0 + j / pos, o, j % pos]: an output channel's plane
+    // is a row of B per image; columns past the batch read 0.
     Loader lbt = [&](EmitContext &c, const Lanes &q, llvm::Value *o) {
-      return loadRows(c, dy, c.b.CreateMul(mad(c, img, g.out_c, o), c.i64(pos)), 1, q);
+      if (images == 1)
+        return loadRows(c, dy, c.b.CreateMul(mad(c, img0, g.out_c, o), c.i64(pos)), 1, q);
+      auto &b = c.b;
+      unsigned width = llvm::cast<llvm::FixedVectorType>(q.rows->getType())->getNumElements();
+      if (pos >= int64_t(width)) {
+        // The lanes span at most two images: the first image's lanes are one
+        // masked load from the plane they start in, the second's one from
+        // the next image's plane of channel o, out_c - 1 planes further on.
+        llvm::Value *first = b.CreateUDiv(q.row0, c.i64(pos));
+        llvm::Value *img = b.CreateAdd(img0, first);
+        llvm::Value *start = b.CreateAdd(b.CreateMul(mad(c, img, g.out_c, o), c.i64(pos)),
+                                         b.CreateURem(q.row0, c.i64(pos)));
+        llvm::Value *in_first =
+            b.CreateICmpEQ(b.CreateUDiv(q.rows, cst(q.rows, pos)), asLanes(c, first, q.rows));
+        auto part = [&](llvm::Value *lanes, llvm::Value *image, int64_t offset) {
+          llvm::Value *ok =
+              b.CreateAnd(b.CreateAnd(q.valid, lanes),
+                          b.CreateVectorSplat(width, b.CreateICmpULT(image, c.i64(g.batch))));
+          llvm::Type *vecTy = floatsLike(c, q.rows);
+          return b.CreateMaskedLoad(
+              vecTy, b.CreateGEP(c.f32Ty(), c.ptr[size_t(dy)], b.CreateAdd(start, c.i64(offset))),
+              llvm::Align(4), ok, llvm::Constant::getNullValue(vecTy));
+        };
+        return b.CreateSelect(
+            in_first, part(in_first, img, 0),
+            part(b.CreateNot(in_first), b.CreateAdd(img, c.i64(1)), (g.out_c - 1) * pos));
+      }
+      llvm::Value *img =
+          b.CreateAdd(asLanes(c, img0, q.rows), b.CreateUDiv(q.rows, cst(q.rows, pos)));
+      llvm::Value *p = b.CreateURem(q.rows, cst(q.rows, pos));
+      llvm::Value *plane = b.CreateAdd(b.CreateMul(img, cst(img, g.out_c)), asLanes(c, o, img));
+      llvm::Value *idx = b.CreateAdd(b.CreateMul(plane, cst(plane, pos)), p);
+      return gatherLanes(c, dy, idx, b.CreateAnd(q.valid, b.CreateICmpULT(img, cst(img, g.batch))));
     };
     emitGemm(
         tc, tg, nullptr, PanelSource{lbt}, vw,
         [&](EmitContext &c, llvm::Value *e, llvm::Value *q, llvm::Value *x, llvm::Value *mask) {
-          llvm::Value *at = c.b.CreateInBoundsGEP(c.f32Ty(), cols, mad(c, e, pos, q));
+          llvm::Value *at = c.b.CreateInBoundsGEP(c.f32Ty(), cm, mad(c, e, cols, q));
           if (mask)
             c.b.CreateMaskedStore(x, at, llvm::Align(4), mask);
           else
             c.b.CreateAlignedStore(x, at, llvm::Align(4));
         },
         t.worker);
-    // col2im: each vector of dx's row sums the taps whose dy row lies inside.
+    // col2im, image by image of the group: each vector of dx's row sums the
+    // taps whose dy row lies inside.
     llvm::Constant *ids = laneIds(tc, vw);
     llvm::Value *zero = llvm::Constant::getNullValue(vecTy);
     llvm::Value *acc = tc.entryAlloca("acc", vecTy);
     const int64_t segs = (g.w + vw - 1) / vw;
-    emitLoopNest(b, {g.in_c, g.h, segs}, [&](llvm::ArrayRef<llvm::Value *> ix) {
-      llvm::Value *ch = ix[0], *ih = ix[1], *iw0 = b.CreateMul(ix[2], tc.i64(vw));
-      llvm::Value *iw = b.CreateAdd(asLanes(tc, iw0, ids), ids);
-      llvm::Value *inside = b.CreateICmpULT(iw, cst(iw, g.w));
-      b.CreateStore(zero, acc);
-      emitLoopNest(b, {g.kh}, [&](llvm::ArrayRef<llvm::Value *> ki) {
-        // Signed offsets: no wrap flags (mad's would make them poison).
-        llvm::Value *oh =
-            b.CreateSub(b.CreateAdd(ih, tc.i64(g.pad[0])), b.CreateMul(ki[0], tc.i64(g.dil[0])));
-        emitIf(b, b.CreateICmpULT(oh, tc.i64(g.oh)), [&] {
-          emitLoopNest(b, {g.kw}, [&](llvm::ArrayRef<llvm::Value *> kj) {
-            llvm::Value *shift =
-                b.CreateSub(tc.i64(g.pad[1]), b.CreateMul(kj[0], tc.i64(g.dil[1])));
-            llvm::Value *ow = b.CreateAdd(iw, asLanes(tc, shift, ids));
-            llvm::Value *mask = b.CreateAnd(inside, b.CreateICmpULT(ow, cst(ow, g.ow)));
-            llvm::Value *e = mad(tc, mad(tc, ch, g.kh, ki[0]), g.kw, kj[0]);
-            llvm::Value *at =
-                b.CreateAdd(b.CreateMul(e, tc.i64(pos)),
-                            b.CreateAdd(b.CreateMul(oh, tc.i64(g.ow)), b.CreateAdd(iw0, shift)));
-            // Plain GEP: a masked-off lane may point outside C.
-            llvm::Value *v = b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), cols, at),
-                                                llvm::Align(4), mask, zero);
-            b.CreateStore(b.CreateFAdd(b.CreateLoad(vecTy, acc), v), acc);
+    emitLoopNest(b, {images}, [&](llvm::ArrayRef<llvm::Value *> k) {
+      llvm::Value *img = b.CreateAdd(img0, k[0]);
+      llvm::Value *col0 = b.CreateMul(k[0], tc.i64(pos)); // the image's first column of C
+      emitIf(b, b.CreateICmpULT(img, tc.i64(g.batch)), [&] {
+        emitLoopNest(b, {g.in_c, g.h, segs}, [&](llvm::ArrayRef<llvm::Value *> ix) {
+          llvm::Value *ch = ix[0], *ih = ix[1], *iw0 = b.CreateMul(ix[2], tc.i64(vw));
+          llvm::Value *iw = b.CreateAdd(asLanes(tc, iw0, ids), ids);
+          llvm::Value *inside = b.CreateICmpULT(iw, cst(iw, g.w));
+          b.CreateStore(zero, acc);
+          emitLoopNest(b, {g.kh}, [&](llvm::ArrayRef<llvm::Value *> ki) {
+            // Signed offsets: no wrap flags (mad's would make them poison).
+            llvm::Value *oh = b.CreateSub(b.CreateAdd(ih, tc.i64(g.pad[0])),
+                                          b.CreateMul(ki[0], tc.i64(g.dil[0])));
+            emitIf(b, b.CreateICmpULT(oh, tc.i64(g.oh)), [&] {
+              emitLoopNest(b, {g.kw}, [&](llvm::ArrayRef<llvm::Value *> kj) {
+                llvm::Value *shift =
+                    b.CreateSub(tc.i64(g.pad[1]), b.CreateMul(kj[0], tc.i64(g.dil[1])));
+                llvm::Value *ow = b.CreateAdd(iw, asLanes(tc, shift, ids));
+                llvm::Value *mask = b.CreateAnd(inside, b.CreateICmpULT(ow, cst(ow, g.ow)));
+                llvm::Value *e = mad(tc, mad(tc, ch, g.kh, ki[0]), g.kw, kj[0]);
+                llvm::Value *at = b.CreateAdd(
+                    b.CreateAdd(b.CreateMul(e, tc.i64(cols)), col0),
+                    b.CreateAdd(b.CreateMul(oh, tc.i64(g.ow)), b.CreateAdd(iw0, shift)));
+                // Plain GEP: a masked-off lane may point outside C.
+                llvm::Value *v = b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), cm, at),
+                                                    llvm::Align(4), mask, zero);
+                b.CreateStore(b.CreateFAdd(b.CreateLoad(vecTy, acc), v), acc);
+              });
+            });
           });
+          llvm::Value *flat = mad(tc, mad(tc, mad(tc, img, g.in_c, ch), g.h, ih), g.w, iw0);
+          tc.storeLanes(dx, flat, b.CreateLoad(vecTy, acc), inside);
         });
       });
-      llvm::Value *flat = mad(tc, mad(tc, mad(tc, img, g.in_c, ch), g.h, ih), g.w, iw0);
-      tc.storeLanes(dx, flat, b.CreateLoad(vecTy, acc), inside);
     });
   });
 }

@@ -266,6 +266,19 @@ GradInputForm convGradInputForm(const ir::Function &f, const ir::Node &n) {
   return dx[3] >= kDirectMinRow ? GradInputForm::Direct : GradInputForm::Packed;
 }
 
+int64_t columnsImages(const ir::Function &f, const ir::Node &n) {
+  const ir::Shape &dy = f.type(n.operands[0]).shape;
+  const int64_t pos = dy[2] * dy[3];
+  int64_t best = 1;
+  double best_use = 0;
+  for (int64_t q = 1; q <= std::min<int64_t>(4, dy[0]); ++q) {
+    double use = double(q * pos) / double(roundUpTo(q * pos, kGemmMaxCols));
+    if (use > best_use + 1e-9)
+      best = q, best_use = use;
+  }
+  return best;
+}
+
 GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n) {
   GRADC_CHECK(n.op == ir::OpKind::Conv2dGradWeight, "not a conv2d weight gradient");
   const ir::Shape &dy = f.type(n.operands[1]).shape;
@@ -293,12 +306,14 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slo
     const int64_t window = w[2] * w[3];
     switch (convGradInputForm(f, n)) {
     case GradInputForm::Columns: {
-      // W^T's panels, then per slot dy's panels and the column matrix.
-      const int64_t rows = w[1] * window, pos = dy[2] * dy[3], depth = w[0];
-      if (gemmWorkspaceBytes(rows, pos, depth) == 0)
+      // W^T's panels, then per slot dy's panels and the column matrix of
+      // columnsImages images.
+      const int64_t rows = w[1] * window, depth = w[0];
+      const int64_t cols = dy[2] * dy[3] * columnsImages(f, n);
+      if (gemmWorkspaceBytes(rows, cols, depth) == 0)
         return 0;
       return alignUp((gemmPaddedRows(rows) * depth +
-                      slots * (roundUpTo(pos, kGemmMaxCols) * depth + rows * pos)) *
+                      slots * (roundUpTo(cols, kGemmMaxCols) * depth + rows * cols)) *
                      4);
     }
     case GradInputForm::Direct: { // W's panels only

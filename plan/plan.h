@@ -162,6 +162,12 @@ inline constexpr int64_t kDirectMinRow = 8;
 enum class GradInputForm : uint8_t { Packed, Direct, Columns };
 GradInputForm convGradInputForm(const ir::Function &f, const ir::Node &n);
 inline constexpr int64_t kColumnsMinDepth = 16;
+/// How many images one column-matrix GEMM of a Columns input gradient takes
+/// (its columns are their positions, side by side): of 1 to 4 (and at most
+/// the batch), the fewest whose columns fill kGemmMaxCols-wide panels best,
+/// so that 100 positions a image (a last panel of 4 columns in 32) become
+/// 400 (16 in 32).
+int64_t columnsImages(const ir::Function &f, const ir::Node &n);
 inline constexpr int64_t kChannelLanes = 8;
 
 /// Workspace of a conv2d, conv2d_grad_input or conv2d_grad_weight node

@@ -242,16 +242,24 @@ TEST(Gemm, DirectInputGradientEveryTarget) {
 
 // The input gradient through each image's column matrix (stride 1, 17
 // output channels, dy smaller than dx): padding on one axis and a dilation
-// on the other, a non-square window, 99 positions (a partial B panel) and 18
-// tap rows; at each vector width and register budget.
+// on the other, a non-square window, 99 positions a image and 18 tap rows.
+// A GEMM takes 2 images side by side (198 columns: a partial B panel) with a
+// batch of 2, and 4 with a batch of 5 (the last group holds one image, the
+// GEMM's other columns read 0); at each vector width and register budget.
 TEST(Gemm, ColumnsInputGradientEveryTarget) {
-  ir::Module m = convModule({2, 3, 9, 13, 17, 3, 2, 1, 1, 1, 0, 1, 2});
-  int columns = 0;
-  for (const ir::Node &n : m.functions[0].nodes())
-    columns += n.op == ir::OpKind::Conv2dGradInput &&
-               plan::convGradInputForm(m.functions[0], n) == plan::GradInputForm::Columns;
-  EXPECT_EQ(columns, 1);
-  expectEveryTargetMatchesInterpreter(m, {{16, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}});
+  for (int64_t batch : {2, 5}) {
+    ir::Module m = convModule({batch, 3, 9, 13, 17, 3, 2, 1, 1, 1, 0, 1, 2});
+    int columns = 0;
+    for (const ir::Node &n : m.functions[0].nodes())
+      if (n.op == ir::OpKind::Conv2dGradInput &&
+          plan::convGradInputForm(m.functions[0], n) == plan::GradInputForm::Columns) {
+        ++columns;
+        EXPECT_EQ(plan::columnsImages(m.functions[0], n), batch == 2 ? 2 : 4);
+      }
+    EXPECT_EQ(columns, 1);
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    expectEveryTargetMatchesInterpreter(m, {{16, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}});
+  }
 }
 
 // Stride 1 packs im2col (forward) and its transpose (input gradient) by rows
