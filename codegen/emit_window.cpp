@@ -368,8 +368,8 @@ void emitAvgPool2d(EmitContext &c, const ir::Node &n, int vw) {
         b.CreateStore(llvm::Constant::getNullValue(vecTy), acc);
         emitLoopNest(b, {kernel[0], kernel[1]}, [&](llvm::ArrayRef<llvm::Value *> k) {
           Tap t = tapAt(c, win, c.shape(x), o, ow, valid, k[0], k[1]);
-          b.CreateStore(b.CreateFAdd(b.CreateLoad(vecTy, acc), gatherLanes(c, x, t.idx, t.mask)),
-                        acc);
+          llvm::Value *v = readTap(c, win, x, t, llvm::Constant::getNullValue(vecTy));
+          b.CreateStore(b.CreateFAdd(b.CreateLoad(vecTy, acc), v), acc);
         });
         llvm::Value *avg = b.CreateFDiv(b.CreateLoad(vecTy, acc),
                                         splat(c, ow, c.f32(double(kernel[0] * kernel[1]))));
