@@ -176,8 +176,9 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
                                 bool parallel);
 /// conv2d on vectors of output channels (plan::channelVectorConv): its
 /// weights transposed into `workspace`; row tiles in parallel with `parallel`.
+/// With `point_lanes` the point hook takes vectors of a row's positions.
 void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                        bool parallel, PointHook point);
+                        bool parallel, PointHook point, bool point_lanes = false);
 /// conv2d's weight gradient on vectors of output channels
 /// (plan::GradWeightForm::Channels): dy transposed into `workspace`.
 void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace,

@@ -935,7 +935,7 @@ struct ChannelTile {
 // broadcast of x per position, at offsets that are constants of the block.
 // Each output element goes to `point` (the epilogue) or to y.
 void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
-                        bool parallel, PointHook point) {
+                        bool parallel, PointHook point, bool point_lanes) {
   ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
   ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
   GRADC_CHECK(g.pad[0] == 0 && g.pad[1] == 0, "a channel-vector conv2d with padding");
@@ -983,9 +983,29 @@ void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspac
               },
               false);
           sums.store(tile, rows);
-          // Channel by channel, the block's positions to the epilogue.
+          // Channel by channel, the block's positions to the epilogue: as one
+          // vector (gathered down the tile's column) where the epilogue takes
+          // vectors and the positions fit one, else one by one.
           llvm::Value *o0 = b.CreateMul(pb, tc.i64(nr));
           llvm::Value *lanes = minOf(tc, b.CreateSub(tc.i64(g.out_c), o0), tc.i64(nr));
+          if (vw >= 8 && rows <= vw && (!point || point_lanes)) {
+            llvm::Constant *ids = laneIds(tc, vw);
+            llvm::Value *mask = firstLanes(tc, unsigned(vw), tc.i64(rows));
+            llvm::Type *vecTy = llvm::FixedVectorType::get(tc.f32Ty(), unsigned(vw));
+            emitCountedLoop(b, lanes, [&](llvm::Value *l) {
+              llvm::Value *o = b.CreateAdd(o0, l);
+              llvm::Value *at = b.CreateAdd(b.CreateMul(ids, cst(ids, nr)), asLanes(tc, l, ids));
+              llvm::Value *v =
+                  b.CreateMaskedGather(vecTy, b.CreateInBoundsGEP(tc.f32Ty(), tile, at),
+                                       llvm::Align(4), mask, llvm::Constant::getNullValue(vecTy));
+              llvm::Value *flat = mad(tc, mad(tc, mad(tc, img, g.out_c, o), g.oh, orow), g.ow, ow0);
+              if (point)
+                point(tc, {img, o, orow, ow0}, flat, v, mask);
+              else
+                tc.storeLanes(y, flat, v, mask);
+            });
+            return;
+          }
           emitCountedLoop(b, lanes, [&](llvm::Value *l) {
             llvm::Value *o = b.CreateAdd(o0, l);
             emitLoopNest(b, {rows}, [&](llvm::ArrayRef<llvm::Value *> j) {

@@ -544,7 +544,8 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
       pe.run(o, flat, k.root + 1);
     };
     if (k.kind == plan::KernelKind::Conv2d && plan::channelVectorConv(c.f, root))
-      return emitChannelsConv2d(c, root, workspace, vw, k.workspace_slots > 1, epilogue);
+      return emitChannelsConv2d(c, root, workspace, vw, k.workspace_slots > 1, epilogue,
+                                PointEval::vectorizable(c.f, k, k.root + 1, lane_axes));
     if (k.kind == plan::KernelKind::Conv2d)
       return k.workspace_bytes > 0
                  ? emitPackedConv2d(c, root, workspace, vw, k.workspace_slots, epilogue,

@@ -116,46 +116,55 @@ TEST(Gemm, ConvolutionsAsImplicitGemmMatchInterpreter) {
   EXPECT_EQ(direct, 3); // weight gradients with stride 1 along W, rows of >= 8
 }
 
-// A packed conv2d's epilogue on vectors of output positions, which cross
-// its rows: a per-channel bias (one value for every lane), a per-position
-// term (consecutive elements) and, in a second conv, a per-row term, which
-// no vector of positions can read and so stays scalar. 11 x 9 outputs leave
-// a partial vector per channel, 17 channels a partial panel; at each vector
-// width.
+// A conv2d's epilogue on vectors of output positions: a per-channel bias
+// (one value for every lane), a per-position term (consecutive elements)
+// and, in a second conv, a per-row term, which no vector of positions can
+// read and so stays scalar. With 17 output channels the packed form (its
+// vectors cross the output's rows; 11 x 9 outputs leave a partial vector per
+// channel, 17 channels a partial panel); with 16 the channel-vector form
+// (each row's block of positions gathered down its tile as one vector). At
+// each vector width.
 TEST(Gemm, ConvolutionEpiloguesOnVectorsOfPositions) {
-  ir::Function f("f");
-  const int64_t n = 2, c = 4, h = 13, w = 11, o = 17, oh = 11, ow = 9;
-  ir::ValueId x = f.addArg("x", ir::ArgRole::Input, ir::f32({n, c, h, w}));
-  ir::ValueId wt = f.addArg("w", ir::ArgRole::Param, ir::f32({o, c, 3, 3}));
-  ir::ValueId bias = f.addArg("bias", ir::ArgRole::Input, ir::f32({o}));
-  ir::ValueId plane = f.addArg("plane", ir::ArgRole::Input, ir::f32({oh, ow}));
-  ir::ValueId rows = f.addArg("rows", ir::ArgRole::Input, ir::f32({oh}));
-  ir::Attrs a;
-  a.set("stride", std::vector<int64_t>{1, 1});
-  a.set("padding", std::vector<int64_t>{0, 0});
-  a.set("dilation", std::vector<int64_t>{1, 1});
-  auto broadcast = [&](ir::ValueId v, std::vector<int64_t> dims) {
-    ir::Attrs bc;
-    bc.set("shape", std::vector<int64_t>{n, o, oh, ow});
-    bc.set("dims", std::move(dims));
-    return f.addNode(ir::OpKind::Broadcast, {v}, bc);
-  };
-  ir::ValueId y = f.addNode(ir::OpKind::Conv2d, {x, wt}, a);
-  y = f.addNode(ir::OpKind::Add, {y, broadcast(bias, {1})});
-  y = f.addNode(ir::OpKind::Mul, {y, broadcast(plane, {2, 3})});
-  f.addResult("y", ir::ResultRole::Output, f.addNode(ir::OpKind::Relu, {y}));
-  ir::ValueId z = f.addNode(ir::OpKind::Conv2d, {x, wt}, a);
-  z = f.addNode(ir::OpKind::Sub, {z, broadcast(rows, {2})});
-  f.addResult("z", ir::ResultRole::Output, f.addNode(ir::OpKind::Relu, {z}));
-  ir::Module m = moduleOf(passes::fuseKernels(f));
-  plan::ModulePlan p = plan::buildPlan(m);
-  int packed = 0;
-  for (const plan::Kernel &k : p.functions[0].kernels)
-    packed += k.kind == plan::KernelKind::Conv2d && k.workspace_bytes > 0 && k.end - k.first > 1;
-  EXPECT_EQ(packed, 2); // both convolutions packed, each with its epilogue
-  for (int vw : {1, 4, 8, 16}) {
-    SCOPED_TRACE("vector width " + std::to_string(vw));
-    expectWidthMatchesInterpreter(m, vw);
+  for (int64_t o : {17, 16}) {
+    ir::Function f("f");
+    const int64_t n = 2, c = 4, h = 13, w = 11, oh = 11, ow = 9;
+    ir::ValueId x = f.addArg("x", ir::ArgRole::Input, ir::f32({n, c, h, w}));
+    ir::ValueId wt = f.addArg("w", ir::ArgRole::Param, ir::f32({o, c, 3, 3}));
+    ir::ValueId bias = f.addArg("bias", ir::ArgRole::Input, ir::f32({o}));
+    ir::ValueId plane = f.addArg("plane", ir::ArgRole::Input, ir::f32({oh, ow}));
+    ir::ValueId rows = f.addArg("rows", ir::ArgRole::Input, ir::f32({oh}));
+    ir::Attrs a;
+    a.set("stride", std::vector<int64_t>{1, 1});
+    a.set("padding", std::vector<int64_t>{0, 0});
+    a.set("dilation", std::vector<int64_t>{1, 1});
+    auto broadcast = [&](ir::ValueId v, std::vector<int64_t> dims) {
+      ir::Attrs bc;
+      bc.set("shape", std::vector<int64_t>{n, o, oh, ow});
+      bc.set("dims", std::move(dims));
+      return f.addNode(ir::OpKind::Broadcast, {v}, bc);
+    };
+    ir::ValueId y = f.addNode(ir::OpKind::Conv2d, {x, wt}, a);
+    y = f.addNode(ir::OpKind::Add, {y, broadcast(bias, {1})});
+    y = f.addNode(ir::OpKind::Mul, {y, broadcast(plane, {2, 3})});
+    f.addResult("y", ir::ResultRole::Output, f.addNode(ir::OpKind::Relu, {y}));
+    ir::ValueId z = f.addNode(ir::OpKind::Conv2d, {x, wt}, a);
+    z = f.addNode(ir::OpKind::Sub, {z, broadcast(rows, {2})});
+    f.addResult("z", ir::ResultRole::Output, f.addNode(ir::OpKind::Relu, {z}));
+    ir::Module m = moduleOf(passes::fuseKernels(f));
+    plan::ModulePlan p = plan::buildPlan(m);
+    int fused = 0, channels = 0;
+    for (const plan::Kernel &k : p.functions[0].kernels) {
+      if (k.kind != plan::KernelKind::Conv2d)
+        continue;
+      fused += k.workspace_bytes > 0 && k.end - k.first > 1;
+      channels += plan::channelVectorConv(m.functions[0], m.functions[0].nodes()[size_t(k.root)]);
+    }
+    EXPECT_EQ(fused, 2); // both convolutions with workspaces, each with its epilogue
+    EXPECT_EQ(channels, o == 16 ? 2 : 0);
+    for (int vw : {1, 4, 8, 16}) {
+      SCOPED_TRACE(std::to_string(o) + " channels, vector width " + std::to_string(vw));
+      expectWidthMatchesInterpreter(m, vw);
+    }
   }
 }
 
