@@ -62,6 +62,9 @@ struct EmitContext {
   /// `x`, a scalar or a vector of consecutive elements, to value v from
   /// element `flat` on; with `mask`, only its set lanes are written.
   void storeLanes(ir::ValueId v, llvm::Value *flat, llvm::Value *x, llvm::Value *mask);
+  /// `x` (a float or a vector of them) into f32 buffer `base` (a workspace,
+  /// not a value of the function) from element `flat` on, as storeLanes.
+  void storeLanesAt(llvm::Value *base, llvm::Value *flat, llvm::Value *x, llvm::Value *mask);
   /// A stack slot (float unless `type` given) in the entry block (promoted to a register by SROA).
   llvm::Value *entryAlloca(const char *name, llvm::Type *type = nullptr);
   /// Sets all of value v's bytes to zero.

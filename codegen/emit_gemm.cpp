@@ -1288,10 +1288,8 @@ void emitColumnsConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *
     return loadRows(c, w, c.b.CreateMul(o, c.i64(rows)), 1, e);
   };
   packPanels(c, lw, gl.m, gl.k, gl.mr, gl.ap(c));
-  const int64_t c_off =
-      (plan::gemmPaddedRows(rows) +
-       slots * ((cols + plan::kGemmMaxCols - 1) / plan::kGemmMaxCols * plan::kGemmMaxCols)) *
-      g.out_c;
+  // The column matrices follow every slot's B panels (within the plan's workspace).
+  const int64_t c_off = gl.b_off + slots * gl.b_slot;
   llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
   emitParallelFor(c, groups, slots, slots > 1, [&](Task &t) {
     EmitContext &tc = t.c;
@@ -1340,11 +1338,7 @@ void emitColumnsConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *
     emitGemm(
         tc, tg, nullptr, PanelSource{lbt}, vw,
         [&](EmitContext &c, llvm::Value *e, llvm::Value *q, llvm::Value *x, llvm::Value *mask) {
-          llvm::Value *at = c.b.CreateInBoundsGEP(c.f32Ty(), cm, mad(c, e, cols, q));
-          if (mask)
-            c.b.CreateMaskedStore(x, at, llvm::Align(4), mask);
-          else
-            c.b.CreateAlignedStore(x, at, llvm::Align(4));
+          c.storeLanesAt(cm, mad(c, e, cols, q), x, mask);
         },
         t.worker);
     // col2im, image by image of the group: each vector of dx's row sums the

@@ -299,14 +299,6 @@ std::vector<int64_t> reducedAxes(EmitContext &c, const plan::Kernel &k) {
   return axes;
 }
 
-/// An elementwise kernel's loop nest: on vectors of `vw` points where
-/// PointEval can (8 floats and more: masked loads and stores are
-/// instructions) and there are two vectors' worth, along the whole flat
-/// space when nothing reads it by axis,
-/// else along the last axis; else point by point, and LLVM vectorises. A
-/// large one is split along its first axis that no reduction of the kernel
-/// sums over, into ranges run as parallel tasks: each output element is then
-/// computed by one task, its sum in the same order as on one thread.
 /// Runs body(context, point) over every point of `nest`: in place, or, for
 /// `elements` points of `ops` operations each that reach
 /// plan::kParallelMinWork, split into parallel ranges along its first axis of
@@ -431,6 +423,12 @@ void emitSummedTailKernel(EmitContext &c, const plan::FunctionPlan &p, const pla
   emitNestSplitForSums(c, outer, reduced, elements, k.end - k.first, runStretch);
 }
 
+/// An elementwise kernel's loop nest: on vectors of `vw` points where
+/// PointEval can (8 floats and more: masked loads and stores are
+/// instructions) and there are two vectors' worth, along the whole flat
+/// space when nothing reads it by axis, else along the last axis; sums over
+/// trailing axes by emitSummedTailKernel; else point by point, and LLVM
+/// vectorises. Large ones run in parallel ranges (emitNestSplitForSums).
 void emitElementwiseKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel &k,
                            int vw) {
   const size_t rank = k.space.size();

@@ -321,13 +321,10 @@ void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
             llvm::Value *v1 = b.CreateSelect(b.CreateICmpEQ(arg, t1.idx), g, zero);
             llvm::Value *first =
                 b.CreateSExt(b.CreateExtractElement(t0.idx, uint64_t(0)), b.getInt64Ty());
-            for (unsigned half = 0; half < 2; ++half) {
-              llvm::Value *at = b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(dx)],
-                                                    b.CreateAdd(first, c.i64(half * lanes)));
-              b.CreateMaskedStore(b.CreateShuffleVector(v0, v1, interleaved(lanes, half)), at,
-                                  llvm::Align(4),
-                                  b.CreateShuffleVector(valid, valid, interleaved(lanes, half)));
-            }
+            for (unsigned half = 0; half < 2; ++half)
+              c.storeLanes(dx, b.CreateAdd(first, c.i64(half * lanes)),
+                           b.CreateShuffleVector(v0, v1, interleaved(lanes, half)),
+                           b.CreateShuffleVector(valid, valid, interleaved(lanes, half)));
           }
         });
     return;

@@ -43,7 +43,12 @@ llvm::Value *EmitContext::loadLanes(ir::ValueId v, llvm::Value *flat, unsigned l
 void EmitContext::storeLanes(ir::ValueId v, llvm::Value *flat, llvm::Value *x, llvm::Value *mask) {
   if (!x->getType()->isVectorTy())
     return store(v, flat, x);
-  llvm::Value *at = b.CreateInBoundsGEP(f32Ty(), ptr[size_t(v)], flat);
+  storeLanesAt(ptr[size_t(v)], flat, x, mask);
+}
+
+void EmitContext::storeLanesAt(llvm::Value *base, llvm::Value *flat, llvm::Value *x,
+                               llvm::Value *mask) {
+  llvm::Value *at = b.CreateInBoundsGEP(f32Ty(), base, flat);
   if (!mask)
     b.CreateAlignedStore(x, at, llvm::Align(4));
   else
