@@ -78,11 +78,9 @@ ir::Function scheduleForMemory(const ir::Function &f) {
   std::vector<char> in_ready(n, 0);
   std::vector<int64_t> net(n, 0);
   std::set<int32_t> ready_floating;
-  std::set<std::pair<int64_t, int32_t>> by_net; // (-net, node)
-  size_t ready = 0;
+  std::set<std::pair<int64_t, int32_t>> by_net; // (-net, node): every ready node
   auto makeReady = [&](int32_t i) {
     in_ready[size_t(i)] = 1;
-    ++ready;
     if (floating[size_t(i)])
       ready_floating.insert(i);
     net[size_t(i)] = netFreed(i);
@@ -93,7 +91,7 @@ ir::Function scheduleForMemory(const ir::Function &f) {
       makeReady(int32_t(i));
   std::vector<int32_t> order;
   ValueId last = ir::kNoValue;
-  while (ready > 0) {
+  while (!by_net.empty()) {
     int32_t pick = ready_floating.empty() ? -1 : *ready_floating.begin();
     if (pick < 0 && last != ir::kNoValue)
       for (int32_t i : users[size_t(last)])
@@ -102,7 +100,6 @@ ir::Function scheduleForMemory(const ir::Function &f) {
     if (pick < 0)
       pick = by_net.begin()->second;
     in_ready[size_t(pick)] = 0;
-    --ready;
     ready_floating.erase(pick);
     by_net.erase({-net[size_t(pick)], pick});
     order.push_back(pick);
