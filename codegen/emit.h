@@ -71,6 +71,11 @@ struct EmitContext {
   void zero(ir::ValueId v);
   /// Calls a float(float) libm function such as "tanhf".
   llvm::Value *callLibm(const char *name, llvm::Value *x);
+  /// Marks the function being emitted (and the task bodies of its parallel
+  /// loops, declared after this) as vectorised and tiled by gradc itself:
+  /// kCleanupOnly (lower.h). For emitters whose vectors and register tiles
+  /// are explicit, never for scalar loops that rely on LLVM's vectoriser.
+  void markCleanupOnly() { b.GetInsertBlock()->getParent()->addFnAttr(kCleanupOnly); }
 };
 
 // Vector lanes (lanes.cpp). Lane index math is 32-bit: no tensor has more

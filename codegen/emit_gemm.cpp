@@ -261,6 +261,7 @@ llvm::Function *packBlockFunction(EmitContext &c, int vw) {
   auto *fn = llvm::Function::Create(fty, llvm::Function::InternalLinkage, name, c.module);
   fn->setDoesNotThrow();
   fn->addFnAttr(llvm::Attribute::NoInline);
+  fn->addFnAttr(kCleanupOnly);
   for (unsigned i : {0u, 4u}) {
     fn->getArg(i)->addAttr(llvm::Attribute::NoAlias);
     fn->getArg(i)->addAttr(llvm::Attribute::NoCapture);
@@ -528,6 +529,7 @@ llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw) {
   auto *fn = llvm::Function::Create(fty, llvm::Function::InternalLinkage, name, c.module);
   fn->setDoesNotThrow();
   fn->addFnAttr(llvm::Attribute::NoInline);
+  fn->addFnAttr(kCleanupOnly);
   for (unsigned i : {0u, 1u, 3u, 6u}) {
     fn->getArg(i)->addAttr(llvm::Attribute::NoAlias);
     fn->getArg(i)->addAttr(llvm::Attribute::NoCapture);
@@ -757,6 +759,7 @@ struct ConvGeometry {
 
 void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                       GemmSplit split, PointHook point, bool point_lanes) {
+  c.markCleanupOnly();
   bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
   ir::ValueId a = n.operands[0], bv = n.operands[1];
   const ir::Shape &sa = c.shape(a);
@@ -817,6 +820,7 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.
 void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                       int64_t slots, PointHook point, bool point_lanes) {
+  c.markCleanupOnly();
   ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
   ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
   int64_t taps = g.taps(), pos = g.positions();
@@ -867,6 +871,7 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
 // tiles of dw only, never along the depth, so each sum keeps its order.
 void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                                 bool parallel) {
+  c.markCleanupOnly();
   ir::ValueId x = n.operands[0], dy = n.operands[1], dw = n.result;
   const ir::Shape &ws = c.shape(dw);
   ConvGeometry g(n.attrs, c.shape(x), ws, c.shape(dy));
@@ -936,6 +941,7 @@ struct ChannelTile {
 // Each output element goes to `point` (the epilogue) or to y.
 void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                         bool parallel, PointHook point, bool point_lanes) {
+  c.markCleanupOnly();
   ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
   ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
   GRADC_CHECK(g.pad[0] == 0 && g.pad[1] == 0, "a channel-vector conv2d with padding");
@@ -1040,6 +1046,7 @@ void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspac
 // positions in order within one task, so any thread count gives its bits.
 void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
                                   int vw) {
+  c.markCleanupOnly();
   ir::ValueId x = n.operands[0], dy = n.operands[1], dw = n.result;
   ConvGeometry g(n.attrs, c.shape(x), c.shape(dw), c.shape(dy));
   GRADC_CHECK(g.pad[0] == 0 && g.pad[1] == 0, "a channel-vector weight gradient with padding");

@@ -450,10 +450,14 @@ void emitElementwiseKernel(EmitContext &c, const plan::FunctionPlan &p, const pl
     for (size_t a = tail; a < rank; ++a)
       stretch *= k.space[a];
     if (tail > 0 && tail < rank && stretch >= vw &&
-        PointEval::vectorizable(c.f, k, k.first, tail, true))
+        PointEval::vectorizable(c.f, k, k.first, tail, true)) {
+      c.markCleanupOnly();
       return emitSummedTailKernel(c, p, k, vw, tail);
+    }
   }
   const unsigned lanes = flat || rows ? unsigned(vw) : 1;
+  if (lanes > 1)
+    c.markCleanupOnly();
   // The space the loops run over: the kernel's, or its flat form; its last
   // axis in blocks of `lanes` points.
   std::vector<int64_t> space = flat ? std::vector<int64_t>{elements} : k.space;

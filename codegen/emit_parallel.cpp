@@ -19,7 +19,10 @@ constexpr int64_t kTaskWork = int64_t(1) << 15;
 constexpr int64_t kMaxTasks = 256;
 
 /// `void <outer>.task(ptr noalias..., i64 task, i64 worker)`: the body's
-/// function, over the same buffers as the kernel function `outer`.
+/// function, over the same buffers as the kernel function `outer`, marked
+/// cleanup-only when `outer` is. Never inlined into its trampoline: O2 would
+/// simplify the body once on its own and once more inlined (a fifth of a
+/// CNN's optimisation time), and a call per task costs nothing.
 llvm::Function *declareTaskBody(llvm::Function *outer) {
   llvm::LLVMContext &ctx = outer->getContext();
   std::vector<llvm::Type *> params;
@@ -34,6 +37,9 @@ llvm::Function *declareTaskBody(llvm::Function *outer) {
   auto *fn = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
                                     outer->getName() + ".task", outer->getParent());
   fn->setDoesNotThrow();
+  fn->addFnAttr(llvm::Attribute::NoInline);
+  if (outer->hasFnAttribute(kCleanupOnly))
+    fn->addFnAttr(kCleanupOnly);
   for (unsigned i = 0; i < outer->arg_size(); ++i) {
     fn->getArg(i)->addAttr(llvm::Attribute::NoAlias);
     fn->getArg(i)->addAttr(llvm::Attribute::NoCapture);

@@ -67,6 +67,15 @@ struct LowerOptions {
   bool profile_kernels = false;
 };
 
+/// The function attribute of code that lowering emits already vectorised and
+/// register-tiled (packed matmuls and convolutions, their micro-kernels and
+/// packing, vectorised elementwise kernels, rtlib's clang -O2 output): the
+/// optimiser runs only its cleanup passes on such functions (optimizeModule,
+/// codegen/target.h). Their loops need no vectoriser, unroller or induction
+/// variable rewrites, and running O2's full pipeline over them was half of a
+/// CNN's compile time for no faster code.
+inline constexpr const char *kCleanupOnly = "gradc-cleanup-only";
+
 /// Lowers every function of `m` (which must verify) into a new LLVM module
 /// named after it, with rtlib linked in (codegen/rtlib.h): the module also
 /// exports `<module>_set_threads` (a no-op without opts.threads). No target triple or data

@@ -2,6 +2,7 @@
 // per-model names, so two models link into one program and each runs its own pool.
 #include "codegen/rtlib.h"
 
+#include "codegen/lower.h"
 #include "codegen/rtlib_blobs.h"
 #include "support/error.h"
 
@@ -46,6 +47,9 @@ void linkRuntime(llvm::Module &mod, const std::string &module, const std::string
     for (llvm::Function &fn : **src) {
       for (const char *attr : {"target-cpu", "target-features", "tune-cpu", "frame-pointer"})
         fn.removeFnAttr(attr);
+      // clang -O2 optimised it already (rtlib/CMakeLists.txt).
+      if (!fn.isDeclaration())
+        fn.addFnAttr(kCleanupOnly);
       // Like the generated code: no unwind tables (on bare-metal ARM they would pull in
       // the C++ unwinder's personality routine).
       if (!threads)

@@ -10,10 +10,12 @@
 #include "plan/plan.h"
 
 #include <llvm/ADT/SmallString.h>
+#include <llvm/Analysis/LoopInfo.h>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
+#include <llvm/IR/PassInstrumentation.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Object/ELFObjectFile.h>
@@ -24,11 +26,13 @@
 #include <llvm/TargetParser/Host.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <unistd.h>
 
@@ -46,6 +50,47 @@ void initializeNativeTarget() {
   });
 }
 
+namespace {
+
+/// The passes O2 may run on a kCleanupOnly function, each at most
+/// kCleanupRuns times (its first runs: before and after full unrolling):
+/// promote the accumulators' stack slots, fold the index arithmetic, merge
+/// blocks, unroll the constant-trip loops of the register tiles and hoist
+/// what is invariant. Loop canonicalisation and analyses always run: the loop
+/// passes rely on them.
+constexpr std::string_view kCleanupPasses[] = {"SROAPass",           "EarlyCSEPass",
+                                               "InstCombinePass",    "SimplifyCFGPass",
+                                               "LoopFullUnrollPass", "LICMPass"};
+constexpr int kCleanupRuns = 2;
+
+/// Whether O2's pass `id` runs on `ir` (a function, loop, SCC or module).
+class CleanupGate {
+public:
+  bool shouldRun(llvm::StringRef id, llvm::Any ir) {
+    const llvm::Function *f = nullptr;
+    if (const auto *fp = llvm::any_cast<const llvm::Function *>(&ir))
+      f = *fp;
+    else if (const auto *lp = llvm::any_cast<const llvm::Loop *>(&ir))
+      f = (*lp)->getHeader()->getParent();
+    // Size-optimised code (microcontrollers) keeps the whole pipeline: its
+    // flash is what matters, and O2 removes 64-bit divisions a Cortex-M
+    // would call a libgcc routine for.
+    if (!f || !f->hasFnAttribute(kCleanupOnly) || f->hasOptSize())
+      return true;
+    if (id == "LoopSimplifyPass" || id == "LCSSAPass" || id.contains("AnalysisPass"))
+      return true;
+    if (std::find(std::begin(kCleanupPasses), std::end(kCleanupPasses), std::string_view(id)) ==
+        std::end(kCleanupPasses))
+      return false;
+    return ++runs_[{f, id.str()}] <= kCleanupRuns;
+  }
+
+private:
+  std::map<std::pair<const llvm::Function *, std::string>, int> runs_;
+};
+
+} // namespace
+
 void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm) {
   mod.setTargetTriple(tm.getTargetTriple().str());
   mod.setDataLayout(tm.createDataLayout());
@@ -53,7 +98,11 @@ void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm) {
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(&tm);
+  CleanupGate gate;
+  llvm::PassInstrumentationCallbacks pic;
+  pic.registerShouldRunOptionalPassCallback(
+      [&](llvm::StringRef id, llvm::Any ir) { return gate.shouldRun(id, ir); });
+  llvm::PassBuilder pb(&tm, llvm::PipelineTuningOptions(), std::nullopt, &pic);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);

@@ -98,7 +98,10 @@ Expected<std::vector<std::string>> compileObjects(const ir::Module &m, const Emi
 // For the JIT and tests, which hold LLVM types already.
 
 /// Runs the new pass manager's default O2 pipeline on `mod`, tuned for `tm`
-/// (whose triple and data layout are set on the module first).
+/// (whose triple and data layout are set on the module first). On functions
+/// marked kCleanupOnly (codegen/lower.h) that are not optimised for size, only
+/// O2's first two runs of SROA, EarlyCSE, InstCombine, SimplifyCFG, full loop
+/// unrolling and LICM (and loop canonicalisation and analyses) take place.
 void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm);
 
 /// Floats per vector register of the machine `tm` compiles for: 16 with
