@@ -11,6 +11,9 @@
 #include <llvm/Linker/Linker.h>
 #include <llvm/Support/MemoryBuffer.h>
 
+#include <string>
+#include <vector>
+
 namespace gradc::codegen {
 
 std::string setThreadsSymbol(const std::string &module) { return module + "_set_threads"; }
@@ -44,19 +47,25 @@ void linkRuntime(llvm::Module &mod, const std::string &module, const std::string
         (*src)->eraseNamedMetadata(flags);
     (*src)->setTargetTriple(mod.getTargetTriple());
     (*src)->setDataLayout(mod.getDataLayout());
+    std::vector<std::string> defined;
     for (llvm::Function &fn : **src) {
       for (const char *attr : {"target-cpu", "target-features", "tune-cpu", "frame-pointer"})
         fn.removeFnAttr(attr);
-      // clang -O2 optimised it already (rtlib/CMakeLists.txt).
-      if (!fn.isDeclaration())
-        fn.addFnAttr(kCleanupOnly);
       // Like the generated code: no unwind tables (on bare-metal ARM they would pull in
       // the C++ unwinder's personality routine).
       if (!threads)
         fn.setUWTableKind(llvm::UWTableKind::None);
+      if (!fn.isDeclaration())
+        defined.push_back(fn.getName().str());
     }
     GRADC_CHECK(!llvm::Linker::linkModules(mod, std::move(*src)),
                 std::string("cannot link rtlib bitcode ") + blob.name);
+    // clang -O2 optimised it already (rtlib/CMakeLists.txt). Marked once
+    // linked: a definition takes the attributes of the declaration lowering
+    // made for its calls.
+    for (const std::string &name : defined)
+      if (llvm::Function *fn = mod.getFunction(name))
+        fn->addFnAttr(kCleanupOnly);
   }
   for (llvm::Function &fn : mod) {
     if (fn.isDeclaration() || !fn.getName().starts_with("gradc_rt_"))

@@ -81,10 +81,12 @@ public:
       f = *fp;
     else if (const auto *lp = llvm::any_cast<const llvm::Loop *>(&ir))
       f = (*lp)->getHeader()->getParent();
-    // Size-optimised code (microcontrollers) keeps the whole pipeline: its
-    // flash is what matters, and O2 removes 64-bit divisions a Cortex-M
-    // would call a libgcc routine for.
-    if (!f || !f->hasFnAttribute(kCleanupOnly) || f->hasOptSize())
+    // Code optimised for size (optsize: lowerFor's microcontroller code)
+    // keeps the whole pipeline: its flash is what matters, and O2 removes
+    // 64-bit divisions a Cortex-M would call a libgcc routine for. (rtlib's
+    // parallel-for is minsize by its source, on every target.)
+    if (!f || !f->hasFnAttribute(kCleanupOnly) ||
+        f->hasFnAttribute(llvm::Attribute::OptimizeForSize))
       return true;
     if (id == "LoopSimplifyPass" || id == "LCSSAPass" || id.contains("AnalysisPass"))
       return true;
