@@ -102,6 +102,9 @@ Expected<std::vector<std::string>> compileObjects(const ir::Module &m, const Emi
 /// marked kCleanupOnly (codegen/lower.h) that are not optimised for size, only
 /// O2's first two runs of SROA, EarlyCSE, InstCombine, SimplifyCFG, full loop
 /// unrolling and LICM (and loop canonicalisation and analyses) take place.
+/// O2's interprocedural passes (the inliner, IPSCCP, attribute inference,
+/// GlobalOpt, dead-argument elimination) run only when some function is
+/// optimised for size.
 void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm);
 
 /// Floats per vector register of the machine `tm` compiles for: 16 with

@@ -1,7 +1,8 @@
 // optimizeModule on functions marked kCleanupOnly: O2 vectorises a plain loop,
 // but in a marked function only its cleanup passes run (the accumulator's
 // stack slot is promoted, the loop stays scalar), unless the function is
-// optimised for size, which keeps the whole pipeline.
+// optimised for size, which keeps the whole pipeline; and O2's
+// interprocedural passes (the inliner among them) only for size.
 #include "codegen/lower.h"
 #include "codegen/target.h"
 
@@ -107,6 +108,36 @@ TEST(Cleanup, SizeOptimisedFunctionsKeepTheWholePipeline) {
   auto [plain, marked] = plainAndMarked("nounwind optsize");
   EXPECT_NE(plain.find(" x float>"), std::string::npos) << plain;
   EXPECT_NE(marked.find(" x float>"), std::string::npos) << marked;
+}
+
+/// A caller of a small internal function, both with attributes `attrs`.
+std::string callPair(const std::string &attrs) {
+  return R"(define internal float @callee(float %x) )" + attrs + R"( {
+  %y = fmul float %x, 3.0
+  ret float %y
+}
+define float @caller(float %x) )" +
+         attrs + R"( {
+  %y = call float @callee(float %x)
+  %z = fadd float %y, 1.0
+  ret float %z
+}
+)";
+}
+
+TEST(Cleanup, NoInterproceduralPassesUnlessOptimisingForSize) {
+  for (bool size : {false, true}) {
+    llvm::LLVMContext ctx;
+    std::unique_ptr<llvm::Module> mod;
+    std::string text = optimised(callPair(size ? "nounwind optsize" : "nounwind"), ctx, mod);
+    std::string caller = body(text, "caller");
+    ASSERT_FALSE(caller.empty()) << text;
+    // The inliner ran only for size-optimised code.
+    if (size)
+      EXPECT_EQ(caller.find("@callee"), std::string::npos) << text;
+    else
+      EXPECT_NE(caller.find("call float @callee"), std::string::npos) << text;
+  }
 }
 
 } // namespace
