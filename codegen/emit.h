@@ -72,9 +72,9 @@ struct EmitContext {
   /// Calls a float(float) libm function such as "tanhf".
   llvm::Value *callLibm(const char *name, llvm::Value *x);
   /// Marks the function being emitted (and the task bodies of its parallel
-  /// loops, declared after this) as vectorised and tiled by gradc itself:
-  /// kCleanupOnly (lower.h). For emitters whose vectors and register tiles
-  /// are explicit, never for scalar loops that rely on LLVM's vectoriser.
+  /// loops, declared after this) kCleanupOnly (lower.h): for code whose
+  /// vectors and register tiles are explicit, not for scalar loops that
+  /// LLVM's vectoriser would make faster.
   void markCleanupOnly() { b.GetInsertBlock()->getParent()->addFnAttr(kCleanupOnly); }
 };
 

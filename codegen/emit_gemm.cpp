@@ -759,7 +759,6 @@ struct ConvGeometry {
 
 void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                       GemmSplit split, PointHook point, bool point_lanes) {
-  c.markCleanupOnly();
   bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
   ir::ValueId a = n.operands[0], bv = n.operands[1];
   const ir::Shape &sa = c.shape(a);
@@ -807,6 +806,10 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
   GemmLayout g =
       swap ? gemmLayout(c, cols, m, k, vw, workspace) : gemmLayout(c, m, cols, k, vw, workspace);
   g.lanes = !swap && vw >= 8 && (!point || point_lanes);
+  // Otherwise C's tiles go to the epilogue element by element, in loops that
+  // LLVM's vectoriser makes vector code.
+  if (g.lanes)
+    c.markCleanupOnly();
   // dW = dY^T X splits its rows, a weight's rows, over the threads, as the
   // forward x W^T packs and splits them: each core updates the rows it read.
   g.a_major = ta && !swap && split == GemmSplit::Tiles;
@@ -820,7 +823,6 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.
 void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                       int64_t slots, PointHook point, bool point_lanes) {
-  c.markCleanupOnly();
   ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
   ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
   int64_t taps = g.taps(), pos = g.positions();
@@ -828,6 +830,8 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
   // Whole vectors of an output channel's positions to the epilogue (as a
   // matmul's rows), on targets whose masked loads and stores are instructions.
   gl.lanes = vw >= 8 && (!point || point_lanes);
+  if (gl.lanes)
+    c.markCleanupOnly(); // else an element-by-element epilogue, for LLVM to vectorise
   Loader lw = [&](EmitContext &c, const Lanes &o, llvm::Value *d) {
     return loadRows(c, w, d, taps, o);
   };
@@ -871,7 +875,6 @@ void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
 // tiles of dw only, never along the depth, so each sum keeps its order.
 void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                                 bool parallel) {
-  c.markCleanupOnly();
   ir::ValueId x = n.operands[0], dy = n.operands[1], dw = n.result;
   const ir::Shape &ws = c.shape(dw);
   ConvGeometry g(n.attrs, c.shape(x), ws, c.shape(dy));
@@ -941,7 +944,6 @@ struct ChannelTile {
 // Each output element goes to `point` (the epilogue) or to y.
 void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                         bool parallel, PointHook point, bool point_lanes) {
-  c.markCleanupOnly();
   ir::ValueId x = n.operands[0], w = n.operands[1], y = n.result;
   ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(y));
   GRADC_CHECK(g.pad[0] == 0 && g.pad[1] == 0, "a channel-vector conv2d with padding");
@@ -950,6 +952,10 @@ void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspac
   const int64_t nr = ct.nr;
   const int64_t blocks = (g.ow + ct.most_rows - 1) / ct.most_rows;
   const int64_t mr = (g.ow + blocks - 1) / blocks, tail = g.ow - (blocks - 1) * mr;
+  // The epilogue gets vectors of a row's positions (below), or else single
+  // elements, in loops for LLVM to vectorise.
+  if (vw >= 8 && mr <= vw && (!point || point_lanes))
+    c.markCleanupOnly();
   RowMajor rows_of_w{w, taps};
   Loader lw = [&](EmitContext &c, const Lanes &l, llvm::Value *d) {
     return loadRows(c, w, d, taps, l);

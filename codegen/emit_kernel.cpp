@@ -559,10 +559,13 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
                                     PointEval::vectorizable(c.f, k, k.root + 1, lane_axes))
                  : emitConv2d(c, root, epilogue);
     if (k.kind == plan::KernelKind::LogSoftmax) {
-      // Scalar loops over short rows (the classes), which LLVM's vectoriser
-      // would turn into gathers across rows and exps it scalarises again:
-      // cnn_fashion's 64 x 10 took 15 ms of code generation to run 1 us faster.
-      c.markCleanupOnly();
+      // Scalar loops over rows (the classes) too short for two vectors, which
+      // LLVM's vectoriser would turn into gathers across rows and exps it
+      // scalarises again, as for elementwise kernels: cnn_fashion's 64 x 10
+      // took 15 ms of code generation to run 1 us faster. Longer rows keep O2.
+      const ir::Shape &xs = c.shape(root.operands[0]);
+      if (vw >= 8 && xs[size_t(root.attrs.i("axis"))] < 2 * int64_t(vw))
+        c.markCleanupOnly();
       return emitSoftmax(c, root, true, epilogue);
     }
     if (k.workspace_bytes > 0) {

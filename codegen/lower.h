@@ -67,13 +67,14 @@ struct LowerOptions {
   bool profile_kernels = false;
 };
 
-/// The function attribute of code that lowering emits already vectorised and
-/// register-tiled (packed matmuls and convolutions, their micro-kernels and
-/// packing, vectorised elementwise kernels, rtlib's clang -O2 output): the
-/// optimiser runs only its cleanup passes on such functions (optimizeModule,
-/// codegen/target.h). Their loops need no vectoriser, unroller or induction
-/// variable rewrites, and running O2's full pipeline over them was half of a
-/// CNN's compile time for no faster code.
+/// The function attribute of code that needs only the optimiser's cleanup
+/// passes (optimizeModule, codegen/target.h): what lowering emits already
+/// vectorised and register-tiled (packed matmuls and convolutions whose
+/// epilogues take vectors, their micro-kernels and packing, the weight
+/// gradients, vectorised elementwise kernels), scalar loops over rows too short
+/// for two vectors (which LLVM's vectoriser would only make gathers of), and
+/// rtlib's clang -O2 output. Running O2's whole pipeline over them was a third
+/// of a CNN's cold compile for no faster code.
 inline constexpr const char *kCleanupOnly = "gradc-cleanup-only";
 
 /// Lowers every function of `m` (which must verify) into a new LLVM module

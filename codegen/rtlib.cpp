@@ -11,9 +11,6 @@
 #include <llvm/Linker/Linker.h>
 #include <llvm/Support/MemoryBuffer.h>
 
-#include <string>
-#include <vector>
-
 namespace gradc::codegen {
 
 std::string setThreadsSymbol(const std::string &module) { return module + "_set_threads"; }
@@ -47,7 +44,6 @@ void linkRuntime(llvm::Module &mod, const std::string &module, const std::string
         (*src)->eraseNamedMetadata(flags);
     (*src)->setTargetTriple(mod.getTargetTriple());
     (*src)->setDataLayout(mod.getDataLayout());
-    std::vector<std::string> defined;
     for (llvm::Function &fn : **src) {
       for (const char *attr : {"target-cpu", "target-features", "tune-cpu", "frame-pointer"})
         fn.removeFnAttr(attr);
@@ -55,17 +51,12 @@ void linkRuntime(llvm::Module &mod, const std::string &module, const std::string
       // the C++ unwinder's personality routine).
       if (!threads)
         fn.setUWTableKind(llvm::UWTableKind::None);
+      // clang -O2 optimised it already (rtlib/CMakeLists.txt).
       if (!fn.isDeclaration())
-        defined.push_back(fn.getName().str());
+        fn.addFnAttr(kCleanupOnly);
     }
     GRADC_CHECK(!llvm::Linker::linkModules(mod, std::move(*src)),
                 std::string("cannot link rtlib bitcode ") + blob.name);
-    // clang -O2 optimised it already (rtlib/CMakeLists.txt). Marked once
-    // linked: a definition takes the attributes of the declaration lowering
-    // made for its calls.
-    for (const std::string &name : defined)
-      if (llvm::Function *fn = mod.getFunction(name))
-        fn->addFnAttr(kCleanupOnly);
   }
   for (llvm::Function &fn : mod) {
     if (fn.isDeclaration() || !fn.getName().starts_with("gradc_rt_"))

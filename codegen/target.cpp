@@ -36,10 +36,12 @@
 #include <thread>
 #include <unistd.h>
 
-// llvm::Any tells types apart by the address of Any::TypeId<T>::Id, which
-// libLLVM exports. Compiled with -fvisibility=hidden into the shared libgradc,
-// these would be private copies, no any_cast of the pass manager's IR units
-// would match, and the cleanup gate below would let every pass run.
+// llvm::Any tells types apart by the address of Any::TypeId<T>::Id, a symbol
+// libLLVM exports. The shared libgradc is linked with --exclude-libs,ALL
+// (driver/CMakeLists.txt), which made its own instances local: no any_cast of
+// the pass manager's IR units matched, and the cleanup gate below let every
+// pass run. Declared here as instantiated elsewhere, with default visibility,
+// they resolve to libLLVM's (weak definitions in a static LLVM as well).
 namespace llvm {
 extern template struct __attribute__((visibility("default"))) Any::TypeId<const Function *>;
 extern template struct __attribute__((visibility("default"))) Any::TypeId<const Loop *>;
@@ -61,12 +63,13 @@ void initializeNativeTarget() {
 
 namespace {
 
-/// The passes O2 may run on a kCleanupOnly function, each at most
-/// kCleanupRuns times (its first runs: before and after full unrolling):
-/// promote the accumulators' stack slots, fold the index arithmetic, merge
-/// blocks, unroll the constant-trip loops of the register tiles and hoist
-/// what is invariant. Loop canonicalisation and analyses always run: the loop
-/// passes rely on them.
+/// The passes O2 may run on a kCleanupOnly function: promote the
+/// accumulators' stack slots, fold the index arithmetic, merge blocks, unroll
+/// the constant-trip loops of the register tiles and hoist what is invariant.
+/// Each runs at its first kCleanupRuns places in O2's pipeline, per function
+/// (SROA, EarlyCSE, InstCombine and SimplifyCFG: all before the loop passes)
+/// or per loop (LICM and full unrolling). Loop canonicalisation and analyses
+/// always run: the loop passes rely on them.
 constexpr std::string_view kCleanupPasses[] = {"SROAPass",           "EarlyCSEPass",
                                                "InstCombinePass",    "SimplifyCFGPass",
                                                "LoopFullUnrollPass", "LICMPass"};
@@ -96,10 +99,12 @@ public:
                   std::string_view(id)) != std::end(kInterproceduralPasses))
       return false;
     const llvm::Function *f = nullptr;
+    const llvm::Loop *loop = nullptr;
     if (const auto *fp = llvm::any_cast<const llvm::Function *>(&ir))
       f = *fp;
     else if (const auto *lp = llvm::any_cast<const llvm::Loop *>(&ir))
-      f = (*lp)->getHeader()->getParent();
+      loop = *lp, f = loop->getHeader()->getParent();
+    saw_function_ = saw_function_ || f;
     // Code optimised for size (optsize: lowerFor's microcontroller code)
     // keeps the whole pipeline: its flash is what matters, and O2 removes
     // 64-bit divisions a Cortex-M would call a libgcc routine for. (rtlib's
@@ -112,14 +117,20 @@ public:
     if (std::find(std::begin(kCleanupPasses), std::end(kCleanupPasses), std::string_view(id)) ==
         std::end(kCleanupPasses))
       return false;
-    return ++runs_[{f->getName().str(), id.str()}] <= kCleanupRuns;
+    std::string where = f->getName().str();
+    if (loop)
+      where += "/" + loop->getHeader()->getName().str();
+    return ++runs_[{where, id.str()}] <= kCleanupRuns;
   }
 
+  /// Whether some pass ran on a function or loop the gate could identify.
+  bool sawFunction() const { return saw_function_; }
+
 private:
-  bool for_size_;
-  /// Runs by function name and pass: a function O2 deletes may leave its
-  /// address to a new one, and a gate keyed by address would then depend on
-  /// the allocator.
+  bool for_size_, saw_function_ = false;
+  /// Runs by function (and loop header) name and pass: a function O2
+  /// deletes may leave its address to a new one, and a gate keyed by address
+  /// would then depend on the allocator.
   std::map<std::pair<std::string, std::string>, int> runs_;
 };
 
@@ -147,7 +158,14 @@ void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm) {
   // O2, not O3: on these kernels it compiles about a third faster and the
   // code measured as fast or faster (bench, all four shared models).
   llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+  bool bodies = std::any_of(mod.begin(), mod.end(),
+                            [](const llvm::Function &f) { return !f.isDeclaration(); });
   mpm.run(mod, mam);
+  // Function passes ran, so the gate met functions, unless llvm::Any's type
+  // identity broke (the note on TypeId above) and it silently let every
+  // pass run everywhere.
+  GRADC_CHECK(!bodies || gate.sawFunction(),
+              "the cleanup gate could not identify any function of the module");
 }
 
 int vectorFloats(const llvm::TargetMachine &tm) {

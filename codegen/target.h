@@ -100,8 +100,9 @@ Expected<std::vector<std::string>> compileObjects(const ir::Module &m, const Emi
 /// Runs the new pass manager's default O2 pipeline on `mod`, tuned for `tm`
 /// (whose triple and data layout are set on the module first). On functions
 /// marked kCleanupOnly (codegen/lower.h) that are not optimised for size, only
-/// O2's first two runs of SROA, EarlyCSE, InstCombine, SimplifyCFG, full loop
-/// unrolling and LICM (and loop canonicalisation and analyses) take place.
+/// SROA, EarlyCSE, InstCombine and SimplifyCFG at their first two places in
+/// the pipeline, LICM and full unrolling at their first two places per loop,
+/// and loop canonicalisation and analyses take place.
 /// O2's interprocedural passes (the inliner, IPSCCP, attribute inference,
 /// GlobalOpt, dead-argument elimination) run only when some function is
 /// optimised for size.

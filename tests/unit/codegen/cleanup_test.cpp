@@ -5,6 +5,7 @@
 // interprocedural passes (the inliner among them) only for size.
 #include "codegen/lower.h"
 #include "codegen/target.h"
+#include "codegen_test_util.h"
 
 #include <gtest/gtest.h>
 #include <llvm/AsmParser/Parser.h>
@@ -17,6 +18,8 @@
 #include <llvm/TargetParser/Host.h>
 
 #include <memory>
+#include <regex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -80,6 +83,18 @@ std::string body(const std::string &text, const std::string &name) {
   return text.substr(at, text.find("\n}", at) - at);
 }
 
+/// Whether the host has float vectors, which the vectoriser tests need.
+bool hostVectors() {
+  initializeNativeTarget();
+  std::string triple = llvm::sys::getProcessTriple(), error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return false;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, llvm::sys::getHostCPUName(), "", llvm::TargetOptions(), std::nullopt));
+  return vectorFloats(*tm) > 1;
+}
+
 /// The optimised bodies of the loop in a function with attributes `attrs`
 /// and in one that is also marked kCleanupOnly.
 std::pair<std::string, std::string> plainAndMarked(const std::string &attrs) {
@@ -92,6 +107,8 @@ std::pair<std::string, std::string> plainAndMarked(const std::string &attrs) {
 }
 
 TEST(Cleanup, MarkedFunctionsGetOnlyTheCleanupPasses) {
+  if (!hostVectors())
+    GTEST_SKIP() << "no float vectors on this host";
   auto [plain, marked] = plainAndMarked("nounwind");
   ASSERT_FALSE(plain.empty());
   ASSERT_FALSE(marked.empty());
@@ -104,6 +121,8 @@ TEST(Cleanup, MarkedFunctionsGetOnlyTheCleanupPasses) {
 }
 
 TEST(Cleanup, SizeOptimisedFunctionsKeepTheWholePipeline) {
+  if (!hostVectors())
+    GTEST_SKIP() << "no float vectors on this host";
   // A microcontroller's code: the mark changes nothing, the vectoriser ran on both.
   auto [plain, marked] = plainAndMarked("nounwind optsize");
   EXPECT_NE(plain.find(" x float>"), std::string::npos) << plain;
@@ -137,6 +156,100 @@ TEST(Cleanup, NoInterproceduralPassesUnlessOptimisingForSize) {
       EXPECT_EQ(caller.find("@callee"), std::string::npos) << text;
     else
       EXPECT_NE(caller.find("call float @callee"), std::string::npos) << text;
+  }
+}
+
+/// Three loops of constant trip counts after one another.
+std::string threeLoops(const std::string &attrs) {
+  std::string ir = "define void @loops(ptr noalias %a, ptr noalias %b) " + attrs + " {\nentry:\n";
+  std::string prev = "entry";
+  for (int l = 0; l < 3; ++l) {
+    std::string n = std::to_string(l), next = l < 2 ? "l" + std::to_string(l + 1) : "exit";
+    ir += "  br label %l" + n + "\nl" + n + ":\n  %i" + n + " = phi i64 [ 0, %" + prev +
+          " ], [ %n" + n + ", %l" + n + " ]\n  %p" + n +
+          " = getelementptr inbounds float, ptr %a, i64 %i" + n + "\n  %x" + n +
+          " = load float, ptr %p" + n + "\n  %y" + n + " = fmul float %x" + n + ", 2.0\n  %q" + n +
+          " = getelementptr inbounds float, ptr %b, i64 %i" + n + "\n  store float %y" + n +
+          ", ptr %q" + n + "\n  %n" + n + " = add nuw nsw i64 %i" + n + ", 1\n  %d" + n +
+          " = icmp eq i64 %n" + n + ", 4\n  br i1 %d" + n + ", label %" + next + "b, label %l" + n +
+          "\n" + next + "b:\n";
+    prev = next + "b";
+  }
+  return ir + "  ret void\n}\n";
+}
+
+TEST(Cleanup, EveryLoopOfAMarkedFunctionIsUnrolled) {
+  llvm::LLVMContext ctx;
+  std::unique_ptr<llvm::Module> mod;
+  std::string text =
+      optimised(threeLoops("nounwind \"" + std::string(kCleanupOnly) + "\""), ctx, mod);
+  std::string loops = body(text, "loops");
+  ASSERT_FALSE(loops.empty()) << text;
+  // Full unrolling reached the third loop too: no loop is left.
+  EXPECT_EQ(loops.find("phi"), std::string::npos) << loops;
+  EXPECT_EQ(loops.find("br i1"), std::string::npos) << loops;
+}
+
+/// The functions of `m` lowered for vectors of `vw` floats that are marked
+/// kCleanupOnly, and all its defined functions.
+std::pair<std::set<std::string>, std::set<std::string>> marks(const ir::Module &m, int vw) {
+  LowerOptions lo;
+  lo.vector_floats = vw;
+  lo.vector_registers = 32;
+  llvm::LLVMContext ctx;
+  std::unique_ptr<llvm::Module> mod = lowerModule(m, ctx, lo);
+  std::set<std::string> marked, all;
+  for (const llvm::Function &f : *mod)
+    if (!f.isDeclaration()) {
+      all.insert(f.getName().str());
+      if (f.hasFnAttribute(kCleanupOnly))
+        marked.insert(f.getName().str());
+    }
+  return {marked, all};
+}
+
+TEST(Cleanup, LoweringMarksTheCodeItVectorisedItself) {
+  // A packed matmul, relu and a max pool, each a kernel of its own.
+  ir::Function f("f");
+  ir::ValueId x = f.addArg("x", ir::ArgRole::Input, ir::f32({64, 256}));
+  ir::ValueId w = f.addArg("w", ir::ArgRole::Input, ir::f32({256, 128}));
+  ir::ValueId p = f.addArg("p", ir::ArgRole::Input, ir::f32({2, 3, 8, 40}));
+  ir::ValueId mm =
+      f.addNode(ir::OpKind::MatMul, {x, w}, {{"transpose_a", false}, {"transpose_b", false}});
+  ir::ValueId r = f.addNode(ir::OpKind::Relu, {mm});
+  ir::ValueId pool = f.addNode(
+      ir::OpKind::MaxPool2d, {p},
+      {{"kernel", ir::Shape{2, 2}}, {"stride", ir::Shape{2, 2}}, {"padding", ir::Shape{0, 0}}});
+  f.addResult("out.r", ir::ResultRole::Output, r);
+  f.addResult("out.pool", ir::ResultRole::Output, pool);
+  ir::Module m = testing::moduleOf(std::move(f));
+  const std::regex kernel(R"(t_f\.k\d+)");
+  for (int vw : {16, 4}) {
+    SCOPED_TRACE("vector width " + std::to_string(vw));
+    auto [marked, all] = marks(m, vw);
+    int kernels = 0, marked_kernels = 0;
+    for (const std::string &name : all) {
+      // Micro-kernels, packers and rtlib are always gradc's own vectors or clang's -O2.
+      if (name.rfind("gradc.tile.", 0) == 0 || name.rfind("gradc.pack", 0) == 0 ||
+          name == "gradc_rt_parallel_for") {
+        EXPECT_TRUE(marked.count(name)) << name;
+      }
+      if (!std::regex_match(name, kernel))
+        continue;
+      ++kernels;
+      if (!marked.count(name))
+        continue;
+      ++marked_kernels;
+      // A parallel loop's task body inherits its kernel's mark.
+      if (all.count(name + ".task")) {
+        EXPECT_TRUE(marked.count(name + ".task")) << name;
+      }
+    }
+    EXPECT_EQ(kernels, 3);
+    // With 16 lanes the matmul (its epilogue on vectors) and relu are gradc's
+    // vectors, the pool is left to O2; with 4, whose epilogue and relu are
+    // scalar loops for LLVM's vectoriser, nothing is.
+    EXPECT_EQ(marked_kernels, vw == 16 ? 2 : 0);
   }
 }
 
