@@ -578,6 +578,10 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
                               PointEval::vectorizable(c.f, k, k.root + 1, k.space.size() - 1));
     }
     // Small: plain loops, accumulating in C's buffer; the epilogue per row.
+    // Rows too short for two vectors (smol_mlp's): O2's vectoriser made
+    // gathers of them; unrolled scalar code runs its train step 20% faster.
+    if (vw >= 8 && k.space[1] < 2 * int64_t(vw))
+      c.markCleanupOnly();
     if (k.end == k.root + 1)
       return emitMatMul(c, root);
     int64_t cols = k.space[1];

@@ -209,7 +209,7 @@ std::pair<std::set<std::string>, std::set<std::string>> marks(const ir::Module &
 }
 
 TEST(Cleanup, LoweringMarksTheCodeItVectorisedItself) {
-  // A packed matmul, relu and a max pool, each a kernel of its own.
+  // A packed matmul, relu, a max pool and a small matmul, each a kernel of its own.
   ir::Function f("f");
   ir::ValueId x = f.addArg("x", ir::ArgRole::Input, ir::f32({64, 256}));
   ir::ValueId w = f.addArg("w", ir::ArgRole::Input, ir::f32({256, 128}));
@@ -220,8 +220,14 @@ TEST(Cleanup, LoweringMarksTheCodeItVectorisedItself) {
   ir::ValueId pool = f.addNode(
       ir::OpKind::MaxPool2d, {p},
       {{"kernel", ir::Shape{2, 2}}, {"stride", ir::Shape{2, 2}}, {"padding", ir::Shape{0, 0}}});
+  // A plain matmul too small to pack, whose rows are shorter than two vectors.
+  ir::ValueId s0 = f.addArg("s0", ir::ArgRole::Input, ir::f32({4, 5}));
+  ir::ValueId s1 = f.addArg("s1", ir::ArgRole::Input, ir::f32({5, 3}));
+  ir::ValueId small =
+      f.addNode(ir::OpKind::MatMul, {s0, s1}, {{"transpose_a", false}, {"transpose_b", false}});
   f.addResult("out.r", ir::ResultRole::Output, r);
   f.addResult("out.pool", ir::ResultRole::Output, pool);
+  f.addResult("out.small", ir::ResultRole::Output, small);
   ir::Module m = testing::moduleOf(std::move(f));
   const std::regex kernel(R"(t_f\.k\d+)");
   for (int vw : {16, 4}) {
@@ -245,11 +251,12 @@ TEST(Cleanup, LoweringMarksTheCodeItVectorisedItself) {
         EXPECT_TRUE(marked.count(name + ".task")) << name;
       }
     }
-    EXPECT_EQ(kernels, 3);
+    EXPECT_EQ(kernels, 4);
     // With 16 lanes the matmul (its epilogue on vectors) and relu are gradc's
-    // vectors, the pool is left to O2; with 4, whose epilogue and relu are
-    // scalar loops for LLVM's vectoriser, nothing is.
-    EXPECT_EQ(marked_kernels, vw == 16 ? 2 : 0);
+    // vectors and the small matmul's rows too short for LLVM's, the pool is
+    // left to O2; with 4, whose epilogue, relu and small matmul are scalar
+    // loops for LLVM's vectoriser, nothing is.
+    EXPECT_EQ(marked_kernels, vw == 16 ? 3 : 0);
   }
 }
 
