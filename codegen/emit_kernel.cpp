@@ -280,6 +280,14 @@ private:
   const std::map<ir::ValueId, llvm::Value *> *partials_ = nullptr;
 };
 
+/// Whether rows of `len` elements, on a target whose vectors gradc emits
+/// itself (8 floats and more), are too short for two of its vectors. Loops
+/// over such rows stay scalar and cleanup-only: LLVM's vectoriser would turn
+/// them into gathers across rows and their exps into scalar calls again (on
+/// the CNNs' 64 x 10 logits, 9-15 ms of code generation a kernel for none of
+/// the speed; smol_mlp's matmuls ran 20% faster without).
+bool shortRows(int64_t len, int vw) { return vw >= 8 && len < 2 * int64_t(vw); }
+
 /// Zeroes the accumulators of the kernel's reductions.
 void zeroReductions(EmitContext &c, const plan::Kernel &k) {
   for (int32_t i = k.first; i < k.end; ++i)
@@ -456,12 +464,9 @@ void emitElementwiseKernel(EmitContext &c, const plan::FunctionPlan &p, const pl
     }
   }
   const unsigned lanes = flat || rows ? unsigned(vw) : 1;
-  // Vectorised here, or with rows too short for two vectors (a 64 x 10
-  // gradient of the logits): LLVM's vectoriser would turn the latter into
-  // gathers across rows and its exps into scalar calls again, at 9 ms of code
-  // generation for a kernel that ran 2x faster without (3.0 -> 1.6 us).
-  bool short_rows = vw >= 8 && !flat && (rank == 0 || k.space.back() < least);
-  if (lanes > 1 || short_rows)
+  // Vectorised here, or rows too short for it (the logits' gradient: 3.0 ->
+  // 1.6 us without LLVM's vectoriser).
+  if (lanes > 1 || (!flat && shortRows(rank == 0 ? 1 : k.space.back(), vw)))
     c.markCleanupOnly();
   // The space the loops run over: the kernel's, or its flat form; its last
   // axis in blocks of `lanes` points.
@@ -559,12 +564,8 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
                                     PointEval::vectorizable(c.f, k, k.root + 1, lane_axes))
                  : emitConv2d(c, root, epilogue);
     if (k.kind == plan::KernelKind::LogSoftmax) {
-      // Scalar loops over rows (the classes) too short for two vectors, which
-      // LLVM's vectoriser would turn into gathers across rows and exps it
-      // scalarises again, as for elementwise kernels: cnn_fashion's 64 x 10
-      // took 15 ms of code generation to run 1 us faster. Longer rows keep O2.
-      const ir::Shape &xs = c.shape(root.operands[0]);
-      if (vw >= 8 && xs[size_t(root.attrs.i("axis"))] < 2 * int64_t(vw))
+      // Scalar loops along the softmax axis (the classes); long ones keep O2.
+      if (shortRows(c.shape(root.operands[0])[size_t(root.attrs.i("axis"))], vw))
         c.markCleanupOnly();
       return emitSoftmax(c, root, true, epilogue);
     }
@@ -578,9 +579,7 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
                               PointEval::vectorizable(c.f, k, k.root + 1, k.space.size() - 1));
     }
     // Small: plain loops, accumulating in C's buffer; the epilogue per row.
-    // Rows too short for two vectors (smol_mlp's): O2's vectoriser made
-    // gathers of them; unrolled scalar code runs its train step 20% faster.
-    if (vw >= 8 && k.space[1] < 2 * int64_t(vw))
+    if (shortRows(k.space[1], vw))
       c.markCleanupOnly();
     if (k.end == k.root + 1)
       return emitMatMul(c, root);

@@ -88,15 +88,18 @@ constexpr std::string_view kInterproceduralPasses[] = {"InlinerPass",
                                                        "GlobalOptPass",
                                                        "DeadArgumentEliminationPass"};
 
+/// Whether pass `id` is one of `passes`.
+template <size_t N> bool listed(const std::string_view (&passes)[N], llvm::StringRef id) {
+  return std::find(std::begin(passes), std::end(passes), std::string_view(id)) != std::end(passes);
+}
+
 /// Whether O2's pass `id` runs on `ir` (a function, loop, SCC or module).
 class CleanupGate {
 public:
   explicit CleanupGate(bool for_size) : for_size_(for_size) {}
 
   bool shouldRun(llvm::StringRef id, llvm::Any ir) {
-    if (!for_size_ &&
-        std::find(std::begin(kInterproceduralPasses), std::end(kInterproceduralPasses),
-                  std::string_view(id)) != std::end(kInterproceduralPasses))
+    if (!for_size_ && listed(kInterproceduralPasses, id))
       return false;
     const llvm::Function *f = nullptr;
     const llvm::Loop *loop = nullptr;
@@ -114,8 +117,7 @@ public:
       return true;
     if (id == "LoopSimplifyPass" || id == "LCSSAPass" || id.contains("AnalysisPass"))
       return true;
-    if (std::find(std::begin(kCleanupPasses), std::end(kCleanupPasses), std::string_view(id)) ==
-        std::end(kCleanupPasses))
+    if (!listed(kCleanupPasses, id))
       return false;
     std::string where = f->getName().str();
     if (loop)
