@@ -6,12 +6,17 @@
 // vector registers over vectors of output columns: for each image, output
 // row and vector of columns, MO loads of dy and MT masked loads of x (the
 // mask covers the padding and the row's tail) feed MO x MT FMAs. The lanes
-// are added up once, in order, when the block is done. Blocks are the
-// parallel tasks: each element of dw is summed by one task in a fixed order,
-// so any thread count gives the same bits.
+// are added up once, in order, when the block is done. A parallel task
+// takes up to four tap blocks of one channel block, image by image (their
+// sums parked on its stack between images), so that an image's rows of dy
+// are read from L1 by all four: each element of dw is summed by one task in
+// a fixed order (images, rows, columns), so any thread count gives the same
+// bits.
 #include "codegen/emit.h"
 
 #include <llvm/IR/Intrinsics.h>
+
+#include <algorithm>
 
 namespace gradc::codegen {
 
@@ -30,10 +35,20 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
   // the channels for the 16 registers of AVX2 and SSE.
   const int64_t mo = vw >= 16 ? 6 : 3, mt = 4;
   const int64_t row_blocks = (out_c + mo - 1) / mo, tap_blocks = (taps + mt - 1) / mt;
+  // A task sums up to kGroup tap blocks of one row block, all of them for
+  // one image before the next, so that the image's mo rows of dy stay in L1
+  // while every tap block reads them (one tap block a task read all of dy
+  // once per tap block from L2: conv1's weight gradient spent its time
+  // waiting on those loads). The tap blocks' sums are parked in the task's
+  // stack between images; each sum still runs over the images, rows and
+  // columns in order.
+  constexpr int64_t kGroup = 4;
+  const int64_t group = std::min(tap_blocks, kGroup);
+  const int64_t groups = (tap_blocks + group - 1) / group;
   const int64_t chunks = (ow + vw - 1) / vw;
-  const int64_t block_work = mo * mt * batch * oh * chunks * vw;
+  const int64_t task_work = group * mo * mt * batch * oh * chunks * vw;
   emitParallelRanges(
-      c, row_blocks * tap_blocks, block_work, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+      c, row_blocks * groups, task_work, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
         EmitContext &tc = t.c;
         auto &b = tc.b;
         llvm::Type *vecTy = llvm::FixedVectorType::get(tc.f32Ty(), unsigned(vw));
@@ -44,78 +59,100 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
         std::vector<llvm::Value *> acc;
         for (int64_t i = 0; i < mo * mt; ++i)
           acc.push_back(tc.entryAlloca("acc", vecTy));
+        llvm::Type *parkTy = llvm::ArrayType::get(vecTy, uint64_t(group * mo * mt));
+        llvm::Value *park = tc.entryAlloca("park", parkTy);
+        auto parked = [&](llvm::Value *j, int64_t k) {
+          return b.CreateInBoundsGEP(vecTy, park,
+                                     b.CreateAdd(b.CreateMul(j, tc.i64(mo * mt)), tc.i64(k)));
+        };
         auto minOf = [&](llvm::Value *a, int64_t most) {
           return b.CreateSelect(b.CreateICmpSLT(a, tc.i64(most)), a, tc.i64(most));
         };
         emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
-          llvm::Value *block = b.CreateAdd(lo, i);
-          llvm::Value *o0 = b.CreateMul(b.CreateUDiv(block, tc.i64(tap_blocks)), tc.i64(mo));
-          llvm::Value *t0 = b.CreateMul(b.CreateURem(block, tc.i64(tap_blocks)), tc.i64(mt));
-          // The block's rows and taps, clamped into range for reading (a
-          // tail block's extra sums are computed and dropped).
-          std::vector<llvm::Value *> orow, xoff, rowoff, coloff;
+          llvm::Value *task = b.CreateAdd(lo, i);
+          llvm::Value *o0 = b.CreateMul(b.CreateUDiv(task, tc.i64(groups)), tc.i64(mo));
+          llvm::Value *tb0 = b.CreateMul(b.CreateURem(task, tc.i64(groups)), tc.i64(group));
+          llvm::Value *blocks = minOf(b.CreateSub(tc.i64(tap_blocks), tb0), group);
+          // The block's rows, clamped into range for reading (a tail block's
+          // extra sums are computed and dropped).
+          std::vector<llvm::Value *> orow;
           for (int64_t r = 0; r < mo; ++r)
             orow.push_back(minOf(b.CreateAdd(o0, tc.i64(r)), out_c - 1));
-          for (int64_t j = 0; j < mt; ++j) {
-            llvm::Value *tap = minOf(b.CreateAdd(t0, tc.i64(j)), taps - 1);
-            llvm::Value *ch = b.CreateUDiv(tap, tc.i64(kh * kw));
-            llvm::Value *ki = b.CreateURem(b.CreateUDiv(tap, tc.i64(kw)), tc.i64(kh));
-            llvm::Value *kj = b.CreateURem(tap, tc.i64(kw));
-            xoff.push_back(b.CreateMul(ch, tc.i64(h * w)));
-            rowoff.push_back(b.CreateSub(b.CreateMul(ki, tc.i64(dil[0])), tc.i64(pad[0])));
-            coloff.push_back(b.CreateSub(b.CreateMul(kj, tc.i64(dil[1])), tc.i64(pad[1])));
-          }
-          for (llvm::Value *a : acc)
-            b.CreateStore(zero, a);
-          emitLoopNest(b, {batch, oh, chunks}, [&](llvm::ArrayRef<llvm::Value *> iv) {
-            llvm::Value *img = iv[0], *orow_i = iv[1];
-            llvm::Value *ow0 = b.CreateMul(iv[2], tc.i64(vw));
-            llvm::Value *lanes = b.CreateAdd(asLanes(tc, ow0, ids), ids);
-            llvm::Value *valid = b.CreateICmpULT(lanes, cst(lanes, ow));
-            std::vector<llvm::Value *> dyv;
-            for (int64_t r = 0; r < mo; ++r) {
-              llvm::Value *at = flatIndex(b, {img, orow[size_t(r)], orow_i, ow0}, ys);
-              dyv.push_back(
-                  b.CreateMaskedLoad(vecTy, b.CreateInBoundsGEP(tc.f32Ty(), tc.ptr[size_t(dy)], at),
-                                     llvm::Align(4), valid, zero));
-            }
+          b.CreateMemSet(park, b.getInt8(0), tc.i64(group * mo * mt * vw * int64_t(sizeof(float))),
+                         llvm::MaybeAlign(4));
+          emitCountedLoop(b, tc.i64(batch), [&](llvm::Value *img) {
             llvm::Value *image = b.CreateMul(img, tc.i64(in_c * h * w));
-            for (int64_t j = 0; j < mt; ++j) {
-              llvm::Value *ih = b.CreateAdd(b.CreateMul(orow_i, tc.i64(stride)), rowoff[size_t(j)]);
-              llvm::Value *row_ok = b.CreateICmpULT(ih, tc.i64(h));
-              // Without padding along W a valid column's every tap lies inside x.
-              llvm::Value *mask = valid;
-              if (pad[1] != 0) {
-                llvm::Value *iw = b.CreateAdd(lanes, asLanes(tc, coloff[size_t(j)], lanes));
-                mask = b.CreateAnd(mask, b.CreateICmpULT(iw, cst(iw, w)));
+            emitCountedLoop(b, blocks, [&](llvm::Value *j) {
+              llvm::Value *t0 = b.CreateMul(b.CreateAdd(tb0, j), tc.i64(mt));
+              std::vector<llvm::Value *> xoff, rowoff, coloff;
+              for (int64_t q = 0; q < mt; ++q) {
+                llvm::Value *tap = minOf(b.CreateAdd(t0, tc.i64(q)), taps - 1);
+                llvm::Value *ch = b.CreateUDiv(tap, tc.i64(kh * kw));
+                llvm::Value *ki = b.CreateURem(b.CreateUDiv(tap, tc.i64(kw)), tc.i64(kh));
+                llvm::Value *kj = b.CreateURem(tap, tc.i64(kw));
+                xoff.push_back(b.CreateMul(ch, tc.i64(h * w)));
+                rowoff.push_back(b.CreateSub(b.CreateMul(ki, tc.i64(dil[0])), tc.i64(pad[0])));
+                coloff.push_back(b.CreateSub(b.CreateMul(kj, tc.i64(dil[1])), tc.i64(pad[1])));
               }
-              if (pad[0] != 0)
-                mask = b.CreateAnd(mask, b.CreateVectorSplat(unsigned(vw), row_ok));
-              // Plain GEP: in the padding the row start lies outside x (masked off).
-              llvm::Value *at = b.CreateAdd(
-                  b.CreateAdd(image, xoff[size_t(j)]),
-                  b.CreateAdd(b.CreateMul(ih, tc.i64(w)), b.CreateAdd(ow0, coloff[size_t(j)])));
-              llvm::Value *xv =
-                  b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(x)], at),
-                                     llvm::Align(4), mask, zero);
-              for (int64_t r = 0; r < mo; ++r) {
-                llvm::Value *a = acc[size_t(r * mt + j)];
-                b.CreateStore(b.CreateCall(fma, {dyv[size_t(r)], xv, b.CreateLoad(vecTy, a)}), a);
-              }
-            }
+              for (int64_t k = 0; k < mo * mt; ++k)
+                b.CreateStore(b.CreateLoad(vecTy, parked(j, k)), acc[size_t(k)]);
+              emitLoopNest(b, {oh, chunks}, [&](llvm::ArrayRef<llvm::Value *> iv) {
+                llvm::Value *orow_i = iv[0];
+                llvm::Value *ow0 = b.CreateMul(iv[1], tc.i64(vw));
+                llvm::Value *lanes = b.CreateAdd(asLanes(tc, ow0, ids), ids);
+                llvm::Value *valid = b.CreateICmpULT(lanes, cst(lanes, ow));
+                std::vector<llvm::Value *> dyv;
+                for (int64_t r = 0; r < mo; ++r) {
+                  llvm::Value *at = flatIndex(b, {img, orow[size_t(r)], orow_i, ow0}, ys);
+                  dyv.push_back(b.CreateMaskedLoad(
+                      vecTy, b.CreateInBoundsGEP(tc.f32Ty(), tc.ptr[size_t(dy)], at),
+                      llvm::Align(4), valid, zero));
+                }
+                for (int64_t q = 0; q < mt; ++q) {
+                  llvm::Value *ih =
+                      b.CreateAdd(b.CreateMul(orow_i, tc.i64(stride)), rowoff[size_t(q)]);
+                  llvm::Value *row_ok = b.CreateICmpULT(ih, tc.i64(h));
+                  // Without padding along W a valid column's every tap lies inside x.
+                  llvm::Value *mask = valid;
+                  if (pad[1] != 0) {
+                    llvm::Value *iw = b.CreateAdd(lanes, asLanes(tc, coloff[size_t(q)], lanes));
+                    mask = b.CreateAnd(mask, b.CreateICmpULT(iw, cst(iw, w)));
+                  }
+                  if (pad[0] != 0)
+                    mask = b.CreateAnd(mask, b.CreateVectorSplat(unsigned(vw), row_ok));
+                  // Plain GEP: in the padding the row start lies outside x (masked off).
+                  llvm::Value *at = b.CreateAdd(
+                      b.CreateAdd(image, xoff[size_t(q)]),
+                      b.CreateAdd(b.CreateMul(ih, tc.i64(w)), b.CreateAdd(ow0, coloff[size_t(q)])));
+                  llvm::Value *xv =
+                      b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(x)], at),
+                                         llvm::Align(4), mask, zero);
+                  for (int64_t r = 0; r < mo; ++r) {
+                    llvm::Value *a = acc[size_t(r * mt + q)];
+                    b.CreateStore(b.CreateCall(fma, {dyv[size_t(r)], xv, b.CreateLoad(vecTy, a)}),
+                                  a);
+                  }
+                }
+              });
+              for (int64_t k = 0; k < mo * mt; ++k)
+                b.CreateStore(b.CreateLoad(vecTy, acc[size_t(k)]), parked(j, k));
+            });
           });
           // Each valid sum's lanes, added in order, to dw.
-          for (int64_t r = 0; r < mo; ++r)
-            for (int64_t j = 0; j < mt; ++j) {
-              llvm::Value *o = b.CreateAdd(o0, tc.i64(r)), *tap = b.CreateAdd(t0, tc.i64(j));
-              llvm::Value *inside = b.CreateAnd(b.CreateICmpSLT(o, tc.i64(out_c)),
-                                                b.CreateICmpSLT(tap, tc.i64(taps)));
-              emitIf(b, inside, [&] {
-                llvm::Value *sum =
-                    b.CreateFAddReduce(tc.f32(0), b.CreateLoad(vecTy, acc[size_t(r * mt + j)]));
-                tc.store(dw, b.CreateAdd(b.CreateMul(o, tc.i64(taps)), tap), sum);
-              });
-            }
+          emitCountedLoop(b, blocks, [&](llvm::Value *j) {
+            llvm::Value *t0 = b.CreateMul(b.CreateAdd(tb0, j), tc.i64(mt));
+            for (int64_t r = 0; r < mo; ++r)
+              for (int64_t q = 0; q < mt; ++q) {
+                llvm::Value *o = b.CreateAdd(o0, tc.i64(r)), *tap = b.CreateAdd(t0, tc.i64(q));
+                llvm::Value *inside = b.CreateAnd(b.CreateICmpSLT(o, tc.i64(out_c)),
+                                                  b.CreateICmpSLT(tap, tc.i64(taps)));
+                emitIf(b, inside, [&] {
+                  llvm::Value *sum =
+                      b.CreateFAddReduce(tc.f32(0), b.CreateLoad(vecTy, parked(j, r * mt + q)));
+                  tc.store(dw, b.CreateAdd(b.CreateMul(o, tc.i64(taps)), tap), sum);
+                });
+              }
+          });
         });
       });
 }
