@@ -187,6 +187,11 @@ void emitPackedConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *
 /// With `point_lanes` the point hook takes vectors of a row's positions.
 void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                         bool parallel, PointHook point, bool point_lanes = false);
+/// conv2d with x read in place (plan::ConvForm::Direct): W's panels in
+/// `workspace`; images and tiles in parallel with `parallel`. With
+/// `point_lanes` the point hook takes vectors of a row's positions.
+void emitDirectConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                      bool parallel, PointHook point, bool point_lanes = false);
 /// conv2d's weight gradient on vectors of output channels
 /// (plan::GradWeightForm::Channels): dy transposed into `workspace`.
 void emitChannelsConv2dGradWeight(EmitContext &c, const ir::Node &n, llvm::Value *workspace,

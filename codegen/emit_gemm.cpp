@@ -1149,9 +1149,11 @@ struct DirectRows {
 /// tap: per tap, nv masked loads of the source row it reads, shifted by it
 /// (the mask keeps rows and columns outside src and the row's tail out), and
 /// mr broadcasts of A. Each output element goes to `sink` once, with indices
-/// (image, channel, row, column) and its flat index in the output.
+/// (image, channel, row, column) and its flat index in the output; with
+/// `sink_lanes`, as a vector of a row segment's vw positions (the mask keeps
+/// the row's tail out).
 void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm::Value *workspace,
-                    int vw, bool parallel, PointHook sink) {
+                    int vw, bool parallel, PointHook sink, bool sink_lanes = false) {
   const int64_t window = d.kh * d.kw, depth = d.src_c * window;
   const int64_t segs = (d.out_w + vw - 1) / vw, colvecs = d.out_h * segs;
   const int64_t nv = colvecs >= 2 ? 2 : 1, cblocks = (colvecs + nv - 1) / nv;
@@ -1160,6 +1162,17 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
   GRADC_CHECK(mp * mr <= plan::gemmPaddedRows(d.out_c), "A's panels outgrow the plan's workspace");
   packPanels(c, la, d.out_c, depth, mr, workspace);
   const int64_t batch = c.shape(d.src)[0];
+  // Whether some tap reads outside src's rows, or columns, of a valid output
+  // position (padding): else the loads need only the row's tail masked off,
+  // a mask of the segment alone, hoisted out of the taps.
+  auto outside = [](int64_t last_out, int64_t out_mul, int64_t taps, int64_t tap_mul, int64_t add,
+                    int64_t src) {
+    const int64_t far = (taps - 1) * tap_mul;
+    return std::min<int64_t>(0, far) + add < 0 ||
+           last_out * out_mul + std::max<int64_t>(0, far) + add >= src;
+  };
+  const bool row_check = outside(d.out_h - 1, d.row_mul, d.kh, d.ki_mul, d.row_add, d.src_h);
+  const bool col_check = outside(d.out_w - 1, 1, d.kw, d.kj_mul, d.col_add, d.src_w);
 
   emitParallelRanges(
       c, batch * cblocks * mp, mr * nv * vw * depth, parallel,
@@ -1208,10 +1221,15 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
                     llvm::Value *sr = b.CreateAdd(
                         b.CreateMul(r[size_t(v)], tc.i64(d.row_mul)),
                         b.CreateAdd(b.CreateMul(ki, tc.i64(d.ki_mul)), tc.i64(d.row_add)));
-                    llvm::Value *scol = b.CreateAdd(cols[size_t(v)], asLanes(tc, shift, ids));
-                    llvm::Value *mask = b.CreateAnd(
-                        b.CreateAnd(live[size_t(v)], b.CreateICmpULT(scol, cst(scol, d.src_w))),
-                        b.CreateVectorSplat(unsigned(vw), b.CreateICmpULT(sr, tc.i64(d.src_h))));
+                    llvm::Value *mask = live[size_t(v)];
+                    if (col_check) {
+                      llvm::Value *scol = b.CreateAdd(cols[size_t(v)], asLanes(tc, shift, ids));
+                      mask = b.CreateAnd(mask, b.CreateICmpULT(scol, cst(scol, d.src_w)));
+                    }
+                    if (row_check)
+                      mask = b.CreateAnd(
+                          mask,
+                          b.CreateVectorSplat(unsigned(vw), b.CreateICmpULT(sr, tc.i64(d.src_h))));
                     // Plain GEP: outside src the row lies outside it (masked off).
                     llvm::Value *at = b.CreateAdd(
                         b.CreateMul(b.CreateAdd(b.CreateMul(plane, tc.i64(d.src_h)), sr),
@@ -1229,9 +1247,37 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
                 });
               },
               false);
+          llvm::Value *c0 = b.CreateMul(pa, tc.i64(mr));
+          auto flatOf = [&](llvm::Value *ch, int64_t v) {
+            return mad(tc, mad(tc, mad(tc, img, d.out_c, ch), d.out_h, r[size_t(v)]), d.out_w,
+                       col0[size_t(v)]);
+          };
+          if (sink_lanes) {
+            // Each valid vector of the tile from its register, rows unrolled.
+            for (int64_t row = 0; row < mr; ++row) {
+              llvm::Value *ch = b.CreateAdd(c0, tc.i64(row));
+              auto vectors = [&] {
+                for (int64_t v = 0; v < nv; ++v) {
+                  auto one = [&] {
+                    sink(tc, {img, ch, r[size_t(v)], col0[size_t(v)]}, flatOf(ch, v),
+                         b.CreateLoad(sums.vecTy, sums.acc[size_t(row * nv + v)]),
+                         d.out_w % vw ? live[size_t(v)] : nullptr);
+                  };
+                  if (v == 0 || colvecs % nv == 0)
+                    one(); // the block's first vector is always a segment
+                  else
+                    emitIf(b, b.CreateICmpULT(q[size_t(v)], tc.i64(colvecs)), one);
+                }
+              };
+              if (d.out_c % mr == 0)
+                vectors();
+              else
+                emitIf(b, b.CreateICmpULT(ch, tc.i64(d.out_c)), vectors);
+            }
+            return;
+          }
           sums.store(tile, mr);
           // The valid rows (channels) and columns of the tile, row by row.
-          llvm::Value *c0 = b.CreateMul(pa, tc.i64(mr));
           llvm::Value *rows = minOf(tc, b.CreateSub(tc.i64(d.out_c), c0), tc.i64(mr));
           emitCountedLoop(b, rows, [&](llvm::Value *row) {
             llvm::Value *ch = b.CreateAdd(c0, row);
@@ -1239,9 +1285,7 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
               emitIf(b, b.CreateICmpULT(q[size_t(v)], tc.i64(colvecs)), [&] {
                 llvm::Value *n_cols =
                     minOf(tc, b.CreateSub(tc.i64(d.out_w), col0[size_t(v)]), tc.i64(vw));
-                llvm::Value *flat0 =
-                    mad(tc, mad(tc, mad(tc, img, d.out_c, ch), d.out_h, r[size_t(v)]), d.out_w,
-                        col0[size_t(v)]);
+                llvm::Value *flat0 = flatOf(ch, v);
                 emitCountedLoop(b, n_cols, [&](llvm::Value *l) {
                   llvm::Value *x = b.CreateLoad(
                       tc.f32Ty(),
@@ -1254,6 +1298,29 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
           });
         });
       });
+}
+
+// y[n, o, oh, ow] = sum over e = (c, kh, kw) of W[o, c, kh, kw] x[n, c, ih, iw]
+// with ih = oh * stride - pad + kh * dil and iw = ow - pad + kw * dil (stride 1
+// along W), on DirectRows (plan::ConvForm::Direct): y's rows read x's rows in
+// place, W's rows as A.
+void emitDirectConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                      bool parallel, PointHook point, bool point_lanes) {
+  ir::ValueId x = n.operands[0], w = n.operands[1];
+  ConvGeometry g(n.attrs, c.shape(x), c.shape(w), c.shape(n.result));
+  GRADC_CHECK(g.stride[1] == 1, "a direct conv2d with a stride along W");
+  // Whole vectors to the epilogue, on targets whose masked loads and stores
+  // are instructions (as emitPackedConv2d).
+  const bool lanes = vw >= 8 && point_lanes;
+  if (lanes)
+    c.markCleanupOnly();
+  const int64_t taps = g.taps();
+  Loader lw = [&](EmitContext &c, const Lanes &o, llvm::Value *e) {
+    return loadRows(c, w, e, taps, o);
+  };
+  DirectRows d{x,    g.in_c, g.h,         g.w,      g.out_c,   g.oh,     g.ow,
+               g.kh, g.kw,   g.stride[0], g.dil[0], -g.pad[0], g.dil[1], -g.pad[1]};
+  emitDirectRows(c, d, lw, workspace, vw, parallel, point, lanes);
 }
 
 // dx[n, c, ih, iw] = sum over e = (o, kh, kw) of W[o, c, kh, kw] dy[n, o, oh, ow]
@@ -1273,9 +1340,15 @@ void emitDirectConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *w
   };
   DirectRows d{dy,   g.out_c, g.oh, g.ow,      g.in_c,   g.h,       g.w,
                g.kh, g.kw,    1,    -g.dil[0], g.pad[0], -g.dil[1], g.pad[1]};
-  emitDirectRows(c, d, lw, workspace, vw, true,
-                 [&](EmitContext &c, llvm::ArrayRef<llvm::Value *>, llvm::Value *flat,
-                     llvm::Value *v, llvm::Value *) { c.store(dx, flat, v); });
+  // Whole vectors of dx's rows, on targets whose masked stores are instructions.
+  const bool lanes = vw >= 8;
+  if (lanes)
+    c.markCleanupOnly();
+  emitDirectRows(
+      c, d, lw, workspace, vw, true,
+      [&](EmitContext &c, llvm::ArrayRef<llvm::Value *>, llvm::Value *flat, llvm::Value *v,
+          llvm::Value *mask) { c.storeLanes(dx, flat, v, mask); },
+      lanes);
 }
 
 // dx[n, c, ih, iw] = sum over taps (kh, kw) of C[(c, kh, kw), (oh, ow)] with

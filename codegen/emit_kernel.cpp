@@ -555,14 +555,19 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
         ec.storeLanes(root.result, flat, x, mask);
       pe.run(o, flat, k.root + 1);
     };
-    if (k.kind == plan::KernelKind::Conv2d && plan::channelVectorConv(c.f, root))
-      return emitChannelsConv2d(c, root, workspace, vw, k.workspace_slots > 1, epilogue,
-                                PointEval::vectorizable(c.f, k, k.root + 1, lane_axes));
-    if (k.kind == plan::KernelKind::Conv2d)
-      return k.workspace_bytes > 0
-                 ? emitPackedConv2d(c, root, workspace, vw, k.workspace_slots, epilogue,
-                                    PointEval::vectorizable(c.f, k, k.root + 1, lane_axes))
-                 : emitConv2d(c, root, epilogue);
+    if (k.kind == plan::KernelKind::Conv2d) {
+      if (k.workspace_bytes == 0)
+        return emitConv2d(c, root, epilogue);
+      const bool lanes = PointEval::vectorizable(c.f, k, k.root + 1, lane_axes);
+      switch (plan::convForm(c.f, root)) {
+      case plan::ConvForm::Channels:
+        return emitChannelsConv2d(c, root, workspace, vw, k.workspace_slots > 1, epilogue, lanes);
+      case plan::ConvForm::Direct:
+        return emitDirectConv2d(c, root, workspace, vw, k.workspace_slots > 1, epilogue, lanes);
+      case plan::ConvForm::Packed:
+        return emitPackedConv2d(c, root, workspace, vw, k.workspace_slots, epilogue, lanes);
+      }
+    }
     if (k.kind == plan::KernelKind::LogSoftmax) {
       // Scalar loops along the softmax axis (the classes); long ones keep O2.
       if (shortRows(c.shape(root.operands[0])[size_t(root.attrs.i("axis"))], vw))

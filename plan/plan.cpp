@@ -289,6 +289,15 @@ GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n) {
   return GradWeightForm::Packed;
 }
 
+ConvForm convForm(const ir::Function &f, const ir::Node &n) {
+  GRADC_CHECK(n.op == ir::OpKind::Conv2d, "not a conv2d");
+  if (channelVectorConv(f, n))
+    return ConvForm::Channels;
+  if (n.attrs.ints("stride")[1] == 1 && f.type(n.result).shape[3] >= kDirectMinRow)
+    return ConvForm::Direct;
+  return ConvForm::Packed;
+}
+
 int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slots) {
   // The GEMM's (m, n, k) per op, as codegen/emit_gemm.cpp runs it: the
   // forward (out_c, positions, taps) and the input gradient (in_c, input
@@ -297,9 +306,18 @@ int64_t convWorkspaceBytes(const ir::Function &f, const ir::Node &n, int64_t slo
   switch (n.op) {
   case ir::OpKind::Conv2d: {
     const ir::Shape &w = shape(n.operands[1]), &y = shape(n.result);
-    if (channelVectorConv(f, n)) // the weights transposed: taps x padded channels
-      return alignUp(roundUpTo(w[0], kGemmMaxCols) * w[1] * w[2] * w[3] * 4);
-    return gemmWorkspaceBytes(w[0], y[2] * y[3], w[1] * w[2] * w[3], slots);
+    const int64_t taps = w[1] * w[2] * w[3];
+    switch (convForm(f, n)) {
+    case ConvForm::Channels: // the weights transposed: taps x padded channels
+      return alignUp(roundUpTo(w[0], kGemmMaxCols) * taps * 4);
+    case ConvForm::Direct: // W's panels only
+      if (gemmWorkspaceBytes(w[0], y[2] * y[3], taps, slots) == 0)
+        return 0;
+      return alignUp(gemmPaddedRows(w[0]) * taps * 4);
+    case ConvForm::Packed:
+      break;
+    }
+    return gemmWorkspaceBytes(w[0], y[2] * y[3], taps, slots);
   }
   case ir::OpKind::Conv2dGradInput: {
     const ir::Shape &w = shape(n.operands[1]), &dy = shape(n.operands[0]), &dx = shape(n.result);

@@ -143,6 +143,22 @@ bool channelVectorConv(const ir::Function &f, const ir::Node &n);
 GradWeightForm convGradWeightForm(const ir::Function &f, const ir::Node &n);
 inline constexpr int64_t kDirectMinRow = 8;
 
+/// How a conv2d node is computed, by a stated cost rule, in order:
+/// - Channels: channelVectorConv (above).
+/// - Direct: with stride 1 along W, an output row's positions read one
+///   contiguous row of x per tap, so a masked vector load replaces the
+///   packing of the im2col matrix (which copies each element of x once per
+///   tap, and took about as long as the GEMM where the depth, the taps, is
+///   short: conv1 of the shared CNNs); when the rows are at least
+///   kDirectMinRow wide, so that most vector lanes do work. A register tile
+///   of output channels x two vectors of a row's positions; its epilogue
+///   takes those vectors. The workspace holds W's panels only
+///   (codegen/emit_gemm.cpp, emitDirectConv2d).
+/// - Packed: an implicit GEMM that packs (gathers) the im2col matrix, one
+///   image at a time, its epilogue on vectors of positions across rows.
+enum class ConvForm : uint8_t { Packed, Direct, Channels };
+ConvForm convForm(const ir::Function &f, const ir::Node &n);
+
 /// How a conv2d_grad_input node is computed, by a stated cost rule, in order:
 /// - Columns: with stride 1, at least kColumnsMinDepth output channels and
 ///   fewer positions in dy than in dx (a "full" correlation, whose taps at

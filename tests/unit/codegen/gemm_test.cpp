@@ -9,6 +9,8 @@
 #include "codegen/lower.h"
 #include "plan/plan.h"
 
+#include <tuple>
+
 namespace gradc::codegen::testing {
 namespace {
 
@@ -98,7 +100,7 @@ TEST(Gemm, ConvolutionsAsImplicitGemmMatchInterpreter) {
       {1, 24, 16, 18, 17, 1, 1, 1, 2, 0, 0, 1, 1}, // 1x1 taps, strided
       {2, 3, 9, 37, 7, 3, 3, 1, 1, 2, 1, 1, 2},    // stride 1: rows packed by masked loads
   };
-  int packed = 0, direct = 0;
+  int packed = 0, direct = 0, direct_forward = 0;
   for (const ConvCase &k : cases) {
     SCOPED_TRACE("conv " + std::to_string(k.o) + "x" + std::to_string(k.c) + "x" +
                  std::to_string(k.kh) + "x" + std::to_string(k.kw));
@@ -109,32 +111,62 @@ TEST(Gemm, ConvolutionsAsImplicitGemmMatchInterpreter) {
       const ir::Node &n = m.functions[0].nodes()[size_t(kn.first)];
       direct += n.op == ir::OpKind::Conv2dGradWeight &&
                 plan::convGradWeightForm(m.functions[0], n) == plan::GradWeightForm::Direct;
+      direct_forward += n.op == ir::OpKind::Conv2d && kn.workspace_bytes > 0 &&
+                        plan::convForm(m.functions[0], n) == plan::ConvForm::Direct;
     }
     expectJitMatchesInterpreter(m, 5, -1, 1, 1e-4, 1e-5);
   }
-  EXPECT_GE(packed, 6); // most take the implicit GEMM, tiny ones plain loops
-  EXPECT_EQ(direct, 3); // weight gradients with stride 1 along W, rows of >= 8
+  EXPECT_GE(packed, 6);         // most take the implicit GEMM, tiny ones plain loops
+  EXPECT_EQ(direct, 3);         // weight gradients with stride 1 along W, rows of >= 8
+  EXPECT_EQ(direct_forward, 3); // forward passes likewise; the strided ones pack
+}
+
+// The forward pass with x read in place (stride 1 along W, rows of at least
+// 8), its relu epilogue on vectors: padding on both axes, a vertical stride
+// and a dilation along W, 13 output channels (a partial panel); and one
+// without padding (no masks at all at 8 and 16 floats), 9 rows of 16 columns
+// (an odd number of segments at 16 floats: a tile's second vector missing,
+// which must not be stored), 6 channels. At each vector width and register
+// budget.
+TEST(Gemm, DirectConvolutionEveryTarget) {
+  for (const ConvCase &k : {ConvCase{2, 5, 11, 29, 13, 3, 2, 2, 1, 1, 1, 1, 2},
+                            ConvCase{3, 3, 11, 18, 6, 3, 3, 1, 1, 0, 0, 1, 1}}) {
+    ir::Module m = convModule(k);
+    plan::ModulePlan p = plan::buildPlan(m);
+    int direct = 0;
+    for (const plan::Kernel &kn : p.functions[0].kernels) {
+      const ir::Node &n = m.functions[0].nodes()[size_t(kn.first)];
+      direct += n.op == ir::OpKind::Conv2d && kn.workspace_bytes > 0 &&
+                plan::convForm(m.functions[0], n) == plan::ConvForm::Direct;
+    }
+    EXPECT_EQ(direct, 1); // with a workspace (W's panels): not plain loops
+    SCOPED_TRACE("padding " + std::to_string(k.ph));
+    expectEveryTargetMatchesInterpreter(m, {{16, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}});
+  }
 }
 
 // A conv2d's epilogue on vectors of output positions: a per-channel bias
 // (one value for every lane), a per-position term (consecutive elements)
 // and, in a second conv, a per-row term, which no vector of positions can
-// read and so stays scalar. With 17 output channels the packed form (its
-// vectors cross the output's rows; 11 x 9 outputs leave a partial vector per
-// channel, 17 channels a partial panel); with 16 the channel-vector form
-// (each row's block of positions gathered down its tile as one vector). At
-// each vector width.
+// read and so stays scalar. With 17 output channels the direct form (its
+// vectors are segments of a row; 17 channels a partial panel), or with a
+// stride of 2 along W the packed form (its vectors cross the output's rows;
+// 11 x 5 outputs leave a partial vector per channel); with 16 the
+// channel-vector form (each row's block of positions gathered down its tile
+// as one vector). At each vector width.
 TEST(Gemm, ConvolutionEpiloguesOnVectorsOfPositions) {
-  for (int64_t o : {17, 16}) {
+  for (auto [o, sw, form] : {std::tuple{int64_t(17), int64_t(1), plan::ConvForm::Direct},
+                             std::tuple{int64_t(17), int64_t(2), plan::ConvForm::Packed},
+                             std::tuple{int64_t(16), int64_t(1), plan::ConvForm::Channels}}) {
     ir::Function f("f");
-    const int64_t n = 2, c = 4, h = 13, w = 11, oh = 11, ow = 9;
+    const int64_t n = 2, c = 4, h = 13, w = 11, oh = 11, ow = (w - 3) / sw + 1;
     ir::ValueId x = f.addArg("x", ir::ArgRole::Input, ir::f32({n, c, h, w}));
     ir::ValueId wt = f.addArg("w", ir::ArgRole::Param, ir::f32({o, c, 3, 3}));
     ir::ValueId bias = f.addArg("bias", ir::ArgRole::Input, ir::f32({o}));
     ir::ValueId plane = f.addArg("plane", ir::ArgRole::Input, ir::f32({oh, ow}));
     ir::ValueId rows = f.addArg("rows", ir::ArgRole::Input, ir::f32({oh}));
     ir::Attrs a;
-    a.set("stride", std::vector<int64_t>{1, 1});
+    a.set("stride", std::vector<int64_t>{1, sw});
     a.set("padding", std::vector<int64_t>{0, 0});
     a.set("dilation", std::vector<int64_t>{1, 1});
     auto broadcast = [&](ir::ValueId v, std::vector<int64_t> dims) {
@@ -152,17 +184,18 @@ TEST(Gemm, ConvolutionEpiloguesOnVectorsOfPositions) {
     f.addResult("z", ir::ResultRole::Output, f.addNode(ir::OpKind::Relu, {z}));
     ir::Module m = moduleOf(passes::fuseKernels(f));
     plan::ModulePlan p = plan::buildPlan(m);
-    int fused = 0, channels = 0;
+    int fused = 0, in_form = 0;
     for (const plan::Kernel &k : p.functions[0].kernels) {
       if (k.kind != plan::KernelKind::Conv2d)
         continue;
       fused += k.workspace_bytes > 0 && k.end - k.first > 1;
-      channels += plan::channelVectorConv(m.functions[0], m.functions[0].nodes()[size_t(k.root)]);
+      in_form += plan::convForm(m.functions[0], m.functions[0].nodes()[size_t(k.root)]) == form;
     }
     EXPECT_EQ(fused, 2); // both convolutions with workspaces, each with its epilogue
-    EXPECT_EQ(channels, o == 16 ? 2 : 0);
+    EXPECT_EQ(in_form, 2);
     for (int vw : {1, 4, 8, 16}) {
-      SCOPED_TRACE(std::to_string(o) + " channels, vector width " + std::to_string(vw));
+      SCOPED_TRACE(std::to_string(o) + " channels, stride " + std::to_string(sw) +
+                   ", vector width " + std::to_string(vw));
       expectWidthMatchesInterpreter(m, vw);
     }
   }
@@ -273,12 +306,21 @@ TEST(Gemm, ColumnsInputGradientEveryTarget) {
 
 // Stride 1 packs im2col (forward) and its transpose (input gradient) by rows
 // of positions, vw at a time, with a segment that crosses a panel edge and
-// reads into the padding: at each vector width.
+// reads into the padding: at each vector width. Rows of 35 read x in place
+// (the direct form); rows of 7, too short for it, pack.
 TEST(Gemm, UnitStrideConvolutionsEveryVectorWidth) {
-  ir::Module m = convModule({2, 3, 9, 37, 7, 3, 3, 1, 1, 2, 1, 1, 2});
-  for (int vw : {1, 4, 8, 16}) {
-    SCOPED_TRACE("vector width " + std::to_string(vw));
-    expectWidthMatchesInterpreter(m, vw);
+  for (int64_t w : {37, 9}) {
+    ir::Module m = convModule({2, 3, 9, w, 7, 3, 3, 1, 1, 2, 1, 1, 2});
+    for (const ir::Node &n : m.functions[0].nodes()) {
+      if (n.op == ir::OpKind::Conv2d) {
+        EXPECT_EQ(plan::convForm(m.functions[0], n),
+                  w == 37 ? plan::ConvForm::Direct : plan::ConvForm::Packed);
+      }
+    }
+    for (int vw : {1, 4, 8, 16}) {
+      SCOPED_TRACE("width " + std::to_string(w) + ", vector width " + std::to_string(vw));
+      expectWidthMatchesInterpreter(m, vw);
+    }
   }
 }
 
