@@ -11,12 +11,14 @@
 // sums parked on its stack between images), so that an image's rows of dy
 // are read from L1 by all four: each element of dw is summed by one task in
 // a fixed order (images, rows, columns), so any thread count gives the same
-// bits.
+// bits. Without padding, rows whose width is no multiple of the vector run
+// as one flat plane (below), so that no lane idles at a row's end.
 #include "codegen/emit.h"
 
 #include <llvm/IR/Intrinsics.h>
 
 #include <algorithm>
+#include <numeric>
 
 namespace gradc::codegen {
 
@@ -46,7 +48,19 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
   const int64_t group = std::min(tap_blocks, kGroup);
   const int64_t groups = (tap_blocks + group - 1) / group;
   const int64_t chunks = (ow + vw - 1) / vw;
-  const int64_t task_work = group * mo * mt * batch * oh * chunks * vw;
+  // Rows whose width is no multiple of vw leave lanes idle in each row's
+  // last vector (a quarter of them on rows of 24 at 16 floats). Without
+  // padding the vectors run along the flat plane instead: a period of P
+  // vectors covers R whole rows (24 columns, 16 floats: 3 vectors over 2
+  // rows), unrolled, so that which vectors cross a row end, and where, is
+  // known: such a vector of x is two masked loads (the row's end, the next
+  // row's start), the others one plain load, and dy's vectors are plain
+  // loads of its contiguous plane.
+  const int64_t common = std::gcd(ow, int64_t(vw));
+  const int64_t period = ow / common, period_rows = vw / common;
+  const bool flat =
+      pad[0] == 0 && pad[1] == 0 && ow > vw && ow % vw != 0 && period <= 8 && oh % period_rows == 0;
+  const int64_t task_work = group * mo * mt * batch * (flat ? oh * ow : oh * chunks * vw);
   emitParallelRanges(
       c, row_blocks * groups, task_work, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
         EmitContext &tc = t.c;
@@ -96,44 +110,89 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
               }
               for (int64_t k = 0; k < mo * mt; ++k)
                 b.CreateStore(b.CreateLoad(vecTy, parked(j, k)), acc[size_t(k)]);
-              emitLoopNest(b, {oh, chunks}, [&](llvm::ArrayRef<llvm::Value *> iv) {
-                llvm::Value *orow_i = iv[0];
-                llvm::Value *ow0 = b.CreateMul(iv[1], tc.i64(vw));
-                llvm::Value *lanes = b.CreateAdd(asLanes(tc, ow0, ids), ids);
-                llvm::Value *valid = b.CreateICmpULT(lanes, cst(lanes, ow));
-                std::vector<llvm::Value *> dyv;
+              auto fmas = [&](const std::vector<llvm::Value *> &dyv, int64_t q, llvm::Value *xv) {
                 for (int64_t r = 0; r < mo; ++r) {
-                  llvm::Value *at = flatIndex(b, {img, orow[size_t(r)], orow_i, ow0}, ys);
-                  dyv.push_back(b.CreateMaskedLoad(
-                      vecTy, b.CreateInBoundsGEP(tc.f32Ty(), tc.ptr[size_t(dy)], at),
-                      llvm::Align(4), valid, zero));
+                  llvm::Value *a = acc[size_t(r * mt + q)];
+                  b.CreateStore(b.CreateCall(fma, {dyv[size_t(r)], xv, b.CreateLoad(vecTy, a)}), a);
                 }
-                for (int64_t q = 0; q < mt; ++q) {
-                  llvm::Value *ih =
-                      b.CreateAdd(b.CreateMul(orow_i, tc.i64(stride)), rowoff[size_t(q)]);
-                  llvm::Value *row_ok = b.CreateICmpULT(ih, tc.i64(h));
-                  // Without padding along W a valid column's every tap lies inside x.
-                  llvm::Value *mask = valid;
-                  if (pad[1] != 0) {
-                    llvm::Value *iw = b.CreateAdd(lanes, asLanes(tc, coloff[size_t(q)], lanes));
-                    mask = b.CreateAnd(mask, b.CreateICmpULT(iw, cst(iw, w)));
+              };
+              if (flat) {
+                emitCountedLoop(b, tc.i64(oh / period_rows), [&](llvm::Value *g) {
+                  llvm::Value *row0 = b.CreateMul(g, tc.i64(period_rows));
+                  for (int64_t v = 0; v < period; ++v) {
+                    const int64_t r = v * vw / ow, c0 = v * vw % ow, first = ow - c0;
+                    llvm::Value *row = b.CreateAdd(row0, tc.i64(r));
+                    std::vector<llvm::Value *> dyv;
+                    for (int64_t o = 0; o < mo; ++o) {
+                      llvm::Value *at = flatIndex(b, {img, orow[size_t(o)], row, tc.i64(c0)}, ys);
+                      dyv.push_back(b.CreateAlignedLoad(
+                          vecTy, b.CreateInBoundsGEP(tc.f32Ty(), tc.ptr[size_t(dy)], at),
+                          llvm::Align(4)));
+                    }
+                    for (int64_t q = 0; q < mt; ++q) {
+                      auto rowStart = [&](llvm::Value *out_row) {
+                        llvm::Value *ih =
+                            b.CreateAdd(b.CreateMul(out_row, tc.i64(stride)), rowoff[size_t(q)]);
+                        return b.CreateAdd(
+                            b.CreateAdd(image, xoff[size_t(q)]),
+                            b.CreateAdd(b.CreateMul(ih, tc.i64(w)), coloff[size_t(q)]));
+                      };
+                      llvm::Value *at = b.CreateAdd(rowStart(row), tc.i64(c0));
+                      llvm::Value *xp = tc.ptr[size_t(x)];
+                      llvm::Value *xv;
+                      if (first >= vw) {
+                        xv = b.CreateAlignedLoad(vecTy, b.CreateInBoundsGEP(tc.f32Ty(), xp, at),
+                                                 llvm::Align(4));
+                      } else {
+                        // Lanes [0, first) end this row; [first, vw) start the next.
+                        llvm::Value *head = firstLanes(tc, unsigned(vw), tc.i64(first));
+                        xv = b.CreateMaskedLoad(vecTy, b.CreateInBoundsGEP(tc.f32Ty(), xp, at),
+                                                llvm::Align(4), head, zero);
+                        // Plain GEP: lane 0 of the next row's load lies before its start.
+                        llvm::Value *next =
+                            b.CreateSub(rowStart(b.CreateAdd(row, tc.i64(1))), tc.i64(first));
+                        xv = b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), xp, next),
+                                                llvm::Align(4), b.CreateNot(head), xv);
+                      }
+                      fmas(dyv, q, xv);
+                    }
                   }
-                  if (pad[0] != 0)
-                    mask = b.CreateAnd(mask, b.CreateVectorSplat(unsigned(vw), row_ok));
-                  // Plain GEP: in the padding the row start lies outside x (masked off).
-                  llvm::Value *at = b.CreateAdd(
-                      b.CreateAdd(image, xoff[size_t(q)]),
-                      b.CreateAdd(b.CreateMul(ih, tc.i64(w)), b.CreateAdd(ow0, coloff[size_t(q)])));
-                  llvm::Value *xv =
-                      b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(x)], at),
-                                         llvm::Align(4), mask, zero);
+                });
+              } else {
+                emitLoopNest(b, {oh, chunks}, [&](llvm::ArrayRef<llvm::Value *> iv) {
+                  llvm::Value *orow_i = iv[0];
+                  llvm::Value *ow0 = b.CreateMul(iv[1], tc.i64(vw));
+                  llvm::Value *lanes = b.CreateAdd(asLanes(tc, ow0, ids), ids);
+                  llvm::Value *valid = b.CreateICmpULT(lanes, cst(lanes, ow));
+                  std::vector<llvm::Value *> dyv;
                   for (int64_t r = 0; r < mo; ++r) {
-                    llvm::Value *a = acc[size_t(r * mt + q)];
-                    b.CreateStore(b.CreateCall(fma, {dyv[size_t(r)], xv, b.CreateLoad(vecTy, a)}),
-                                  a);
+                    llvm::Value *at = flatIndex(b, {img, orow[size_t(r)], orow_i, ow0}, ys);
+                    dyv.push_back(b.CreateMaskedLoad(
+                        vecTy, b.CreateInBoundsGEP(tc.f32Ty(), tc.ptr[size_t(dy)], at),
+                        llvm::Align(4), valid, zero));
                   }
-                }
-              });
+                  for (int64_t q = 0; q < mt; ++q) {
+                    llvm::Value *ih =
+                        b.CreateAdd(b.CreateMul(orow_i, tc.i64(stride)), rowoff[size_t(q)]);
+                    llvm::Value *row_ok = b.CreateICmpULT(ih, tc.i64(h));
+                    // Without padding along W a valid column's every tap lies inside x.
+                    llvm::Value *mask = valid;
+                    if (pad[1] != 0) {
+                      llvm::Value *iw = b.CreateAdd(lanes, asLanes(tc, coloff[size_t(q)], lanes));
+                      mask = b.CreateAnd(mask, b.CreateICmpULT(iw, cst(iw, w)));
+                    }
+                    if (pad[0] != 0)
+                      mask = b.CreateAnd(mask, b.CreateVectorSplat(unsigned(vw), row_ok));
+                    // Plain GEP: in the padding the row start lies outside x (masked off).
+                    llvm::Value *at = b.CreateAdd(b.CreateAdd(image, xoff[size_t(q)]),
+                                                  b.CreateAdd(b.CreateMul(ih, tc.i64(w)),
+                                                              b.CreateAdd(ow0, coloff[size_t(q)])));
+                    fmas(dyv, q,
+                         b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(x)], at),
+                                            llvm::Align(4), mask, zero));
+                  }
+                });
+              }
               for (int64_t k = 0; k < mo * mt; ++k)
                 b.CreateStore(b.CreateLoad(vecTy, acc[size_t(k)]), parked(j, k));
             });
