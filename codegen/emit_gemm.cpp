@@ -18,6 +18,7 @@
 #include <llvm/IR/Intrinsics.h>
 
 #include <functional>
+#include <numeric>
 
 namespace gradc::codegen {
 namespace {
@@ -1155,13 +1156,6 @@ struct DirectRows {
 void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm::Value *workspace,
                     int vw, bool parallel, PointHook sink, bool sink_lanes = false) {
   const int64_t window = d.kh * d.kw, depth = d.src_c * window;
-  const int64_t segs = (d.out_w + vw - 1) / vw, colvecs = d.out_h * segs;
-  const int64_t nv = colvecs >= 2 ? 2 : 1, cblocks = (colvecs + nv - 1) / nv;
-  const int64_t most = std::min<int64_t>(plan::kGemmMaxRows, (c.vector_registers - nv - 1) / nv);
-  const int64_t mp = (d.out_c + most - 1) / most, mr = (d.out_c + mp - 1) / mp;
-  GRADC_CHECK(mp * mr <= plan::gemmPaddedRows(d.out_c), "A's panels outgrow the plan's workspace");
-  packPanels(c, la, d.out_c, depth, mr, workspace);
-  const int64_t batch = c.shape(d.src)[0];
   // Whether some tap reads outside src's rows, or columns, of a valid output
   // position (padding): else the loads need only the row's tail masked off,
   // a mask of the segment alone, hoisted out of the taps.
@@ -1173,6 +1167,25 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
   };
   const bool row_check = outside(d.out_h - 1, d.row_mul, d.kh, d.ki_mul, d.row_add, d.src_h);
   const bool col_check = outside(d.out_w - 1, 1, d.kw, d.kj_mul, d.col_add, d.src_w);
+  // Rows that are no multiple of the vector leave lanes idle at each row's
+  // end (a quarter of them on rows of 24 at 16 floats). Where no tap reads
+  // outside src and the sink takes vectors, a block is instead a period of
+  // vectors along the flat plane that covers whole rows (rows of 24: 3
+  // vectors over 2 rows), so that where a vector crosses a row end is known:
+  // such a vector is two masked loads, the row's end and the next row's start.
+  const int64_t common = std::gcd(d.out_w, int64_t(vw));
+  const int64_t period = d.out_w / common, period_rows = vw / common;
+  const bool flat = sink_lanes && !row_check && !col_check && d.out_w > vw && d.out_w % vw != 0 &&
+                    period <= 3 && d.out_h % period_rows == 0;
+  const int64_t segs = (d.out_w + vw - 1) / vw;
+  const int64_t colvecs = flat ? d.out_h * d.out_w / vw : d.out_h * segs;
+  const int64_t nv = flat ? period : colvecs >= 2 ? 2 : 1;
+  const int64_t cblocks = (colvecs + nv - 1) / nv;
+  const int64_t most = std::min<int64_t>(plan::kGemmMaxRows, (c.vector_registers - nv - 1) / nv);
+  const int64_t mp = (d.out_c + most - 1) / most, mr = (d.out_c + mp - 1) / mp;
+  GRADC_CHECK(mp * mr <= plan::gemmPaddedRows(d.out_c), "A's panels outgrow the plan's workspace");
+  packPanels(c, la, d.out_c, depth, mr, workspace);
+  const int64_t batch = c.shape(d.src)[0];
 
   emitParallelRanges(
       c, batch * cblocks * mp, mr * nv * vw * depth, parallel,
@@ -1191,12 +1204,16 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
           u = b.CreateUDiv(u, tc.i64(mp));
           llvm::Value *cb = b.CreateURem(u, tc.i64(cblocks)),
                       *img = b.CreateUDiv(u, tc.i64(cblocks));
-          // Segment v of the block: output row r[v], columns col0[v] + lane.
+          // Segment v of the block: output row r[v], columns col0[v] + lane
+          // (flat: lane 0's row and column; the lanes run on into the next row).
           std::vector<llvm::Value *> q, r, col0, cols, live;
           for (int64_t v = 0; v < nv; ++v) {
             q.push_back(b.CreateAdd(b.CreateMul(cb, tc.i64(nv)), tc.i64(v)));
-            r.push_back(b.CreateUDiv(q.back(), tc.i64(segs)));
-            col0.push_back(b.CreateMul(b.CreateURem(q.back(), tc.i64(segs)), tc.i64(vw)));
+            r.push_back(
+                flat ? b.CreateAdd(b.CreateMul(cb, tc.i64(period_rows)), tc.i64(v * vw / d.out_w))
+                     : b.CreateUDiv(q.back(), tc.i64(segs)));
+            col0.push_back(flat ? tc.i64(v * vw % d.out_w)
+                                : b.CreateMul(b.CreateURem(q.back(), tc.i64(segs)), tc.i64(vw)));
             cols.push_back(b.CreateAdd(asLanes(tc, col0.back(), ids), ids));
             live.push_back(b.CreateAnd(
                 b.CreateICmpULT(cols.back(), cst(cols.back(), d.out_w)),
@@ -1218,9 +1235,42 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
                       b.CreateAdd(b.CreateMul(kj[0], tc.i64(d.kj_mul)), tc.i64(d.col_add));
                   std::vector<llvm::Value *> bv;
                   for (int64_t v = 0; v < nv; ++v) {
-                    llvm::Value *sr = b.CreateAdd(
-                        b.CreateMul(r[size_t(v)], tc.i64(d.row_mul)),
-                        b.CreateAdd(b.CreateMul(ki, tc.i64(d.ki_mul)), tc.i64(d.row_add)));
+                    auto sourceRow = [&](llvm::Value *out_row) {
+                      return b.CreateAdd(
+                          b.CreateMul(out_row, tc.i64(d.row_mul)),
+                          b.CreateAdd(b.CreateMul(ki, tc.i64(d.ki_mul)), tc.i64(d.row_add)));
+                    };
+                    llvm::Value *sr = sourceRow(r[size_t(v)]);
+                    if (flat) {
+                      // In range everywhere (no padding): one plain load, or two
+                      // masked ones where the vector crosses a row end.
+                      const int64_t first = d.out_w - v * vw % d.out_w;
+                      auto at = [&](llvm::Value *row, llvm::Value *col) {
+                        return b.CreateAdd(
+                            b.CreateMul(b.CreateAdd(b.CreateMul(plane, tc.i64(d.src_h)), row),
+                                        tc.i64(d.src_w)),
+                            b.CreateAdd(col, shift));
+                      };
+                      llvm::Value *src = tc.ptr[size_t(d.src)];
+                      llvm::Value *here = at(sr, col0[size_t(v)]);
+                      if (first >= vw) {
+                        bv.push_back(b.CreateAlignedLoad(sums.vecTy,
+                                                         b.CreateInBoundsGEP(tc.f32Ty(), src, here),
+                                                         llvm::Align(4)));
+                        continue;
+                      }
+                      llvm::Value *head = firstLanes(tc, unsigned(vw), tc.i64(first));
+                      llvm::Value *x =
+                          b.CreateMaskedLoad(sums.vecTy, b.CreateInBoundsGEP(tc.f32Ty(), src, here),
+                                             llvm::Align(4), head, zero);
+                      // Plain GEP: lane 0 of the next row's load lies before its start.
+                      llvm::Value *next =
+                          at(sourceRow(b.CreateAdd(r[size_t(v)], tc.i64(1))), tc.i64(-first));
+                      bv.push_back(b.CreateMaskedLoad(sums.vecTy,
+                                                      b.CreateGEP(tc.f32Ty(), src, next),
+                                                      llvm::Align(4), b.CreateNot(head), x));
+                      continue;
+                    }
                     llvm::Value *mask = live[size_t(v)];
                     if (col_check) {
                       llvm::Value *scol = b.CreateAdd(cols[size_t(v)], asLanes(tc, shift, ids));
@@ -1261,7 +1311,7 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
                   auto one = [&] {
                     sink(tc, {img, ch, r[size_t(v)], col0[size_t(v)]}, flatOf(ch, v),
                          b.CreateLoad(sums.vecTy, sums.acc[size_t(row * nv + v)]),
-                         d.out_w % vw ? live[size_t(v)] : nullptr);
+                         !flat && d.out_w % vw ? live[size_t(v)] : nullptr);
                   };
                   if (v == 0 || colvecs % nv == 0)
                     one(); // the block's first vector is always a segment

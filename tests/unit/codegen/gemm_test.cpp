@@ -126,11 +126,14 @@ TEST(Gemm, ConvolutionsAsImplicitGemmMatchInterpreter) {
 // and a dilation along W, 13 output channels (a partial panel); and one
 // without padding (no masks at all at 8 and 16 floats), 9 rows of 16 columns
 // (an odd number of segments at 16 floats: a tile's second vector missing,
-// which must not be stored), 6 channels. At each vector width and register
-// budget.
+// which must not be stored), 6 channels; and one without padding whose rows
+// of 24 run as a flat plane at 16 floats (3 vectors over 2 rows, the middle
+// one crossing a row end), with a vertical stride and dilation and 11
+// channels (a partial panel). At each vector width and register budget.
 TEST(Gemm, DirectConvolutionEveryTarget) {
   for (const ConvCase &k : {ConvCase{2, 5, 11, 29, 13, 3, 2, 2, 1, 1, 1, 1, 2},
-                            ConvCase{3, 3, 11, 18, 6, 3, 3, 1, 1, 0, 0, 1, 1}}) {
+                            ConvCase{3, 3, 11, 18, 6, 3, 3, 1, 1, 0, 0, 1, 1},
+                            ConvCase{2, 3, 23, 26, 11, 3, 3, 2, 1, 0, 0, 2, 1}}) {
     ir::Module m = convModule(k);
     plan::ModulePlan p = plan::buildPlan(m);
     int direct = 0;
