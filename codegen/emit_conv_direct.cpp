@@ -59,7 +59,7 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
   const int64_t common = std::gcd(ow, int64_t(vw));
   const int64_t period = ow / common, period_rows = vw / common;
   const bool flat =
-      pad[0] == 0 && pad[1] == 0 && ow > vw && ow % vw != 0 && period <= 8 && oh % period_rows == 0;
+      pad[0] == 0 && pad[1] == 0 && ow > vw && ow % vw != 0 && period <= 3 && oh % period_rows == 0;
   const int64_t task_work = group * mo * mt * batch * (flat ? oh * ow : oh * chunks * vw);
   emitParallelRanges(
       c, row_blocks * groups, task_work, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
