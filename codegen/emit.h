@@ -99,6 +99,27 @@ llvm::Value *gatherLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::
 void scatterLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *v,
                   llvm::Value *mask);
 
+// Flat planes: rows of `width` positions that are no multiple of the vector
+// leave lanes idle at each row's end (a quarter of them on rows of 24 at 16
+// floats). Where nothing reads outside the source, the direct convolutions
+// instead run vectors along the flat plane of the rows, in periods of vectors
+// that cover whole rows (rows of 24: 3 vectors over 2 rows), unrolled, so that
+// the vectors that cross a row end are known.
+
+/// The most vectors a flat period may take (its vectors stay in registers).
+inline constexpr int64_t kFlatPeriod = 3;
+/// How many vectors of `vw` floats make a period of whole rows of `width`
+/// positions, when `rows` rows run as a flat plane: wider than a vector and
+/// no multiple of it, at most kFlatPeriod vectors, and a whole number of
+/// periods in the plane. 0 where they do not (the rows run as segments).
+int64_t flatPeriod(int64_t width, int64_t rows, int vw);
+/// The vector of `vw` floats of a flat plane from `src` (f32 elements) at
+/// `here`: one plain load, or, when only its first `first` lanes remain in the
+/// row, a masked load of those and one of the next row's start, at `next`
+/// (the next row's first element minus `first`: lane `first` reads it).
+llvm::Value *loadAcrossRowEnd(EmitContext &c, llvm::Value *src, llvm::Value *here,
+                              llvm::Value *next, int64_t first, int vw);
+
 /// Called once per finished output row of a matmul (`m`, i64) or per
 /// finished output element of a conv2d (`idx`, the NCHW induction variables,
 /// with `flat` and the accumulated value `acc`): where a kernel's epilogue runs.
@@ -189,7 +210,8 @@ void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspac
                         bool parallel, PointHook point, bool point_lanes = false);
 /// conv2d with x read in place (plan::ConvForm::Direct): W's panels in
 /// `workspace`; images and tiles in parallel with `parallel`. With
-/// `point_lanes` the point hook takes vectors of a row's positions.
+/// `point_lanes` the point hook takes vectors of a row's positions (in a flat
+/// plane, flatPeriod, vectors that run on into the next row).
 void emitDirectConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                       bool parallel, PointHook point, bool point_lanes = false);
 /// conv2d's weight gradient on vectors of output channels

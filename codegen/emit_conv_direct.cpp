@@ -18,7 +18,6 @@
 #include <llvm/IR/Intrinsics.h>
 
 #include <algorithm>
-#include <numeric>
 
 namespace gradc::codegen {
 
@@ -48,18 +47,12 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
   const int64_t group = std::min(tap_blocks, kGroup);
   const int64_t groups = (tap_blocks + group - 1) / group;
   const int64_t chunks = (ow + vw - 1) / vw;
-  // Rows whose width is no multiple of vw leave lanes idle in each row's
-  // last vector (a quarter of them on rows of 24 at 16 floats). Without
-  // padding the vectors run along the flat plane instead: a period of P
-  // vectors covers R whole rows (24 columns, 16 floats: 3 vectors over 2
-  // rows), unrolled, so that which vectors cross a row end, and where, is
-  // known: such a vector of x is two masked loads (the row's end, the next
-  // row's start), the others one plain load, and dy's vectors are plain
-  // loads of its contiguous plane.
-  const int64_t common = std::gcd(ow, int64_t(vw));
-  const int64_t period = ow / common, period_rows = vw / common;
-  const bool flat =
-      pad[0] == 0 && pad[1] == 0 && ow > vw && ow % vw != 0 && period <= 3 && oh % period_rows == 0;
+  // A flat plane (flatPeriod, emit.h) without padding: dy's vectors are plain
+  // loads of its contiguous plane, x's a plain load or two masked ones where
+  // the vector crosses a row end.
+  const int64_t period = pad[0] == 0 && pad[1] == 0 ? flatPeriod(ow, oh, vw) : 0;
+  const bool flat = period > 0;
+  const int64_t period_rows = flat ? period * vw / ow : 0;
   const int64_t task_work = group * mo * mt * batch * (flat ? oh * ow : oh * chunks * vw);
   emitParallelRanges(
       c, row_blocks * groups, task_work, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
@@ -137,23 +130,10 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
                             b.CreateAdd(image, xoff[size_t(q)]),
                             b.CreateAdd(b.CreateMul(ih, tc.i64(w)), coloff[size_t(q)]));
                       };
-                      llvm::Value *at = b.CreateAdd(rowStart(row), tc.i64(c0));
-                      llvm::Value *xp = tc.ptr[size_t(x)];
-                      llvm::Value *xv;
-                      if (first >= vw) {
-                        xv = b.CreateAlignedLoad(vecTy, b.CreateInBoundsGEP(tc.f32Ty(), xp, at),
-                                                 llvm::Align(4));
-                      } else {
-                        // Lanes [0, first) end this row; [first, vw) start the next.
-                        llvm::Value *head = firstLanes(tc, unsigned(vw), tc.i64(first));
-                        xv = b.CreateMaskedLoad(vecTy, b.CreateInBoundsGEP(tc.f32Ty(), xp, at),
-                                                llvm::Align(4), head, zero);
-                        // Plain GEP: lane 0 of the next row's load lies before its start.
-                        llvm::Value *next =
-                            b.CreateSub(rowStart(b.CreateAdd(row, tc.i64(1))), tc.i64(first));
-                        xv = b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), xp, next),
-                                                llvm::Align(4), b.CreateNot(head), xv);
-                      }
+                      llvm::Value *xv = loadAcrossRowEnd(
+                          tc, tc.ptr[size_t(x)], b.CreateAdd(rowStart(row), tc.i64(c0)),
+                          b.CreateSub(rowStart(b.CreateAdd(row, tc.i64(1))), tc.i64(first)), first,
+                          vw);
                       fmas(dyv, q, xv);
                     }
                   }

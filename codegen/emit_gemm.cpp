@@ -924,11 +924,12 @@ struct ChannelTile {
         c, units * panels, unit_work, parallel, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
           EmitContext &tc = t.c;
           TileSums sums(tc, rows, nv, vw);
-          // Page-aligned on x86 (8 floats and more; not on a microcontroller's
-          // small stack): at the stack's random offset within a page, the
-          // tile's stores made the next tile's loads of x wait on them
-          // (4 KiB aliasing) in about a third of the processes (our_cnn's
-          // conv2: 0.35 ms, else 0.5-0.85 ms).
+          // Page-aligned with vectors of 8 floats and more (x86's AVX; not on
+          // a microcontroller's small stack): at the stack's random offset
+          // within a page, the tile's stores made the next tile's loads of x
+          // wait on them (4 KiB aliasing) in about a third of the processes:
+          // our_cnn's conv2 forward took 0.5-0.85 ms there, 0.35 ms elsewhere
+          // and now always. (The channel-vector weight gradient shares it.)
           auto *tile = llvm::cast<llvm::AllocaInst>(
               tc.entryAlloca("tile", llvm::ArrayType::get(tc.f32Ty(), uint64_t(rows * nv * vw))));
           if (vw >= 8)
@@ -1156,10 +1157,12 @@ struct DirectRows {
 /// positions (vw columns of one output row each) in registers over every
 /// tap: per tap, nv masked loads of the source row it reads, shifted by it
 /// (the mask keeps rows and columns outside src and the row's tail out), and
-/// mr broadcasts of A. Each output element goes to `sink` once, with indices
-/// (image, channel, row, column) and its flat index in the output; with
-/// `sink_lanes`, as a vector of a row segment's vw positions (the mask keeps
-/// the row's tail out).
+/// mr broadcasts of A. In a flat plane (below) a block is a period of vectors
+/// over whole rows instead, each vector lane 0's row and column on, loaded
+/// plainly or across a row end. Each output element goes to `sink` once, with
+/// indices (image, channel, row, column) and its flat index in the output;
+/// with `sink_lanes`, as a vector (lane 0's indices; the mask keeps a row
+/// segment's tail out, null in a flat plane).
 void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm::Value *workspace,
                     int vw, bool parallel, PointHook sink, bool sink_lanes = false) {
   const int64_t window = d.kh * d.kw, depth = d.src_c * window;
@@ -1174,16 +1177,15 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
   };
   const bool row_check = outside(d.out_h - 1, d.row_mul, d.kh, d.ki_mul, d.row_add, d.src_h);
   const bool col_check = outside(d.out_w - 1, 1, d.kw, d.kj_mul, d.col_add, d.src_w);
-  // Rows that are no multiple of the vector leave lanes idle at each row's
-  // end (a quarter of them on rows of 24 at 16 floats). Where no tap reads
-  // outside src and the sink takes vectors, a block is instead a period of
-  // vectors along the flat plane that covers whole rows (rows of 24: 3
-  // vectors over 2 rows), so that where a vector crosses a row end is known:
-  // such a vector is two masked loads, the row's end and the next row's start.
-  const int64_t common = std::gcd(d.out_w, int64_t(vw));
-  const int64_t period = d.out_w / common, period_rows = vw / common;
-  const bool flat = sink_lanes && !row_check && !col_check && d.out_w > vw && d.out_w % vw != 0 &&
-                    period <= 3 && d.out_h % period_rows == 0;
+  // A flat plane (flatPeriod, emit.h) where no tap reads outside src and the
+  // sink takes vectors: a block is then one period, each vector a plain load
+  // or two masked ones where it crosses a row end. Only where the period's
+  // vectors leave room for a tile of kGemmMinRows channels (AVX-512's 32
+  // registers; with 16, the plan's padded rows would not hold the panels).
+  const int64_t period = flatPeriod(d.out_w, d.out_h, vw);
+  const bool flat = sink_lanes && !row_check && !col_check && period > 0 &&
+                    (c.vector_registers - period - 1) / period >= plan::kGemmMinRows;
+  const int64_t period_rows = flat ? period * vw / d.out_w : 0;
   const int64_t segs = (d.out_w + vw - 1) / vw;
   const int64_t colvecs = flat ? d.out_h * d.out_w / vw : d.out_h * segs;
   const int64_t nv = flat ? period : colvecs >= 2 ? 2 : 1;
@@ -1249,33 +1251,18 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
                     };
                     llvm::Value *sr = sourceRow(r[size_t(v)]);
                     if (flat) {
-                      // In range everywhere (no padding): one plain load, or two
-                      // masked ones where the vector crosses a row end.
-                      const int64_t first = d.out_w - v * vw % d.out_w;
+                      // In range everywhere (no padding).
                       auto at = [&](llvm::Value *row, llvm::Value *col) {
                         return b.CreateAdd(
                             b.CreateMul(b.CreateAdd(b.CreateMul(plane, tc.i64(d.src_h)), row),
                                         tc.i64(d.src_w)),
                             b.CreateAdd(col, shift));
                       };
-                      llvm::Value *src = tc.ptr[size_t(d.src)];
-                      llvm::Value *here = at(sr, col0[size_t(v)]);
-                      if (first >= vw) {
-                        bv.push_back(b.CreateAlignedLoad(sums.vecTy,
-                                                         b.CreateInBoundsGEP(tc.f32Ty(), src, here),
-                                                         llvm::Align(4)));
-                        continue;
-                      }
-                      llvm::Value *head = firstLanes(tc, unsigned(vw), tc.i64(first));
-                      llvm::Value *x =
-                          b.CreateMaskedLoad(sums.vecTy, b.CreateInBoundsGEP(tc.f32Ty(), src, here),
-                                             llvm::Align(4), head, zero);
-                      // Plain GEP: lane 0 of the next row's load lies before its start.
-                      llvm::Value *next =
-                          at(sourceRow(b.CreateAdd(r[size_t(v)], tc.i64(1))), tc.i64(-first));
-                      bv.push_back(b.CreateMaskedLoad(sums.vecTy,
-                                                      b.CreateGEP(tc.f32Ty(), src, next),
-                                                      llvm::Align(4), b.CreateNot(head), x));
+                      const int64_t first = d.out_w - v * vw % d.out_w;
+                      bv.push_back(loadAcrossRowEnd(
+                          tc, tc.ptr[size_t(d.src)], at(sr, col0[size_t(v)]),
+                          at(sourceRow(b.CreateAdd(r[size_t(v)], tc.i64(1))), tc.i64(-first)),
+                          first, vw));
                       continue;
                     }
                     llvm::Value *mask = live[size_t(v)];

@@ -3,6 +3,8 @@
 // GEMM's loaders and the pooling ops read through these.
 #include "codegen/emit.h"
 
+#include <numeric>
+
 namespace gradc::codegen {
 
 llvm::Constant *cst(llvm::Value *like, int64_t v) {
@@ -54,6 +56,28 @@ void scatterLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *
                   llvm::Value *mask) {
   llvm::Value *ptrs = c.b.CreateGEP(c.f32Ty(), c.ptr[size_t(x)], idx);
   c.b.CreateMaskedScatter(v, ptrs, llvm::Align(4), mask);
+}
+
+int64_t flatPeriod(int64_t width, int64_t rows, int vw) {
+  if (width <= vw || width % vw == 0)
+    return 0;
+  const int64_t common = std::gcd(width, int64_t(vw));
+  const int64_t period = width / common, period_rows = vw / common;
+  return period <= kFlatPeriod && rows % period_rows == 0 ? period : 0;
+}
+
+llvm::Value *loadAcrossRowEnd(EmitContext &c, llvm::Value *src, llvm::Value *here,
+                              llvm::Value *next, int64_t first, int vw) {
+  auto &b = c.b;
+  llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
+  if (first >= vw)
+    return b.CreateAlignedLoad(vecTy, b.CreateInBoundsGEP(c.f32Ty(), src, here), llvm::Align(4));
+  llvm::Value *head = firstLanes(c, unsigned(vw), c.i64(first));
+  llvm::Value *x = b.CreateMaskedLoad(vecTy, b.CreateInBoundsGEP(c.f32Ty(), src, here),
+                                      llvm::Align(4), head, llvm::Constant::getNullValue(vecTy));
+  // Plain GEP: lane 0 of the next row's load lies before its start.
+  return b.CreateMaskedLoad(vecTy, b.CreateGEP(c.f32Ty(), src, next), llvm::Align(4),
+                            b.CreateNot(head), x);
 }
 
 } // namespace gradc::codegen

@@ -151,8 +151,9 @@ inline constexpr int64_t kDirectMinRow = 8;
 ///   tap, and took about as long as the GEMM where the depth, the taps, is
 ///   short: conv1 of the shared CNNs); when the rows are at least
 ///   kDirectMinRow wide, so that most vector lanes do work. A register tile
-///   of output channels x two vectors of a row's positions; its epilogue
-///   takes those vectors. The workspace holds W's panels only
+///   of output channels x two vectors of a row's positions (x three along a
+///   flat plane of rows of 1.5 vectors: codegen/emit.h, flatPeriod); its
+///   epilogue takes those vectors. The workspace holds W's panels only
 ///   (codegen/emit_gemm.cpp, emitDirectConv2d).
 /// - Packed: an implicit GEMM that packs (gathers) the im2col matrix, one
 ///   image at a time, its epilogue on vectors of positions across rows.

@@ -129,11 +129,15 @@ TEST(Gemm, ConvolutionsAsImplicitGemmMatchInterpreter) {
 // which must not be stored), 6 channels; and one without padding whose rows
 // of 24 run as a flat plane at 16 floats (3 vectors over 2 rows, the middle
 // one crossing a row end), with a vertical stride and dilation and 11
-// channels (a partial panel). At each vector width and register budget.
+// channels (a partial panel); and rows of 12 with 5 channels, a flat plane at
+// 8 floats where 32 registers hold a tile of 6 channels x 3 vectors, and row
+// segments where 16 do not (a flat tile of 4 channels there outgrew the
+// plan's workspace and aborted). At each vector width and register budget.
 TEST(Gemm, DirectConvolutionEveryTarget) {
   for (const ConvCase &k : {ConvCase{2, 5, 11, 29, 13, 3, 2, 2, 1, 1, 1, 1, 2},
                             ConvCase{3, 3, 11, 18, 6, 3, 3, 1, 1, 0, 0, 1, 1},
-                            ConvCase{2, 3, 23, 26, 11, 3, 3, 2, 1, 0, 0, 2, 1}}) {
+                            ConvCase{2, 3, 23, 26, 11, 3, 3, 2, 1, 0, 0, 2, 1},
+                            ConvCase{1, 3, 18, 14, 5, 3, 3, 1, 1, 0, 0, 1, 1}}) {
     ir::Module m = convModule(k);
     plan::ModulePlan p = plan::buildPlan(m);
     int direct = 0;
@@ -144,7 +148,7 @@ TEST(Gemm, DirectConvolutionEveryTarget) {
     }
     EXPECT_EQ(direct, 1); // with a workspace (W's panels): not plain loops
     SCOPED_TRACE("padding " + std::to_string(k.ph));
-    expectEveryTargetMatchesInterpreter(m, {{16, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}});
+    expectEveryTargetMatchesInterpreter(m, {{16, 32}, {8, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}});
   }
 }
 
