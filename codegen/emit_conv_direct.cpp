@@ -103,6 +103,16 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
               }
               for (int64_t k = 0; k < mo * mt; ++k)
                 b.CreateStore(b.CreateLoad(vecTy, parked(j, k)), acc[size_t(k)]);
+              // Tap q's source row of output row `out_row`, and x's element
+              // in it at output column `col` (shifted by the tap).
+              auto sourceRow = [&](llvm::Value *out_row, int64_t q) {
+                return b.CreateAdd(b.CreateMul(out_row, tc.i64(stride)), rowoff[size_t(q)]);
+              };
+              auto xAt = [&](llvm::Value *ih, int64_t q, llvm::Value *col) {
+                return b.CreateAdd(
+                    b.CreateAdd(image, xoff[size_t(q)]),
+                    b.CreateAdd(b.CreateMul(ih, tc.i64(w)), b.CreateAdd(col, coloff[size_t(q)])));
+              };
               auto fmas = [&](const std::vector<llvm::Value *> &dyv, int64_t q, llvm::Value *xv) {
                 for (int64_t r = 0; r < mo; ++r) {
                   llvm::Value *a = acc[size_t(r * mt + q)];
@@ -123,16 +133,9 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
                           llvm::Align(4)));
                     }
                     for (int64_t q = 0; q < mt; ++q) {
-                      auto rowStart = [&](llvm::Value *out_row) {
-                        llvm::Value *ih =
-                            b.CreateAdd(b.CreateMul(out_row, tc.i64(stride)), rowoff[size_t(q)]);
-                        return b.CreateAdd(
-                            b.CreateAdd(image, xoff[size_t(q)]),
-                            b.CreateAdd(b.CreateMul(ih, tc.i64(w)), coloff[size_t(q)]));
-                      };
                       llvm::Value *xv = loadAcrossRowEnd(
-                          tc, tc.ptr[size_t(x)], b.CreateAdd(rowStart(row), tc.i64(c0)),
-                          b.CreateSub(rowStart(b.CreateAdd(row, tc.i64(1))), tc.i64(first)), first,
+                          tc, tc.ptr[size_t(x)], xAt(sourceRow(row, q), q, tc.i64(c0)),
+                          xAt(sourceRow(b.CreateAdd(row, tc.i64(1)), q), q, tc.i64(-first)), first,
                           vw);
                       fmas(dyv, q, xv);
                     }
@@ -152,8 +155,7 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
                         llvm::Align(4), valid, zero));
                   }
                   for (int64_t q = 0; q < mt; ++q) {
-                    llvm::Value *ih =
-                        b.CreateAdd(b.CreateMul(orow_i, tc.i64(stride)), rowoff[size_t(q)]);
+                    llvm::Value *ih = sourceRow(orow_i, q);
                     llvm::Value *row_ok = b.CreateICmpULT(ih, tc.i64(h));
                     // Without padding along W a valid column's every tap lies inside x.
                     llvm::Value *mask = valid;
@@ -164,12 +166,10 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
                     if (pad[0] != 0)
                       mask = b.CreateAnd(mask, b.CreateVectorSplat(unsigned(vw), row_ok));
                     // Plain GEP: in the padding the row start lies outside x (masked off).
-                    llvm::Value *at = b.CreateAdd(b.CreateAdd(image, xoff[size_t(q)]),
-                                                  b.CreateAdd(b.CreateMul(ih, tc.i64(w)),
-                                                              b.CreateAdd(ow0, coloff[size_t(q)])));
                     fmas(dyv, q,
-                         b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(x)], at),
-                                            llvm::Align(4), mask, zero));
+                         b.CreateMaskedLoad(
+                             vecTy, b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(x)], xAt(ih, q, ow0)),
+                             llvm::Align(4), mask, zero));
                   }
                 });
               }

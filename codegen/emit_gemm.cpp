@@ -1249,15 +1249,16 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
                           b.CreateMul(out_row, tc.i64(d.row_mul)),
                           b.CreateAdd(b.CreateMul(ki, tc.i64(d.ki_mul)), tc.i64(d.row_add)));
                     };
+                    // src's element at source row `row`, output column `col`.
+                    auto at = [&](llvm::Value *row, llvm::Value *col) {
+                      return b.CreateAdd(
+                          b.CreateMul(b.CreateAdd(b.CreateMul(plane, tc.i64(d.src_h)), row),
+                                      tc.i64(d.src_w)),
+                          b.CreateAdd(col, shift));
+                    };
                     llvm::Value *sr = sourceRow(r[size_t(v)]);
                     if (flat) {
                       // In range everywhere (no padding).
-                      auto at = [&](llvm::Value *row, llvm::Value *col) {
-                        return b.CreateAdd(
-                            b.CreateMul(b.CreateAdd(b.CreateMul(plane, tc.i64(d.src_h)), row),
-                                        tc.i64(d.src_w)),
-                            b.CreateAdd(col, shift));
-                      };
                       const int64_t first = d.out_w - v * vw % d.out_w;
                       bv.push_back(loadAcrossRowEnd(
                           tc, tc.ptr[size_t(d.src)], at(sr, col0[size_t(v)]),
@@ -1275,12 +1276,9 @@ void emitDirectRows(EmitContext &c, const DirectRows &d, const Loader &la, llvm:
                           mask,
                           b.CreateVectorSplat(unsigned(vw), b.CreateICmpULT(sr, tc.i64(d.src_h))));
                     // Plain GEP: outside src the row lies outside it (masked off).
-                    llvm::Value *at = b.CreateAdd(
-                        b.CreateMul(b.CreateAdd(b.CreateMul(plane, tc.i64(d.src_h)), sr),
-                                    tc.i64(d.src_w)),
-                        b.CreateAdd(col0[size_t(v)], shift));
                     bv.push_back(b.CreateMaskedLoad(
-                        sums.vecTy, b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(d.src)], at),
+                        sums.vecTy,
+                        b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(d.src)], at(sr, col0[size_t(v)])),
                         llvm::Align(4), mask, zero));
                   }
                   sums.step(bv, mr, [&](int64_t row) {
