@@ -351,6 +351,13 @@ struct GemmLayout {
   /// Tiles run A panel major (tile t is A panel t / np, B panel t % np), so
   /// that parallel ranges split C by rows; else B panel major.
   bool a_major = false;
+  /// B's first b_in_place panels are read where B lies (row-major k x n, value
+  /// b_src) instead of packed: only the panels after them are packed.
+  int64_t b_in_place = 0;
+  ir::ValueId b_src = 0;
+  /// Panel rows (p * k + d) of B that are packed: those of the panels after
+  /// the ones read in place.
+  int64_t bPackedFrom() const { return b_in_place * k; }
   /// Tile t's B and A panels.
   std::pair<llvm::Value *, llvm::Value *> panels(EmitContext &c, llvm::Value *t) const {
     if (a_major)
@@ -379,6 +386,10 @@ struct GemmLayout {
     return g;
   }
 };
+
+/// The most rows of A a GEMM may have for its B to be read in place
+/// (GemmLayout::b_in_place, emitPackedMatMul).
+constexpr int64_t kGemmInPlaceMaxRows = 256;
 
 /// The register tile for C[m, n] on `vw`-float vectors with `registers`
 /// vector registers: nv vectors of columns (nr = nv * vw) and mr rows, with
@@ -516,17 +527,22 @@ struct TileSums {
 /// to `partial`. Every packed GEMM of the module with that tile calls it: one
 /// copy of its unrolled multiply-adds to compile, where each kernel had its
 /// own (the bulk of a model's code), and the register allocator sees the
-/// sums alone, whatever the kernel's epilogue keeps in registers.
-llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw) {
-  std::string name =
-      "gradc.tile." + std::to_string(mr) + "x" + std::to_string(nv) + "x" + std::to_string(vw);
+/// sums alone, whatever the kernel's epilogue keeps in registers. The
+/// `strided` variant, `gradc.tile.<mr>x<nv>x<vw>.strided`, takes B's step
+/// from one depth to the next (floats) as an eighth argument, `i64 b_step`:
+/// a B read in place (GemmLayout::b_in_place) steps by its rows.
+llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw, bool strided) {
+  std::string name = "gradc.tile." + std::to_string(mr) + "x" + std::to_string(nv) + "x" +
+                     std::to_string(vw) + (strided ? ".strided" : "");
   if (llvm::Function *fn = c.module.getFunction(name))
     return fn;
   llvm::LLVMContext &ctx = c.module.getContext();
   llvm::Type *ptrTy = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx),
              *i1 = llvm::Type::getInt1Ty(ctx);
-  auto *fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                      {ptrTy, ptrTy, i64, ptrTy, i1, i1, ptrTy}, false);
+  std::vector<llvm::Type *> params{ptrTy, ptrTy, i64, ptrTy, i1, i1, ptrTy};
+  if (strided)
+    params.push_back(i64);
+  auto *fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false);
   auto *fn = llvm::Function::Create(fty, llvm::Function::InternalLinkage, name, c.module);
   fn->setDoesNotThrow();
   fn->addFnAttr(llvm::Attribute::NoInline);
@@ -542,6 +558,7 @@ llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw) {
               *partial = fn->getArg(3), *first = fn->getArg(4), *last = fn->getArg(5),
               *tile = fn->getArg(6);
   const int64_t nr = nv * vw;
+  llvm::Value *b_step = strided ? fn->getArg(7) : hc.i64(nr);
   TileSums sums(hc, mr, nv, vw);
   auto partialAt = [&](size_t x) {
     return b.CreateConstInBoundsGEP1_64(hc.f32Ty(), partial, uint64_t(x) * uint64_t(vw));
@@ -554,7 +571,7 @@ llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw) {
   emitCountedLoop(
       b, depth,
       [&](llvm::Value *d) {
-        sums.step(sums.loadB(bp, b.CreateMul(d, hc.i64(nr))), mr, [&](int64_t i) {
+        sums.step(sums.loadB(bp, b.CreateMul(d, b_step)), mr, [&](int64_t i) {
           return b.CreateLoad(hc.f32Ty(),
                               b.CreateInBoundsGEP(hc.f32Ty(), ap, mad(hc, d, mr, hc.i64(i))));
         });
@@ -583,7 +600,7 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
   llvm::Value *ap = g.ap(c);
   llvm::Value *tile = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
   llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
-  llvm::Function *micro = tileFunction(c, mr, nv, vw);
+  llvm::Function *micro = tileFunction(c, mr, nv, vw, g.b_in_place > 0);
   const int64_t blocks_k = g.depthBlocks(), blocks_n = (g.np + g.ncp - 1) / g.ncp,
                 blocks_m = (mp + g.mcp - 1) / g.mcp;
 
@@ -593,6 +610,16 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
     auto [pb, pa] = g.panels(c, t);
     llvm::Value *bpanel = b.CreateInBoundsGEP(
         c.f32Ty(), bp, b.CreateAdd(b.CreateMul(pb, c.i64(nr * k)), b.CreateMul(d0, c.i64(nr))));
+    llvm::Value *b_step = c.i64(nr);
+    if (g.b_in_place > 0) {
+      // Panel pb's columns of B where B lies, rows n floats apart.
+      llvm::Value *in_place = b.CreateICmpSLT(pb, c.i64(g.b_in_place));
+      llvm::Value *at =
+          b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(g.b_src)],
+                              b.CreateAdd(b.CreateMul(pb, c.i64(nr)), b.CreateMul(d0, c.i64(n))));
+      bpanel = b.CreateSelect(in_place, at, bpanel);
+      b_step = b.CreateSelect(in_place, c.i64(n), b_step);
+    }
     llvm::Value *apanel = b.CreateInBoundsGEP(
         c.f32Ty(), ap, b.CreateAdd(b.CreateMul(pa, c.i64(mr * k)), b.CreateMul(d0, c.i64(mr))));
     llvm::Value *first = b.CreateICmpEQ(d0, c.i64(0));
@@ -602,7 +629,10 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
         blocks_k > 1
             ? b.CreateInBoundsGEP(c.f32Ty(), g.cp(c), b.CreateMul(t, c.i64(mr * nr)))
             : llvm::ConstantPointerNull::get(llvm::PointerType::get(c.module.getContext(), 0));
-    b.CreateCall(micro, {apanel, bpanel, depth, partial, first, last, tile});
+    std::vector<llvm::Value *> args{apanel, bpanel, depth, partial, first, last, tile};
+    if (g.b_in_place > 0)
+      args.push_back(b_step);
+    b.CreateCall(micro, args);
     emitIf(b, last, [&] {
       // The tile in memory: its valid part to the sink.
       // Only the valid part of an edge tile: min(mr, m - row0) rows and
@@ -657,7 +687,11 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
 void emitGemm(EmitContext &c, const GemmLayout &g, const PanelSource *a, const PanelSource &bt,
               int vw, const Sink &sink, llvm::Value *slot = nullptr) {
   llvm::Value *bp = g.bp(c, slot);
-  packOperand(c, bt, g.n, g.k, g.nr, vw, bp); // B^T(j, d) = B(d, j): columns of B as panel rows
+  // B^T(j, d) = B(d, j): columns of B as panel rows
+  if (g.b_in_place > 0)
+    packOperandRows(c, bt, g.n, g.k, g.nr, vw, bp, c.i64(g.bPackedFrom()), c.i64(g.np * g.k));
+  else
+    packOperand(c, bt, g.n, g.k, g.nr, vw, bp);
   if (a)
     packOperand(c, *a, g.m, g.k, g.mr, vw, g.ap(c));
   emitTiles(c, g, bp, c.i64(0), c.i64(g.np * g.mp), vw, sink);
@@ -673,14 +707,17 @@ void emitParallelGemm(EmitContext &c, const GemmLayout &g, const PanelSource &a,
   // threads then split B (x W^T's weight rows) as its tiles do, and a
   // weight's rows stay in one core's cache from the forward pass to their
   // update (emitPackedMatMul's a_major).
-  const int64_t b_rows = g.np * g.k, a_rows = g.mp * g.k, units = b_rows + a_rows;
+  const int64_t b_from = g.bPackedFrom(), b_rows = g.np * g.k - b_from, a_rows = g.mp * g.k,
+                units = b_rows + a_rows;
   emitParallelRanges(c, units, g.nr, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
     EmitContext &tc = t.c;
     GemmLayout tg = g.in(t);
     auto share = [&](llvm::Value *u, int64_t rows) {
       return tc.b.CreateUDiv(tc.b.CreateMul(u, tc.i64(rows)), tc.i64(units));
     };
-    packOperandRows(tc, bt, g.n, g.k, g.nr, vw, tg.bp(tc), share(lo, b_rows), share(hi, b_rows));
+    packOperandRows(tc, bt, g.n, g.k, g.nr, vw, tg.bp(tc),
+                    tc.b.CreateAdd(tc.i64(b_from), share(lo, b_rows)),
+                    tc.b.CreateAdd(tc.i64(b_from), share(hi, b_rows)));
     packOperandRows(tc, a, g.m, g.k, g.mr, vw, tg.ap(tc), share(lo, a_rows), share(hi, a_rows));
   });
   int64_t per_unit = whole_columns ? g.mp : 1; // tiles per unit of work
@@ -814,6 +851,17 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
   // dW = dY^T X splits its rows, a weight's rows, over the threads, as the
   // forward x W^T packs and splits them: each core updates the rows it read.
   g.a_major = ta && !swap && split == GemmSplit::Tiles;
+  // A row-major B (not transposed) is read in place, but for the panel at
+  // its right edge: packing it cost more than it saved on the models' GEMMs
+  // (64 x 128 x 10: 105 -> 124 GFLOP/s, 10 x 128 x 64 A^T B: 87 -> 196), all
+  // of them at most kGemmInPlaceMaxRows rows, where each B panel is read by
+  // few A panels. Not on larger ones (512^3: 176 -> 160 GFLOP/s, a B panel's
+  // rows 2 KiB apart share a few cache sets), nor with rows a multiple of
+  // 2 KiB apart on any.
+  if (!swap && !tb && m <= kGemmInPlaceMaxRows && (cols * 4) % 2048 != 0) {
+    g.b_in_place = cols / g.nr;
+    g.b_src = bv;
+  }
   const Sink &to = swap ? swapped : sink;
   if (split != GemmSplit::None && m * cols * k >= plan::kParallelMinWork)
     emitParallelGemm(c, g, pa, pb, vw, to, split == GemmSplit::Columns);
