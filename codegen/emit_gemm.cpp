@@ -520,29 +520,28 @@ struct TileSums {
 
 /// The module's micro-kernel for tiles of mr rows and nv vectors of vw floats:
 /// `void gradc.tile.<mr>x<nv>x<vw>(ptr a, ptr b, i64 depth, ptr partial,
-/// i1 first, i1 last, ptr tile)` sums A's panel (mr floats a depth, from `a`)
-/// times B's (nv * vw floats a depth, from `b`) over `depth` depths onto the
+/// i1 first, i1 last, ptr tile, i64 b_step)` sums A's panel (mr floats a
+/// depth, from `a`) times B's (nv * vw floats a depth, from `b`, b_step
+/// floats apart: nv * vw when packed, B's row length when B is read in place,
+/// GemmLayout::b_in_place) over `depth` depths onto the
 /// tile's sums, kept in registers: from zero when `first`, else from
 /// `partial`; to `tile` (mr rows of nv * vw floats) when `last`, else back
 /// to `partial`. Every packed GEMM of the module with that tile calls it: one
 /// copy of its unrolled multiply-adds to compile, where each kernel had its
 /// own (the bulk of a model's code), and the register allocator sees the
-/// sums alone, whatever the kernel's epilogue keeps in registers. The
-/// `strided` variant, `gradc.tile.<mr>x<nv>x<vw>.strided`, takes B's step
-/// from one depth to the next (floats) as an eighth argument, `i64 b_step`:
-/// a B read in place (GemmLayout::b_in_place) steps by its rows.
-llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw, bool strided) {
-  std::string name = "gradc.tile." + std::to_string(mr) + "x" + std::to_string(nv) + "x" +
-                     std::to_string(vw) + (strided ? ".strided" : "");
+/// sums alone, whatever the kernel's epilogue keeps in registers. (A
+/// constant step instead of b_step measured no faster, and a second function
+/// for B in place cost the CNNs 8 ms of compile time.)
+llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw) {
+  std::string name =
+      "gradc.tile." + std::to_string(mr) + "x" + std::to_string(nv) + "x" + std::to_string(vw);
   if (llvm::Function *fn = c.module.getFunction(name))
     return fn;
   llvm::LLVMContext &ctx = c.module.getContext();
   llvm::Type *ptrTy = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx),
              *i1 = llvm::Type::getInt1Ty(ctx);
-  std::vector<llvm::Type *> params{ptrTy, ptrTy, i64, ptrTy, i1, i1, ptrTy};
-  if (strided)
-    params.push_back(i64);
-  auto *fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false);
+  auto *fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                      {ptrTy, ptrTy, i64, ptrTy, i1, i1, ptrTy, i64}, false);
   auto *fn = llvm::Function::Create(fty, llvm::Function::InternalLinkage, name, c.module);
   fn->setDoesNotThrow();
   fn->addFnAttr(llvm::Attribute::NoInline);
@@ -557,8 +556,7 @@ llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw, boo
   llvm::Value *ap = fn->getArg(0), *bp = fn->getArg(1), *depth = fn->getArg(2),
               *partial = fn->getArg(3), *first = fn->getArg(4), *last = fn->getArg(5),
               *tile = fn->getArg(6);
-  const int64_t nr = nv * vw;
-  llvm::Value *b_step = strided ? fn->getArg(7) : hc.i64(nr);
+  llvm::Value *b_step = fn->getArg(7);
   TileSums sums(hc, mr, nv, vw);
   auto partialAt = [&](size_t x) {
     return b.CreateConstInBoundsGEP1_64(hc.f32Ty(), partial, uint64_t(x) * uint64_t(vw));
@@ -600,7 +598,7 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
   llvm::Value *ap = g.ap(c);
   llvm::Value *tile = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
   llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
-  llvm::Function *micro = tileFunction(c, mr, nv, vw, g.b_in_place > 0);
+  llvm::Function *micro = tileFunction(c, mr, nv, vw);
   const int64_t blocks_k = g.depthBlocks(), blocks_n = (g.np + g.ncp - 1) / g.ncp,
                 blocks_m = (mp + g.mcp - 1) / g.mcp;
 
@@ -629,10 +627,7 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
         blocks_k > 1
             ? b.CreateInBoundsGEP(c.f32Ty(), g.cp(c), b.CreateMul(t, c.i64(mr * nr)))
             : llvm::ConstantPointerNull::get(llvm::PointerType::get(c.module.getContext(), 0));
-    std::vector<llvm::Value *> args{apanel, bpanel, depth, partial, first, last, tile};
-    if (g.b_in_place > 0)
-      args.push_back(b_step);
-    b.CreateCall(micro, args);
+    b.CreateCall(micro, {apanel, bpanel, depth, partial, first, last, tile, b_step});
     emitIf(b, last, [&] {
       // The tile in memory: its valid part to the sink.
       // Only the valid part of an edge tile: min(mr, m - row0) rows and
