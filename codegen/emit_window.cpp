@@ -4,6 +4,7 @@
 // chosen by maxpool (-inf).
 #include "codegen/emit.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -275,11 +276,156 @@ std::pair<llvm::Value *, llvm::Value *> windowMax(EmitContext &c, const ir::Node
   return {b.CreateLoad(vecTy, best), b.CreateLoad(ow->getType(), arg)};
 }
 
+/// Output rows per vector for a pooling op whose output rows are at most half
+/// a vector (a CNN's last pools: rows of 5 or 6 on 16 lanes), else 0: lane l
+/// of a vector is column l % OW of the vector's output row l / OW. Without
+/// padding and with H = OH * stride along H, output row rho (over all
+/// planes, rho = plane * OH + oh) reads input rows from rho * stride on, so
+/// a vector of rows reads one stretch of x: a few plain loads, then each tap's
+/// lanes picked from them by shuffles (pickLanes) instead of a masked load
+/// pair per row (which left 11 of 16 lanes idle on rows of 5). Only windows of
+/// at most 9 taps, each unrolled.
+int64_t rowsPerVector(const Window &win, const ir::Node &n, const ir::Shape &xs,
+                      const ir::Shape &ys, int vw) {
+  const auto &kernel = n.attrs.ints("kernel");
+  if (vw < 8 || ys[3] * 2 > vw || win.pad[0] != 0 || win.pad[1] != 0 ||
+      xs[2] != ys[2] * win.stride[0] || kernel[0] * kernel[1] > 9)
+    return 0;
+  return vw / ys[3];
+}
+
+/// Lane l of the result is element idx[l] of the concatenation of `vecs`
+/// (each vw lanes), poison where idx[l] < 0: two-source shuffles, a tree
+/// over the vectors the lanes come from.
+llvm::Value *pickLanes(EmitContext &c, llvm::ArrayRef<llvm::Value *> vecs,
+                       llvm::ArrayRef<int> idx) {
+  auto &b = c.b;
+  const int vw = int(idx.size());
+  int lo = int(vecs.size()), hi = -1;
+  for (int i : idx)
+    if (i >= 0)
+      lo = std::min(lo, i / vw), hi = std::max(hi, i / vw);
+  if (hi < 0)
+    return llvm::PoisonValue::get(vecs[0]->getType());
+  llvm::SmallVector<int, 32> mask;
+  if (hi - lo <= 1) {
+    for (int i : idx)
+      mask.push_back(i < 0 ? -1 : i / vw == lo ? i % vw : vw + i % vw);
+    llvm::Value *second = hi > lo ? vecs[size_t(hi)] : llvm::PoisonValue::get(vecs[0]->getType());
+    return b.CreateShuffleVector(vecs[size_t(lo)], second, mask);
+  }
+  const int mid = (lo + hi + 1) / 2;
+  llvm::SmallVector<int, 32> left, right;
+  for (int i : idx) {
+    left.push_back(i >= 0 && i / vw < mid ? i : -1);
+    right.push_back(i >= 0 && i / vw >= mid ? i : -1);
+  }
+  llvm::Value *l = pickLanes(c, vecs, left), *r = pickLanes(c, vecs, right);
+  for (int k = 0; k < vw; ++k)
+    mask.push_back(idx[size_t(k)] < 0 ? -1 : idx[size_t(k)] / vw < mid ? k : vw + k);
+  return b.CreateShuffleVector(l, r, mask);
+}
+
+/// Runs body(task context, rho0, rows) over the vectors of rowsPerVector's
+/// `per` output rows each: rho0 (i64) the first row over all planes, `rows`
+/// (i64) how many of its rows exist (fewer in the last vector). Split into
+/// parallel ranges of vectors; each output and input row belongs to one.
+void emitRowGroups(EmitContext &c, const ir::Shape &ys, int64_t per, int64_t window,
+                   llvm::function_ref<void(EmitContext &, llvm::Value *, llvm::Value *)> body) {
+  const int64_t total = ys[0] * ys[1] * ys[2], groups = (total + per - 1) / per;
+  emitParallelRanges(
+      c, groups, per * ys[3] * window, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+        EmitContext &tc = t.c;
+        auto &b = tc.b;
+        emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
+          llvm::Value *rho0 = b.CreateMul(b.CreateAdd(lo, i), tc.i64(per));
+          llvm::Value *left = b.CreateSub(tc.i64(total), rho0);
+          body(tc, rho0, b.CreateSelect(b.CreateICmpSLT(left, tc.i64(per)), left, tc.i64(per)));
+        });
+      });
+}
+
+/// The stretch of x a vector of `per` output rows from row rho0 reads, as
+/// vectors (masked at x's end), and each tap's lanes from it.
+struct RowStretch {
+  std::vector<llvm::Value *> vecs;
+  const Window &win;
+  const ir::Shape &xs, &ys;
+  int64_t per;
+
+  RowStretch(EmitContext &c, const Window &win, ir::ValueId x, const ir::Shape &xs,
+             const ir::Shape &ys, const std::vector<int64_t> &kernel, int64_t per,
+             llvm::Value *rho0, int vw)
+      : win(win), xs(xs), ys(ys), per(per) {
+    auto &b = c.b;
+    const int64_t w = xs[3];
+    const int64_t span = (per - 1) * win.stride[0] * w + (kernel[0] - 1) * win.dilation[0] * w +
+                         (ys[3] - 1) * win.stride[1] + (kernel[1] - 1) * win.dilation[1] + 1;
+    const int64_t size = xs[0] * xs[1] * xs[2] * w;
+    llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
+    llvm::Value *start = b.CreateMul(rho0, c.i64(win.stride[0] * w));
+    for (int64_t v = 0; v * vw < span; ++v) {
+      llvm::Value *at = b.CreateAdd(start, c.i64(v * vw));
+      vecs.push_back(b.CreateMaskedLoad(vecTy, b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(x)], at),
+                                        llvm::Align(4),
+                                        firstLanes(c, unsigned(vw), b.CreateSub(c.i64(size), at)),
+                                        llvm::Constant::getNullValue(vecTy)));
+    }
+  }
+  /// Tap (ki, kj)'s input for each lane (poison in lanes past per * OW).
+  llvm::Value *tap(EmitContext &c, int64_t ki, int64_t kj) const {
+    const int vw = int(llvm::cast<llvm::FixedVectorType>(vecs[0]->getType())->getNumElements());
+    llvm::SmallVector<int, 32> idx;
+    for (int l = 0; l < vw; ++l) {
+      const int64_t r = l / ys[3], col = l % ys[3];
+      idx.push_back(r >= per ? -1
+                             : int(r * win.stride[0] * xs[3] + ki * win.dilation[0] * xs[3] +
+                                   col * win.stride[1] + kj * win.dilation[1]));
+    }
+    return pickLanes(c, vecs, idx);
+  }
+};
+
+/// Each lane's window maximum and its first tap (row-major window order)
+/// holding it, over a RowStretch: as windowMax, a NaN winning.
+std::pair<llvm::Value *, llvm::Value *> stretchMax(EmitContext &c, const RowStretch &s,
+                                                   const std::vector<int64_t> &kernel, int vw) {
+  auto &b = c.b;
+  llvm::Value *best = nullptr, *arg = nullptr;
+  for (int64_t ki = 0; ki < kernel[0]; ++ki)
+    for (int64_t kj = 0; kj < kernel[1]; ++kj) {
+      llvm::Value *v = s.tap(c, ki, kj);
+      llvm::Value *id =
+          b.CreateVectorSplat(unsigned(vw), b.getInt32(uint32_t(ki * kernel[1] + kj)));
+      if (!best) {
+        best = v, arg = id;
+        continue;
+      }
+      llvm::Value *better = beats(c, v, best);
+      best = b.CreateSelect(better, v, best);
+      arg = b.CreateSelect(better, id, arg);
+    }
+  return {best, arg};
+}
+
 } // namespace
 
 void emitMaxPool2d(EmitContext &c, const ir::Node &n, int vw) {
   const ir::Shape &ys = c.shape(n.result);
   const auto &kernel = n.attrs.ints("kernel");
+  Window win(n.attrs);
+  if (int64_t per = rowsPerVector(win, n, c.shape(n.operands[0]), ys, vw)) {
+    emitRowGroups(c, ys, per, kernel[0] * kernel[1],
+                  [&](EmitContext &c, llvm::Value *rho0, llvm::Value *rows) {
+                    RowStretch s(c, win, n.operands[0], c.shape(n.operands[0]), ys, kernel, per,
+                                 rho0, vw);
+                    auto [best, arg] = stretchMax(c, s, kernel, vw);
+                    (void)arg;
+                    storeBlock(c, n.result, c.b.CreateMul(rho0, c.i64(ys[3])), best,
+                               firstLanes(c, unsigned(vw), c.b.CreateMul(rows, c.i64(ys[3]))));
+                  });
+    return;
+  }
   emitColumnBlocks(
       c, ys, vw, kernel[0] * kernel[1],
       [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
@@ -292,7 +438,9 @@ void emitMaxPool2d(EmitContext &c, const ir::Node &n, int vw) {
 // Windows of 2 columns with stride 2 that tile dx exactly (no padding, rows
 // disjoint too) write dx whole, row by row: each tap's lanes (dy or 0)
 // interleaved with its neighbour's into two vectors of one row, so dx is
-// neither zeroed first nor scattered into. Other windows that do not overlap
+// neither zeroed first nor scattered into; with rows of at most half a
+// vector, several rows a vector (rowsPerVector), each vector of dx's rows
+// picked from the lanes' dy by shuffles. Other windows that do not overlap
 // along W send a block's lanes to distinct inputs: one gather, add and
 // scatter. Otherwise lanes are added one by one, in column order.
 void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
@@ -304,6 +452,41 @@ void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
   bool tiles = vw >= 8 && kernel[1] == 2 && win.stride[1] == 2 && kernel[0] == win.stride[0] &&
                win.pad[0] == 0 && win.pad[1] == 0 && xs[2] == ys[2] * kernel[0] &&
                xs[3] == ys[3] * 2;
+  if (int64_t per = tiles ? rowsPerVector(win, n, xs, ys, vw) : 0) {
+    // Vectors of output rows: the rows of dx their windows tile, from
+    // (rho0 * kernel[0]) on, written whole a vector at a time: element e of
+    // the stretch is tap (ki, kj) of lane l's window, and gets its dy where
+    // that tap is the lane's first maximum.
+    const int64_t band = kernel[0] * xs[3]; // dx's elements per output row
+    emitRowGroups(
+        c, ys, per, kernel[0] * kernel[1],
+        [&](EmitContext &c, llvm::Value *rho0, llvm::Value *rows) {
+          auto &b = c.b;
+          RowStretch s(c, win, n.operands[0], xs, ys, kernel, per, rho0, vw);
+          auto [best, arg] = stretchMax(c, s, kernel, vw);
+          (void)best;
+          llvm::Value *g = loadBlock(c, dy, b.CreateMul(rho0, c.i64(ys[3])),
+                                     firstLanes(c, unsigned(vw), b.CreateMul(rows, c.i64(ys[3]))));
+          llvm::Value *zero = llvm::Constant::getNullValue(g->getType());
+          llvm::Value *start = b.CreateMul(rho0, c.i64(band));
+          llvm::Value *count = b.CreateMul(rows, c.i64(band));
+          for (int64_t v = 0; v * vw < per * band; ++v) {
+            llvm::SmallVector<int, 32> lane;
+            llvm::SmallVector<llvm::Constant *, 32> tap;
+            for (int64_t e = v * vw; e < (v + 1) * vw; ++e) {
+              const int64_t r = e / band, ki = e % band / xs[3], col = e % xs[3];
+              lane.push_back(r < per ? int(r * ys[3] + col / 2) : -1);
+              tap.push_back(b.getInt32(uint32_t(ki * 2 + col % 2)));
+            }
+            llvm::Value *mine =
+                b.CreateICmpEQ(b.CreateShuffleVector(arg, lane), llvm::ConstantVector::get(tap));
+            llvm::Value *at = b.CreateAdd(start, c.i64(v * vw));
+            c.storeLanes(dx, at, b.CreateSelect(mine, b.CreateShuffleVector(g, lane), zero),
+                         firstLanes(c, unsigned(vw), b.CreateSub(count, c.i64(v * vw))));
+          }
+        });
+    return;
+  }
   if (tiles) {
     emitColumnBlocks(
         c, ys, vw, kernel[0] * kernel[1],
@@ -356,6 +539,25 @@ void emitAvgPool2d(EmitContext &c, const ir::Node &n, int vw) {
   ir::ValueId x = n.operands[0], y = n.result;
   const ir::Shape &ys = c.shape(y);
   const auto &kernel = n.attrs.ints("kernel");
+  if (int64_t per = rowsPerVector(win, n, c.shape(x), ys, vw)) {
+    emitRowGroups(c, ys, per, kernel[0] * kernel[1],
+                  [&](EmitContext &c, llvm::Value *rho0, llvm::Value *rows) {
+                    auto &b = c.b;
+                    RowStretch s(c, win, x, c.shape(x), ys, kernel, per, rho0, vw);
+                    llvm::Value *sum = nullptr;
+                    for (int64_t ki = 0; ki < kernel[0]; ++ki)
+                      for (int64_t kj = 0; kj < kernel[1]; ++kj) {
+                        llvm::Value *v = s.tap(c, ki, kj);
+                        sum = sum ? b.CreateFAdd(sum, v) : v;
+                      }
+                    llvm::Value *avg = b.CreateFDiv(
+                        sum,
+                        b.CreateVectorSplat(unsigned(vw), c.f32(double(kernel[0] * kernel[1]))));
+                    storeBlock(c, y, b.CreateMul(rho0, c.i64(ys[3])), avg,
+                               firstLanes(c, unsigned(vw), b.CreateMul(rows, c.i64(ys[3]))));
+                  });
+    return;
+  }
   emitColumnBlocks(
       c, ys, vw, kernel[0] * kernel[1],
       [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {

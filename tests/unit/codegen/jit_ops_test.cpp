@@ -3,6 +3,8 @@
 // for the numerically delicate cases.
 #include "codegen_test_util.h"
 
+#include <random>
+
 namespace gradc::codegen::testing {
 namespace {
 
@@ -214,6 +216,64 @@ TEST(JitOps, PoolsAndGrads) {
       Attrs ga = a;
       ga.set("input_size", Shape{x.shape[2], x.shape[3]});
       expectJitMatchesInterpreter(opModule(OpKind::AvgPool2dGrad, {y}, ga));
+    }
+  }
+}
+
+/// The JIT's result (vectors of `vw` floats) against the interpreter's, bit
+/// for bit but NaN, on inputs of few distinct values (ties in most windows,
+/// as after a relu) and some NaNs.
+void expectSameOnTies(const ir::Module &m, int vw, uint32_t seed) {
+  const ir::Function &f = m.functions[0];
+  runtime::TensorMap args;
+  std::mt19937 rng(seed);
+  for (const ir::Arg &a : f.args()) {
+    runtime::Tensor t = runtime::Tensor::zeros(f.type(a.value));
+    for (float &v : t.f32) {
+      unsigned r = rng() % 16;
+      v = r == 0 ? std::nanf("") : float(r % 3);
+    }
+    args[a.name] = t;
+  }
+  auto want = runtime::makeInterpreterExecutor(m)->call("f", args);
+  ASSERT_TRUE(bool(want)) << want.error().message();
+  runtime::JitOptions o;
+  o.vector_floats = vw;
+  auto jit = runtime::makeJitExecutor(m, o);
+  ASSERT_TRUE(bool(jit)) << jit.error().message();
+  auto got = (*jit)->call("f", args);
+  ASSERT_TRUE(bool(got)) << got.error().message();
+  for (const auto &[name, w] : *want)
+    for (int64_t i = 0; i < w.numElements(); ++i) {
+      const float a = w.f32[size_t(i)], b = got->at(name).f32[size_t(i)];
+      EXPECT_TRUE(std::isnan(a) ? std::isnan(b) : a == b) << name << "[" << i << "]";
+    }
+}
+
+TEST(JitOps, PoolsOfRowsNarrowerThanHalfAVector) {
+  // Output rows of at most half a vector without padding, whose windows step
+  // down x's rows exactly: several rows a vector (rowsPerVector), the last
+  // vector of rows short in some (7 x 1 rows of 7 on 16 lanes: 2 a vector);
+  // on 8 lanes too (AVX2), and on 4, where rows go one a vector.
+  struct Case {
+    Shape x, kernel, stride;
+  };
+  for (const Case &c : {Case{{2, 3, 10, 10}, {2, 2}, {2, 2}}, Case{{1, 1, 14, 14}, {2, 2}, {2, 2}},
+                        Case{{2, 2, 9, 9}, {3, 3}, {3, 3}}, Case{{1, 3, 8, 8}, {2, 3}, {2, 1}},
+                        Case{{2, 1, 6, 12}, {1, 2}, {1, 2}}, Case{{1, 2, 12, 4}, {3, 2}, {3, 2}}}) {
+    SCOPED_TRACE(ir::shapeStr(c.x) + ir::shapeStr(c.kernel) + ir::shapeStr(c.stride));
+    Attrs a = poolAttrs(c.kernel, c.stride, {0, 0});
+    ir::TensorType x = ir::f32(c.x);
+    ir::Module fwd = opModule(OpKind::MaxPool2d, {x}, a);
+    ir::TensorType y = fwd.functions[0].type(fwd.functions[0].results()[0].value);
+    for (OpKind op : {OpKind::MaxPool2d, OpKind::AvgPool2d})
+      expectJitMatchesInterpreter(opModule(op, {x}, a));
+    expectJitMatchesInterpreter(opModule(OpKind::MaxPool2dGrad, {x, y}, a));
+    for (int vw : {4, 8, 16}) {
+      SCOPED_TRACE("vector width " + std::to_string(vw));
+      for (OpKind op : {OpKind::MaxPool2d, OpKind::AvgPool2d})
+        expectSameOnTies(opModule(op, {x}, a), vw, 3);
+      expectSameOnTies(opModule(OpKind::MaxPool2dGrad, {x, y}, a), vw, 4);
     }
   }
 }
