@@ -188,8 +188,9 @@ std::string emitCHeader(const ir::Module &m, const plan::ModulePlan *given,
   if (target.threads)
     os << " * Threads: large kernels run on a pool of pthreads that starts on the first call\n"
        << " * needing it, using every CPU the process may run on unless " << id << "_set_threads\n"
-       << " * says otherwise. Results are bit-identical at any thread count. While one call\n"
-       << " * uses the pool, a concurrent call runs its kernels on its own thread. Link with\n"
+       << " * says otherwise. Results are bit-identical at any thread count. After a job its\n"
+       << " * workers spin for up to 0.25 ms, then sleep. While one call uses the pool, a\n"
+       << " * concurrent call runs its kernels on its own thread. Link with\n"
        << " * -lpthread (glibc 2.34 and later: libc alone). */\n";
   else
     os << " * Threads: none. Every kernel runs on the calling thread; the object has no\n"

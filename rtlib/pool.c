@@ -25,11 +25,15 @@ void gradc_rt_set_threads(int32_t n) { (void)n; }
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Spins before a worker sleeps, and before a caller waits on the condition variable:
- * enough to cover the serial code between two parallel kernels of one step. */
-#define SPIN_ROUNDS 2000
+/* How long a worker spins before it sleeps, and a caller before it waits on the condition
+ * variable: enough to cover the serial code between two parallel kernels of one step. Waking
+ * a sleeping worker cost the caller about 15 us a job on a 2-core VM (a job of 3 us took 17),
+ * which 2000 pauses (about 20 us of spinning there) left to every kernel after a serial
+ * stretch of more than that. Timed, not counted: a pause takes 1 to 140 cycles by CPU. */
+#define SPIN_NS 250000
 
 /* The job word: generation << 33 | closed << 32 | workers in the job. A worker joins
  * the current job only while it is open, so the caller, once every task is taken,
@@ -95,6 +99,25 @@ static void spin_pause(void) {
 
 static uint64_t job_word(void) { return __atomic_load_n(&pool.job, __ATOMIC_ACQUIRE); }
 
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Spins until `done(arg)` or SPIN_NS have passed (the clock read every 64 pauses);
+ * returns whether `done` came true. */
+static int spin_until(int (*done)(void *), void *arg) {
+  uint64_t deadline = now_ns() + SPIN_NS;
+  for (uint32_t i = 1;; ++i) {
+    if (done(arg))
+      return 1;
+    spin_pause();
+    if (i % 64 == 0 && now_ns() > deadline)
+      return done(arg);
+  }
+}
+
 /* Takes tasks until none is left: its own share first, then the others'. */
 static void run_tasks(int32_t worker) {
   int32_t n = pool.participants;
@@ -109,13 +132,15 @@ static void run_tasks(int32_t worker) {
   }
 }
 
+static int job_or_stop(void *seen) {
+  return JOB_GENERATION(job_word()) != *(uint64_t *)seen ||
+         __atomic_load_n(&pool.stop, __ATOMIC_ACQUIRE);
+}
+
 /* Waits for a generation other than `seen` (or `stop`): spinning first, then asleep. */
 static uint64_t wait_for_job(uint64_t seen) {
-  for (int i = 0; i < SPIN_ROUNDS; ++i) {
-    if (JOB_GENERATION(job_word()) != seen || __atomic_load_n(&pool.stop, __ATOMIC_ACQUIRE))
-      return JOB_GENERATION(job_word());
-    spin_pause();
-  }
+  if (spin_until(job_or_stop, &seen))
+    return JOB_GENERATION(job_word());
   pthread_mutex_lock(&pool.mu);
   ++pool.sleepers;
   while (JOB_GENERATION(job_word()) == seen && !__atomic_load_n(&pool.stop, __ATOMIC_ACQUIRE))
@@ -200,6 +225,11 @@ static void run_serially(int64_t tasks, gradc_rt_task fn, void *ctx) {
     fn(ctx, t, 0);
 }
 
+static int no_workers(void *unused) {
+  (void)unused;
+  return JOB_WORKERS(job_word()) == 0;
+}
+
 /* Runs a job on the pool (the caller holds `busy`; the previous job is closed and empty). */
 static void run_job(int64_t tasks, int32_t participants, gradc_rt_task fn, void *ctx) {
   pool.fn = fn;
@@ -219,11 +249,7 @@ static void run_job(int64_t tasks, int32_t participants, gradc_rt_task fn, void 
   run_tasks(0);
   /* Every task is taken: close the job, then wait for the workers still in it. */
   uint64_t w = __atomic_fetch_or(&pool.job, JOB_CLOSED, __ATOMIC_ACQ_REL);
-  for (int i = 0; i < SPIN_ROUNDS && JOB_WORKERS(w); ++i) {
-    spin_pause();
-    w = job_word();
-  }
-  if (JOB_WORKERS(w)) {
+  if (JOB_WORKERS(w) && !spin_until(no_workers, 0)) {
     pthread_mutex_lock(&pool.mu);
     while (JOB_WORKERS(job_word()))
       pthread_cond_wait(&pool.done, &pool.mu);

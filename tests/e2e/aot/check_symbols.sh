@@ -13,8 +13,9 @@ fi
 gradc="$1" model="$2" outdir="$3" cc="$4" cxx="$5"
 
 # Everything generated code may call. Extend only with functions of libc, libm or pthreads.
-# The thread pool (rtlib/pool.c): pthreads, and the CPU count (sched_getaffinity, sysconf).
-allowed="expf logf memcpy memmove memset pthread_cond_broadcast pthread_cond_signal
+# The thread pool (rtlib/pool.c): pthreads, the CPU count (sched_getaffinity, sysconf) and
+# the clock (clock_gettime: how long a worker spins before it sleeps).
+allowed="clock_gettime expf logf memcpy memmove memset pthread_cond_broadcast pthread_cond_signal
  pthread_cond_wait pthread_create pthread_join pthread_mutex_lock pthread_mutex_trylock
  pthread_mutex_unlock sched_getaffinity __sched_cpucount sysconf"
 
