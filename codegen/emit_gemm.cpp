@@ -858,7 +858,7 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
     g.b_src = bv;
   }
   const Sink &to = swap ? swapped : sink;
-  if (split != GemmSplit::None && m * cols * k >= plan::kParallelMinWork)
+  if (split != GemmSplit::None && m * cols * k >= plan::kParallelMinGemmWork)
     emitParallelGemm(c, g, pa, pb, vw, to, split == GemmSplit::Columns);
   else
     emitGemm(c, g, &pa, pb, vw, to);
