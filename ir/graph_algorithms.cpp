@@ -60,4 +60,22 @@ std::vector<std::vector<int32_t>> valueUsers(const Function &f) {
   return users;
 }
 
+std::vector<int32_t> memoryReaders(const Function &f,
+                                   const std::vector<std::vector<int32_t>> &users, ValueId v) {
+  std::vector<int32_t> readers;
+  std::vector<ValueId> views{v};
+  while (!views.empty()) {
+    ValueId x = views.back();
+    views.pop_back();
+    for (int32_t u : users[size_t(x)]) {
+      readers.push_back(u);
+      if (f.nodes()[size_t(u)].op == OpKind::Reshape)
+        views.push_back(f.nodes()[size_t(u)].result);
+    }
+  }
+  std::sort(readers.begin(), readers.end());
+  readers.erase(std::unique(readers.begin(), readers.end()), readers.end());
+  return readers;
+}
+
 } // namespace gradc::ir

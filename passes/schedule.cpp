@@ -24,7 +24,8 @@ ir::Function scheduleForMemory(const ir::Function &f) {
     is_result[size_t(r.value)] = true;
 
   // Predecessors: operands' producers, and for an in-place update every
-  // other reader of the old value.
+  // other reader of the old value, through views too (a reshape of a param
+  // read after the param's update would read the new value).
   std::vector<std::vector<int32_t>> succ(n);
   std::vector<int32_t> waiting(n, 0);
   auto edge = [&](int32_t from, int32_t to) {
@@ -39,7 +40,7 @@ ir::Function scheduleForMemory(const ir::Function &f) {
     int32_t def = f.value(r.value).node;
     if (r.role != ir::ResultRole::Update || def < 0)
       continue;
-    for (int32_t u : users[size_t(f.args()[size_t(r.updates)].value)])
+    for (int32_t u : ir::memoryReaders(f, users, f.args()[size_t(r.updates)].value))
       if (u != def)
         edge(u, def);
   }

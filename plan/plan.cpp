@@ -470,8 +470,13 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
     bool legal = vp.home == Home::Register && k.kind != KernelKind::Generic &&
                  k.kind != KernelKind::View && readsOnlyAtSameIndex(f, k, old) &&
                  !is_result[size_t(old)];
-    for (int32_t u : users[size_t(old)])
-      legal = legal && kernelOfNode(p.kernels, u) <= vp.kernel;
+    // Readers of the old value through a view must run in an earlier kernel:
+    // readsOnlyAtSameIndex sees only the value's own reads.
+    for (int32_t u : ir::memoryReaders(f, users, old)) {
+      bool direct = std::binary_search(users[size_t(old)].begin(), users[size_t(old)].end(), u);
+      int32_t ku = kernelOfNode(p.kernels, u);
+      legal = legal && (direct ? ku <= vp.kernel : ku < vp.kernel);
+    }
     // Only one result may own the argument's memory.
     for (const ir::Result &other : f.results())
       legal = legal && (&other == &res || other.updates != res.updates ||
