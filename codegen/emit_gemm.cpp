@@ -5,7 +5,9 @@
 // C[m, n] = sum_d A(i, d) B(d, j), where A and B are read through loaders, so
 // a transpose or an im2col window is just another loader. A is packed into
 // MR-row panels and B into NR-column panels (zero-padded past the
-// edges) in the kernel's arena workspace; a register-blocked micro-kernel
+// edges) in the kernel's arena workspace, but for a small GEMM's row-major B,
+// whose full panels are read where B lies (GemmLayout::b_in_place); a
+// register-blocked micro-kernel
 // keeps an MR x NR tile of C in vector registers, with one broadcast of A and
 // NR / VW vector loads of B per group of FMAs (the tile chosen from the
 // target's vector width and register count, registerTile), and hands each finished
