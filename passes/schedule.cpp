@@ -40,8 +40,19 @@ ir::Function scheduleForMemory(const ir::Function &f) {
     int32_t def = f.value(r.value).node;
     if (r.role != ir::ResultRole::Update || def < 0)
       continue;
+    // A reader that needs the new value itself cannot go first: no edge
+    // from it (the plan then updates a copy, not the argument in place).
+    std::vector<bool> after_def(n, false);
+    std::vector<int32_t> todo{def};
+    while (!todo.empty()) {
+      int32_t i = todo.back();
+      todo.pop_back();
+      for (int32_t u : users[size_t(nodes[size_t(i)].result)])
+        if (!after_def[size_t(u)])
+          after_def[size_t(u)] = true, todo.push_back(u);
+    }
     for (int32_t u : ir::memoryReaders(f, users, f.args()[size_t(r.updates)].value))
-      if (u != def)
+      if (u != def && !after_def[size_t(u)])
         edge(u, def);
   }
 
