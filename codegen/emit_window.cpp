@@ -284,14 +284,28 @@ std::pair<llvm::Value *, llvm::Value *> windowMax(EmitContext &c, const ir::Node
 /// a vector of rows reads one stretch of x: a few plain loads, then each tap's
 /// lanes picked from them by shuffles (pickLanes) instead of a masked load
 /// pair per row (which left 11 of 16 lanes idle on rows of 5). Only windows of
-/// at most 9 taps, each unrolled.
+/// at most 9 taps, each unrolled, and stretches of at most kMaxStretchVectors
+/// vectors (a 1x1 window with a stride of 256 would otherwise unroll a load
+/// for each of 61,000 vectors).
+constexpr int64_t kMaxStretchVectors = 8;
+
+/// Elements of x from the first one a vector of `per` output rows reads to
+/// its last (RowStretch).
+int64_t stretchSpan(const Window &win, const std::vector<int64_t> &kernel, const ir::Shape &xs,
+                    const ir::Shape &ys, int64_t per) {
+  const int64_t w = xs[3];
+  return (per - 1) * win.stride[0] * w + (kernel[0] - 1) * win.dilation[0] * w +
+         (ys[3] - 1) * win.stride[1] + (kernel[1] - 1) * win.dilation[1] + 1;
+}
+
 int64_t rowsPerVector(const Window &win, const ir::Node &n, const ir::Shape &xs,
                       const ir::Shape &ys, int vw) {
   const auto &kernel = n.attrs.ints("kernel");
   if (vw < 8 || ys[3] * 2 > vw || win.pad[0] != 0 || win.pad[1] != 0 ||
       xs[2] != ys[2] * win.stride[0] || kernel[0] * kernel[1] > 9)
     return 0;
-  return vw / ys[3];
+  const int64_t per = vw / ys[3];
+  return stretchSpan(win, kernel, xs, ys, per) <= kMaxStretchVectors * vw ? per : 0;
 }
 
 /// Lane l of the result is element idx[l] of the concatenation of `vecs`
@@ -359,8 +373,7 @@ struct RowStretch {
       : win(win), xs(xs), ys(ys), per(per) {
     auto &b = c.b;
     const int64_t w = xs[3];
-    const int64_t span = (per - 1) * win.stride[0] * w + (kernel[0] - 1) * win.dilation[0] * w +
-                         (ys[3] - 1) * win.stride[1] + (kernel[1] - 1) * win.dilation[1] + 1;
+    const int64_t span = stretchSpan(win, kernel, xs, ys, per);
     const int64_t size = xs[0] * xs[1] * xs[2] * w;
     llvm::Type *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
     llvm::Value *start = b.CreateMul(rho0, c.i64(win.stride[0] * w));
@@ -540,22 +553,23 @@ void emitAvgPool2d(EmitContext &c, const ir::Node &n, int vw) {
   const ir::Shape &ys = c.shape(y);
   const auto &kernel = n.attrs.ints("kernel");
   if (int64_t per = rowsPerVector(win, n, c.shape(x), ys, vw)) {
-    emitRowGroups(c, ys, per, kernel[0] * kernel[1],
-                  [&](EmitContext &c, llvm::Value *rho0, llvm::Value *rows) {
-                    auto &b = c.b;
-                    RowStretch s(c, win, x, c.shape(x), ys, kernel, per, rho0, vw);
-                    llvm::Value *sum = nullptr;
-                    for (int64_t ki = 0; ki < kernel[0]; ++ki)
-                      for (int64_t kj = 0; kj < kernel[1]; ++kj) {
-                        llvm::Value *v = s.tap(c, ki, kj);
-                        sum = sum ? b.CreateFAdd(sum, v) : v;
-                      }
-                    llvm::Value *avg = b.CreateFDiv(
-                        sum,
-                        b.CreateVectorSplat(unsigned(vw), c.f32(double(kernel[0] * kernel[1]))));
-                    storeBlock(c, y, b.CreateMul(rho0, c.i64(ys[3])), avg,
-                               firstLanes(c, unsigned(vw), b.CreateMul(rows, c.i64(ys[3]))));
-                  });
+    emitRowGroups(
+        c, ys, per, kernel[0] * kernel[1],
+        [&](EmitContext &c, llvm::Value *rho0, llvm::Value *rows) {
+          auto &b = c.b;
+          RowStretch s(c, win, x, c.shape(x), ys, kernel, per, rho0, vw);
+          llvm::Value *sum = nullptr;
+          for (int64_t ki = 0; ki < kernel[0]; ++ki)
+            for (int64_t kj = 0; kj < kernel[1]; ++kj) {
+              llvm::Value *v = s.tap(c, ki, kj);
+              // From +0, as the interpreter sums: -0 windows give +0.
+              sum = b.CreateFAdd(sum ? sum : llvm::Constant::getNullValue(v->getType()), v);
+            }
+          llvm::Value *avg = b.CreateFDiv(
+              sum, b.CreateVectorSplat(unsigned(vw), c.f32(double(kernel[0] * kernel[1]))));
+          storeBlock(c, y, b.CreateMul(rho0, c.i64(ys[3])), avg,
+                     firstLanes(c, unsigned(vw), b.CreateMul(rows, c.i64(ys[3]))));
+        });
     return;
   }
   emitColumnBlocks(
