@@ -470,13 +470,9 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
     bool legal = vp.home == Home::Register && k.kind != KernelKind::Generic &&
                  k.kind != KernelKind::View && readsOnlyAtSameIndex(f, k, old) &&
                  !is_result[size_t(old)];
-    // Readers of the old value through a view must run in an earlier kernel:
-    // readsOnlyAtSameIndex sees only the value's own reads.
-    for (int32_t u : ir::memoryReaders(f, users, old)) {
-      bool direct = std::binary_search(users[size_t(old)].begin(), users[size_t(old)].end(), u);
-      int32_t ku = kernelOfNode(p.kernels, u);
-      legal = legal && (direct ? ku <= vp.kernel : ku < vp.kernel);
-    }
+    legal = legal &&
+            oldValueReadFirst(
+                f, users, old, [&](int32_t u) { return kernelOfNode(p.kernels, u); }, vp.kernel);
     // Only one result may own the argument's memory.
     for (const ir::Result &other : f.results())
       legal = legal && (&other == &res || other.updates != res.updates ||
@@ -587,6 +583,20 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
     p.naive_bytes += k.workspace_bytes;
   p.lower_bound_bytes = peakLiveBytes(p.buffers);
   return p;
+}
+
+bool oldValueReadFirst(const ir::Function &f, const std::vector<std::vector<int32_t>> &users,
+                       ValueId old, const std::function<int32_t(int32_t)> &kernel_of,
+                       int32_t update_kernel) {
+  const std::vector<int32_t> &own = users[size_t(old)];
+  for (int32_t u : ir::memoryReaders(f, users, old)) {
+    // readsOnlyAtSameIndex sees only the value's own reads, not a view's.
+    bool direct = std::binary_search(own.begin(), own.end(), u);
+    int32_t ku = kernel_of(u);
+    if (direct ? ku > update_kernel : ku >= update_kernel)
+      return false;
+  }
+  return true;
 }
 
 double kernelFlops(const ir::Function &f, const Kernel &k) {

@@ -18,6 +18,7 @@
 #include "support/error.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -258,6 +259,15 @@ struct ModulePlan {
 /// by a broadcast, a reduction or the kernel's matmul/conv root), so an
 /// in-place result or update may overwrite it element by element.
 bool readsOnlyAtSameIndex(const ir::Function &f, const Kernel &k, ir::ValueId v);
+
+/// Whether every read of `old`'s memory (ir::memoryReaders; `users` from
+/// ir::valueUsers) runs no later than an in-place update of it in kernel
+/// `update_kernel`: its own reads in an earlier kernel or that one (where
+/// readsOnlyAtSameIndex must hold), reads through a view in an earlier one.
+/// `kernel_of` gives a node's kernel.
+bool oldValueReadFirst(const ir::Function &f, const std::vector<std::vector<int32_t>> &users,
+                       ir::ValueId old, const std::function<int32_t(int32_t)> &kernel_of,
+                       int32_t update_kernel);
 
 /// The floating-point operations of kernel `k` of `f`: ir::nodeFlops summed
 /// over its nodes (broadcasts and constants it evaluates in its loop count 0).

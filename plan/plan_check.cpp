@@ -88,12 +88,9 @@ Status checkPlan(const ir::Function &f, const FunctionPlan &p) {
       ValueId old = f.args()[size_t(vp.index)].value;
       if (!readsOnlyAtSameIndex(f, k, old))
         return err(v, "is updated in place by a kernel that reads the old value elsewhere");
-      for (int32_t u : ir::memoryReaders(f, users, old)) {
-        bool direct = std::binary_search(users[size_t(old)].begin(), users[size_t(old)].end(), u);
-        if (kernel_of[size_t(u)] > kernel_of[i] ||
-            (!direct && kernel_of[size_t(u)] == kernel_of[i]))
-          return err(v, "is updated in place before a later kernel reads the old value");
-      }
+      if (!oldValueReadFirst(
+              f, users, old, [&](int32_t u) { return kernel_of[size_t(u)]; }, kernel_of[i]))
+        return err(v, "is updated in place before a later kernel reads the old value");
       if (is_result[size_t(old)])
         return err(v, "is updated in place but the old value is also a result");
       break;
