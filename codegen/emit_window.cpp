@@ -340,12 +340,18 @@ llvm::Value *pickLanes(EmitContext &c, llvm::ArrayRef<llvm::Value *> vecs,
   return b.CreateShuffleVector(l, r, mask);
 }
 
-/// Runs body(task context, rho0, rows) over the vectors of rowsPerVector's
-/// `per` output rows each: rho0 (i64) the first row over all planes, `rows`
-/// (i64) how many of its rows exist (fewer in the last vector). Split into
-/// parallel ranges of vectors; each output and input row belongs to one.
-void emitRowGroups(EmitContext &c, const ir::Shape &ys, int64_t per, int64_t window,
-                   llvm::function_ref<void(EmitContext &, llvm::Value *, llvm::Value *)> body) {
+/// One vector of rowsPerVector's output rows: rho0 (i64) its first row over
+/// all planes, `rows` (i64) how many of its rows exist (fewer in the last
+/// vector), and its place in the output (y, or a gradient's dy): flat index
+/// `at` and the `mask` of its rows' lanes.
+struct RowGroup {
+  llvm::Value *rho0, *rows, *at, *mask;
+};
+
+/// Runs body(task context, group) over the vectors of `per` output rows each,
+/// in parallel ranges of vectors; each output and input row belongs to one.
+void emitRowGroups(EmitContext &c, const ir::Shape &ys, int64_t per, int64_t window, int vw,
+                   llvm::function_ref<void(EmitContext &, const RowGroup &)> body) {
   const int64_t total = ys[0] * ys[1] * ys[2], groups = (total + per - 1) / per;
   emitParallelRanges(
       c, groups, per * ys[3] * window, true, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
@@ -354,7 +360,9 @@ void emitRowGroups(EmitContext &c, const ir::Shape &ys, int64_t per, int64_t win
         emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
           llvm::Value *rho0 = b.CreateMul(b.CreateAdd(lo, i), tc.i64(per));
           llvm::Value *left = b.CreateSub(tc.i64(total), rho0);
-          body(tc, rho0, b.CreateSelect(b.CreateICmpSLT(left, tc.i64(per)), left, tc.i64(per)));
+          llvm::Value *rows = b.CreateSelect(b.CreateICmpSLT(left, tc.i64(per)), left, tc.i64(per));
+          body(tc, {rho0, rows, b.CreateMul(rho0, tc.i64(ys[3])),
+                    firstLanes(tc, unsigned(vw), b.CreateMul(rows, tc.i64(ys[3])))});
         });
       });
 }
@@ -428,15 +436,10 @@ void emitMaxPool2d(EmitContext &c, const ir::Node &n, int vw) {
   const auto &kernel = n.attrs.ints("kernel");
   Window win(n.attrs);
   if (int64_t per = rowsPerVector(win, n, c.shape(n.operands[0]), ys, vw)) {
-    emitRowGroups(c, ys, per, kernel[0] * kernel[1],
-                  [&](EmitContext &c, llvm::Value *rho0, llvm::Value *rows) {
-                    RowStretch s(c, win, n.operands[0], c.shape(n.operands[0]), ys, kernel, per,
-                                 rho0, vw);
-                    auto [best, arg] = stretchMax(c, s, kernel, vw);
-                    (void)arg;
-                    storeBlock(c, n.result, c.b.CreateMul(rho0, c.i64(ys[3])), best,
-                               firstLanes(c, unsigned(vw), c.b.CreateMul(rows, c.i64(ys[3]))));
-                  });
+    emitRowGroups(c, ys, per, kernel[0] * kernel[1], vw, [&](EmitContext &c, const RowGroup &g) {
+      RowStretch s(c, win, n.operands[0], c.shape(n.operands[0]), ys, kernel, per, g.rho0, vw);
+      storeBlock(c, n.result, g.at, stretchMax(c, s, kernel, vw).first, g.mask);
+    });
     return;
   }
   emitColumnBlocks(
@@ -472,17 +475,14 @@ void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
     // that tap is the lane's first maximum.
     const int64_t band = kernel[0] * xs[3]; // dx's elements per output row
     emitRowGroups(
-        c, ys, per, kernel[0] * kernel[1],
-        [&](EmitContext &c, llvm::Value *rho0, llvm::Value *rows) {
+        c, ys, per, kernel[0] * kernel[1], vw, [&](EmitContext &c, const RowGroup &group) {
           auto &b = c.b;
-          RowStretch s(c, win, n.operands[0], xs, ys, kernel, per, rho0, vw);
-          auto [best, arg] = stretchMax(c, s, kernel, vw);
-          (void)best;
-          llvm::Value *g = loadBlock(c, dy, b.CreateMul(rho0, c.i64(ys[3])),
-                                     firstLanes(c, unsigned(vw), b.CreateMul(rows, c.i64(ys[3]))));
+          RowStretch s(c, win, n.operands[0], xs, ys, kernel, per, group.rho0, vw);
+          llvm::Value *arg = stretchMax(c, s, kernel, vw).second;
+          llvm::Value *g = loadBlock(c, dy, group.at, group.mask);
           llvm::Value *zero = llvm::Constant::getNullValue(g->getType());
-          llvm::Value *start = b.CreateMul(rho0, c.i64(band));
-          llvm::Value *count = b.CreateMul(rows, c.i64(band));
+          llvm::Value *start = b.CreateMul(group.rho0, c.i64(band));
+          llvm::Value *count = b.CreateMul(group.rows, c.i64(band));
           for (int64_t v = 0; v * vw < per * band; ++v) {
             llvm::SmallVector<int, 32> lane;
             llvm::SmallVector<llvm::Constant *, 32> tap;
@@ -553,23 +553,18 @@ void emitAvgPool2d(EmitContext &c, const ir::Node &n, int vw) {
   const ir::Shape &ys = c.shape(y);
   const auto &kernel = n.attrs.ints("kernel");
   if (int64_t per = rowsPerVector(win, n, c.shape(x), ys, vw)) {
-    emitRowGroups(
-        c, ys, per, kernel[0] * kernel[1],
-        [&](EmitContext &c, llvm::Value *rho0, llvm::Value *rows) {
-          auto &b = c.b;
-          RowStretch s(c, win, x, c.shape(x), ys, kernel, per, rho0, vw);
-          llvm::Value *sum = nullptr;
-          for (int64_t ki = 0; ki < kernel[0]; ++ki)
-            for (int64_t kj = 0; kj < kernel[1]; ++kj) {
-              llvm::Value *v = s.tap(c, ki, kj);
-              // From +0, as the interpreter sums: -0 windows give +0.
-              sum = b.CreateFAdd(sum ? sum : llvm::Constant::getNullValue(v->getType()), v);
-            }
-          llvm::Value *avg = b.CreateFDiv(
-              sum, b.CreateVectorSplat(unsigned(vw), c.f32(double(kernel[0] * kernel[1]))));
-          storeBlock(c, y, b.CreateMul(rho0, c.i64(ys[3])), avg,
-                     firstLanes(c, unsigned(vw), b.CreateMul(rows, c.i64(ys[3]))));
-        });
+    emitRowGroups(c, ys, per, kernel[0] * kernel[1], vw, [&](EmitContext &c, const RowGroup &g) {
+      auto &b = c.b;
+      RowStretch s(c, win, x, c.shape(x), ys, kernel, per, g.rho0, vw);
+      // From +0, as the interpreter sums: -0 windows give +0.
+      llvm::Value *sum = llvm::Constant::getNullValue(floatsLike(c, g.mask));
+      for (int64_t ki = 0; ki < kernel[0]; ++ki)
+        for (int64_t kj = 0; kj < kernel[1]; ++kj)
+          sum = b.CreateFAdd(sum, s.tap(c, ki, kj));
+      llvm::Value *avg = b.CreateFDiv(
+          sum, b.CreateVectorSplat(unsigned(vw), c.f32(double(kernel[0] * kernel[1]))));
+      storeBlock(c, y, g.at, avg, g.mask);
+    });
     return;
   }
   emitColumnBlocks(
