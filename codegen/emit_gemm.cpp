@@ -20,7 +20,6 @@
 #include <llvm/IR/Intrinsics.h>
 
 #include <functional>
-#include <numeric>
 
 namespace gradc::codegen {
 namespace {
