@@ -192,6 +192,12 @@ void emitMatMul(EmitContext &c, const ir::Node &n, RowHook row = nullptr);
 enum class GemmSplit : uint8_t { None, Tiles, Columns };
 void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                       GemmSplit split, PointHook point = nullptr, bool point_lanes = false);
+/// C = A B^T as dot products of rows (plan::dotMatMul): a tile of a few rows
+/// of C x all of its columns sums vectors of the depth, A and B read in
+/// place, then reduces each sum's lanes; tiles run in parallel tasks with
+/// `parallel`. With `point_lanes` the point hook takes vectors along C's rows.
+void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel,
+                   PointHook point = nullptr, bool point_lanes = false);
 /// conv2d and its gradients as implicit GEMMs on the same micro-kernel (the
 /// im2col matrix is read in place by the packing): `workspace` holds
 /// plan::convWorkspaceBytes with `slots` copies of an image's panels. The

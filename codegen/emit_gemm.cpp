@@ -872,6 +872,122 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
     emitGemm(c, g, &pa, pb, vw, to);
 }
 
+namespace {
+
+/// Lane l of the result is the sum of v[l]'s lanes, for l < v.size() <= vw
+/// (0 past it): the vectors padded with zeros to vw, then log2(vw) levels
+/// that each add pairs (v[i], v[i + half]) into one vector holding the
+/// partial sums of both in blocks of half the size; pairing across halves
+/// leaves the sums in v's order. vw - 1 additions and twice as many shuffles
+/// for vw sums, where reducing each vector alone takes log2(vw) of each per
+/// sum.
+llvm::Value *sumLanesOf(EmitContext &c, std::vector<llvm::Value *> v, int vw) {
+  auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
+  v.resize(size_t(vw), llvm::Constant::getNullValue(vecTy));
+  while (v.size() > 1) {
+    const int half = int(v.size()) / 2, block = int(v.size());
+    std::vector<int> lo(static_cast<size_t>(vw)), hi(static_cast<size_t>(vw));
+    for (int l = 0; l < vw; ++l) {
+      int q = l / (block / 2), o = l % (block / 2);
+      lo[size_t(l)] = (q % 2 ? vw : 0) + q / 2 * block + o;
+      hi[size_t(l)] = lo[size_t(l)] + block / 2;
+    }
+    std::vector<llvm::Value *> next;
+    for (int i = 0; i < half; ++i) {
+      llvm::Value *a = v[size_t(i)], *b = v[size_t(i + half)];
+      next.push_back(
+          c.b.CreateFAdd(c.b.CreateShuffleVector(a, b, lo), c.b.CreateShuffleVector(a, b, hi)));
+    }
+    v = std::move(next);
+  }
+  return v[0];
+}
+
+} // namespace
+
+void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, PointHook point,
+                   bool point_lanes) {
+  ir::ValueId a = n.operands[0], bv = n.operands[1];
+  const int64_t m = c.shape(a)[0], k = c.shape(a)[1], cols = c.shape(n.result)[1];
+  // Rows of C a tile: its rows x cols sums, a vector of each row of A and
+  // one of B's in registers.
+  const int64_t rows = std::clamp<int64_t>((c.vector_registers - 1) / (cols + 1), 1, 4);
+  const int64_t full = k / vw, tail = k % vw;
+  auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
+  llvm::Function *fma =
+      llvm::Intrinsic::getDeclaration(&c.module, llvm::Intrinsic::fmuladd, {vecTy});
+  const bool lanes = vw >= 8 && (!point || point_lanes);
+  if (lanes)
+    c.markCleanupOnly();
+  // C's row i, columns [j0, j0 + count), lanes of x: to the epilogue or C.
+  auto sinkRow = [&](EmitContext &c, llvm::Value *i, int64_t j0, llvm::Value *x, int64_t count) {
+    auto to = [&](llvm::Value *j, llvm::Value *v, llvm::Value *mask) {
+      llvm::Value *flat = mad(c, i, cols, j);
+      if (point)
+        point(c, {i, j}, flat, v, mask);
+      else
+        c.storeLanes(n.result, flat, v, mask);
+    };
+    if (lanes)
+      return to(c.i64(j0), x, count == vw ? nullptr : firstLanes(c, unsigned(vw), c.i64(count)));
+    for (int64_t l = 0; l < count; ++l)
+      to(c.i64(j0 + l), c.b.CreateExtractElement(x, uint64_t(l)), nullptr);
+  };
+  // Rows [i0, i0 + used) of C.
+  auto tile = [&](EmitContext &c, llvm::Value *i0, int64_t used) {
+    auto &b = c.b;
+    std::vector<llvm::Value *> acc;
+    for (int64_t x = 0; x < used * cols; ++x) {
+      acc.push_back(c.entryAlloca("dot", vecTy));
+      b.CreateStore(llvm::Constant::getNullValue(vecTy), acc.back());
+    }
+    // Depths [d, d + vw), the lanes of `mask` (null: all) only.
+    auto step = [&](llvm::Value *d, llvm::Value *mask) {
+      auto load = [&](ir::ValueId x, llvm::Value *row) {
+        llvm::Value *at = b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(x)], mad(c, row, k, d));
+        if (!mask)
+          return static_cast<llvm::Value *>(b.CreateAlignedLoad(vecTy, at, llvm::Align(4)));
+        return static_cast<llvm::Value *>(b.CreateMaskedLoad(vecTy, at, llvm::Align(4), mask,
+                                                             llvm::Constant::getNullValue(vecTy)));
+      };
+      std::vector<llvm::Value *> av;
+      for (int64_t r = 0; r < used; ++r)
+        av.push_back(load(a, b.CreateAdd(i0, c.i64(r))));
+      for (int64_t j = 0; j < cols; ++j) {
+        llvm::Value *bj = load(bv, c.i64(j));
+        for (int64_t r = 0; r < used; ++r) {
+          llvm::Value *s = acc[size_t(r * cols + j)];
+          b.CreateStore(b.CreateCall(fma, {av[size_t(r)], bj, b.CreateLoad(vecTy, s)}), s);
+        }
+      }
+    };
+    if (full > 0)
+      emitCountedLoop(
+          b, c.i64(full), [&](llvm::Value *v) { step(b.CreateMul(v, c.i64(vw)), nullptr); }, false);
+    if (tail > 0)
+      step(c.i64(full * vw), firstLanes(c, unsigned(vw), c.i64(tail)));
+    for (int64_t r = 0; r < used; ++r)
+      for (int64_t j0 = 0; j0 < cols; j0 += vw) {
+        std::vector<llvm::Value *> sums;
+        for (int64_t j = j0; j < std::min(cols, j0 + vw); ++j)
+          sums.push_back(b.CreateLoad(vecTy, acc[size_t(r * cols + j)]));
+        sinkRow(c, b.CreateAdd(i0, c.i64(r)), j0, sumLanesOf(c, sums, vw), int64_t(sums.size()));
+      }
+  };
+  // Whole tiles (in parallel tasks when the work is large), then the rows left.
+  const int64_t tiles = m / rows;
+  if (tiles > 0)
+    emitParallelRanges(c, tiles, rows * cols * k, parallel,
+                       [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+                         auto &b = t.c.b;
+                         emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
+                           tile(t.c, b.CreateMul(b.CreateAdd(lo, i), t.c.i64(rows)), rows);
+                         });
+                       });
+  if (m % rows > 0)
+    tile(c, c.i64(tiles * rows), m % rows);
+}
+
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.
 void emitPackedConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                       int64_t slots, PointHook point, bool point_lanes) {

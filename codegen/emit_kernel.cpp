@@ -574,6 +574,9 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
         c.markCleanupOnly();
       return emitSoftmax(c, root, true, epilogue);
     }
+    if (plan::dotMatMul(c.f, root))
+      return emitDotMatMul(c, root, vw, reducedAxes(c, k).empty(), epilogue,
+                           PointEval::vectorizable(c.f, k, k.root + 1, k.space.size() - 1));
     if (k.workspace_bytes > 0) {
       std::vector<int64_t> sums = reducedAxes(c, k);
       GemmSplit split = sums.empty() ? GemmSplit::Tiles

@@ -47,7 +47,8 @@ Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
     if (n.op == ir::OpKind::MatMul) {
       const ir::Shape &a = f.type(n.operands[0]).shape;
       int64_t depth = n.attrs.b("transpose_a") ? a[0] : a[1];
-      k.workspace_bytes = gemmWorkspaceBytes(k.space[0], k.space[1], depth, 1, true);
+      k.workspace_bytes =
+          dotMatMul(f, n) ? 0 : gemmWorkspaceBytes(k.space[0], k.space[1], depth, 1, true);
     } else {
       bool sums = false;
       for (int32_t i = lead + 1; i < end; ++i)
@@ -235,6 +236,16 @@ int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots, boo
   if (blocked && k > kGemmMinDepthBlock)
     floats += gemmPaddedRows(m) * roundUpTo(n, kGemmMaxCols);
   return alignUp(floats * 4);
+}
+
+bool dotMatMul(const ir::Function &f, const ir::Node &n) {
+  GRADC_CHECK(n.op == ir::OpKind::MatMul, "not a matmul");
+  if (n.attrs.b("transpose_a") || !n.attrs.b("transpose_b"))
+    return false;
+  const ir::Shape &a = f.type(n.operands[0]).shape;
+  int64_t m = a[0], k = a[1], cols = f.type(n.result).shape[1];
+  return cols >= kDotMinCols && cols <= kDotMaxCols && k >= kDotMinDepth &&
+         gemmWorkspaceBytes(m, cols, k) > 0;
 }
 
 int64_t convWorkspaceSlots(const ir::Function &f, const ir::Node &n, bool sums) {

@@ -11,6 +11,30 @@ namespace gradc::codegen::testing {
 
 inline const int64_t kSizes[] = {1, 7, 15, 17, 31, 33, 64, 65, 257};
 
+/// Adds C = A B (with transposes `ta`, `tb`) of m x n x k to `f` as result
+/// out<i>; with `epilogue`, relu(C + bias).
+inline void addMatmul(ir::Function &f, int i, int64_t m, int64_t n, int64_t k, bool ta, bool tb,
+                      bool epilogue) {
+  std::string s = std::to_string(i);
+  ir::ValueId a =
+      f.addArg("a" + s, ir::ArgRole::Input, ir::f32(ta ? ir::Shape{k, m} : ir::Shape{m, k}));
+  ir::ValueId b =
+      f.addArg("b" + s, ir::ArgRole::Input, ir::f32(tb ? ir::Shape{n, k} : ir::Shape{k, n}));
+  ir::Attrs at;
+  at.set("transpose_a", ta);
+  at.set("transpose_b", tb);
+  ir::ValueId c = f.addNode(ir::OpKind::MatMul, {a, b}, at);
+  if (epilogue) {
+    ir::ValueId bias = f.addArg("bias" + s, ir::ArgRole::Input, ir::f32({n}));
+    ir::Attrs bc;
+    bc.set("shape", std::vector<int64_t>{m, n});
+    bc.set("dims", std::vector<int64_t>{1});
+    c = f.addNode(ir::OpKind::Relu,
+                  {f.addNode(ir::OpKind::Add, {c, f.addNode(ir::OpKind::Broadcast, {bias}, bc)})});
+  }
+  f.addResult("out" + s, ir::ResultRole::Output, c);
+}
+
 /// One function holding `count` matmuls of sampled shapes (always including
 /// the smallest and the largest), each with transposes `ta`, `tb`; every
 /// other one gets a bias-and-relu epilogue.
@@ -23,25 +47,24 @@ inline ir::Module matmuls(bool ta, bool tb, int count, uint32_t seed) {
       m = n = k = 257;
     if (i == 1)
       m = 1, n = 257, k = 65;
-    std::string s = std::to_string(i);
-    ir::ValueId a =
-        f.addArg("a" + s, ir::ArgRole::Input, ir::f32(ta ? ir::Shape{k, m} : ir::Shape{m, k}));
-    ir::ValueId b =
-        f.addArg("b" + s, ir::ArgRole::Input, ir::f32(tb ? ir::Shape{n, k} : ir::Shape{k, n}));
-    ir::Attrs at;
-    at.set("transpose_a", ta);
-    at.set("transpose_b", tb);
-    ir::ValueId c = f.addNode(ir::OpKind::MatMul, {a, b}, at);
-    if (i % 2) {
-      ir::ValueId bias = f.addArg("bias" + s, ir::ArgRole::Input, ir::f32({n}));
-      ir::Attrs bc;
-      bc.set("shape", std::vector<int64_t>{m, n});
-      bc.set("dims", std::vector<int64_t>{1});
-      c = f.addNode(
-          ir::OpKind::Relu,
-          {f.addNode(ir::OpKind::Add, {c, f.addNode(ir::OpKind::Broadcast, {bias}, bc)})});
-    }
-    f.addResult("out" + s, ir::ResultRole::Output, c);
+    addMatmul(f, i, m, n, k, ta, tb, i % 2);
+  }
+  return moduleOf(passes::fuseKernels(f));
+}
+
+/// C = A B^T with C's columns from plan::kDotMinCols to kDotMaxCols, run as
+/// dot products of rows (plan::dotMatMul): depths with and without a vector
+/// tail, row counts that leave every remainder of a tile's rows, one large
+/// enough for parallel tasks; every other one with an epilogue.
+inline ir::Module dotMatmuls() {
+  ir::Function f("f");
+  const int64_t shapes[][3] = {{64, 8, 32},   {65, 10, 33}, {67, 12, 100}, {70, 9, 64},
+                               {64, 10, 84},  {65, 11, 47}, {13, 10, 257}, {257, 10, 257},
+                               {33, 12, 128}, {7, 8, 300},  {1, 12, 2048}};
+  int i = 0;
+  for (const auto &s : shapes) {
+    addMatmul(f, i, s[0], s[1], s[2], false, true, i % 2);
+    ++i;
   }
   return moduleOf(passes::fuseKernels(f));
 }

@@ -29,6 +29,16 @@ TEST(Gemm, OddShapesAllTransposesMatchInterpreter) {
   EXPECT_GE(packed, 40); // most shapes take the packed path, the tiny ones plain loops
 }
 
+/// How many of `m`'s matmul kernels run as dot products of rows.
+int dotKernels(const ir::Module &m) {
+  int dots = 0;
+  const ir::Function &f = m.functions[0];
+  plan::ModulePlan p = plan::buildPlan(m);
+  for (const plan::Kernel &k : p.functions[0].kernels)
+    dots += k.kind == plan::KernelKind::MatMul && plan::dotMatMul(f, f.nodes()[size_t(k.root)]);
+  return dots;
+}
+
 /// `m` compiled with `o` against the interpreter.
 void expectOptionsMatchInterpreter(const ir::Module &m, const runtime::JitOptions &o,
                                    uint32_t seed) {
@@ -71,6 +81,16 @@ TEST(Gemm, EveryVectorWidthMatchesInterpreter) {
     ir::Module m = matmuls(vw == 8, vw != 16, 10, uint32_t(vw));
     expectWidthMatchesInterpreter(m, vw);
   }
+}
+
+// C = A B^T with an output layer's few columns, as dot products of rows:
+// every tile-row remainder, depth tail and epilogue, on every target class
+// (on AVX2 a tile of one row, on SSE and NEON sums of 4 lanes, and scalars).
+TEST(Gemm, DotProductsEveryTargetMatchInterpreter) {
+  ir::Module m = dotMatmuls();
+  EXPECT_EQ(dotKernels(m), 11);
+  expectEveryTargetMatchesInterpreter(
+      m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
 }
 
 // The register tile and the cache blocks of every target class, on caches

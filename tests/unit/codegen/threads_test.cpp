@@ -120,6 +120,12 @@ TEST(Threads, OddMatmulsAreTheSameBits) {
   }
 }
 
+TEST(Threads, DotProductMatmulsAreTheSameBits) {
+  ir::Module m = dotMatmuls();
+  EXPECT_GE(parallelLoops(m), 1); // 257 x 10 x 257 in row tiles
+  expectModuleSameAtEveryCount(m);
+}
+
 TEST(Threads, OddConvolutionsAndTheirGradientsAreTheSameBits) {
   const ConvCase cases[] = {
       {5, 7, 19, 23, 13, 3, 3, 1, 1, 1, 1, 1, 1}, // odd batch, channels and image
