@@ -192,12 +192,19 @@ void emitMatMul(EmitContext &c, const ir::Node &n, RowHook row = nullptr);
 enum class GemmSplit : uint8_t { None, Tiles, Columns };
 void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
                       GemmSplit split, PointHook point = nullptr, bool point_lanes = false);
-/// C = A B^T as dot products of rows (plan::dotMatMul): a tile of a few rows
+/// C = A B^T as dot products of rows (plan::MatMulForm::Dot): a tile of a few rows
 /// of C x all of its columns sums vectors of the depth, A and B read in
 /// place, then reduces each sum's lanes; tiles run in parallel tasks with
 /// `parallel`. With `point_lanes` the point hook takes vectors along C's rows.
 void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel,
                    PointHook point = nullptr, bool point_lanes = false);
+/// C = A B of a short depth with A and B read in place (plan::MatMulForm::
+/// Outer): the packed micro-kernel's register tile, A broadcast from A's rows
+/// and B's rows loaded as vectors, its sums to the epilogue from registers;
+/// tiles run in row order for each column block (an epilogue that sums down
+/// columns sees them in order), in parallel tasks of rows with `parallel`.
+void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel,
+                     PointHook point = nullptr, bool point_lanes = false);
 /// conv2d and its gradients as implicit GEMMs on the same micro-kernel (the
 /// im2col matrix is read in place by the packing): `workspace` holds
 /// plan::convWorkspaceBytes with `slots` copies of an image's panels. The

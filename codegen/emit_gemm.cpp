@@ -903,6 +903,48 @@ llvm::Value *sumLanesOf(EmitContext &c, std::vector<llvm::Value *> v, int vw) {
   return v[0];
 }
 
+/// How the in-place matmul forms (Dot, Outer) hand C to the epilogue: row
+/// i's columns [j, j + valid) from x's first lanes, as one vector to `point`
+/// (or C) when the epilogue takes vectors, else lane by lane.
+struct RowSink {
+  const ir::Node &n;
+  PointHook point;
+  bool lanes;
+  int vw;
+
+  void operator()(EmitContext &c, llvm::Value *i, llvm::Value *j, llvm::Value *x,
+                  int64_t valid) const {
+    auto to = [&](llvm::Value *j, llvm::Value *v, llvm::Value *mask) {
+      llvm::Value *flat = mad(c, i, c.shape(n.result)[1], j);
+      if (point)
+        point(c, {i, j}, flat, v, mask);
+      else
+        c.storeLanes(n.result, flat, v, mask);
+    };
+    if (lanes)
+      return to(j, x, valid == vw ? nullptr : firstLanes(c, unsigned(vw), c.i64(valid)));
+    for (int64_t l = 0; l < valid; ++l)
+      to(c.b.CreateAdd(j, c.i64(l)), c.b.CreateExtractElement(x, uint64_t(l)), nullptr);
+  }
+};
+
+/// rows(c, i0, used) over m rows in blocks of `block` rows (`block_work`
+/// multiply-adds each): the whole blocks in ranges, parallel tasks with
+/// `parallel`, then the rows left.
+void emitRowBlocks(EmitContext &c, int64_t m, int64_t block, int64_t block_work, bool parallel,
+                   llvm::function_ref<void(EmitContext &c, llvm::Value *i0, int64_t used)> rows) {
+  if (m / block > 0)
+    emitParallelRanges(c, m / block, block_work, parallel,
+                       [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+                         auto &b = t.c.b;
+                         emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
+                           rows(t.c, b.CreateMul(b.CreateAdd(lo, i), t.c.i64(block)), block);
+                         });
+                       });
+  if (m % block > 0)
+    rows(c, c.i64(m / block * block), m % block);
+}
+
 } // namespace
 
 void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, PointHook point,
@@ -916,23 +958,9 @@ void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, Poi
   auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
   llvm::Function *fma =
       llvm::Intrinsic::getDeclaration(&c.module, llvm::Intrinsic::fmuladd, {vecTy});
-  const bool lanes = vw >= 8 && (!point || point_lanes);
-  if (lanes)
+  const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
+  if (sink.lanes)
     c.markCleanupOnly();
-  // C's row i, columns [j0, j0 + count), lanes of x: to the epilogue or C.
-  auto sinkRow = [&](EmitContext &c, llvm::Value *i, int64_t j0, llvm::Value *x, int64_t count) {
-    auto to = [&](llvm::Value *j, llvm::Value *v, llvm::Value *mask) {
-      llvm::Value *flat = mad(c, i, cols, j);
-      if (point)
-        point(c, {i, j}, flat, v, mask);
-      else
-        c.storeLanes(n.result, flat, v, mask);
-    };
-    if (lanes)
-      return to(c.i64(j0), x, count == vw ? nullptr : firstLanes(c, unsigned(vw), c.i64(count)));
-    for (int64_t l = 0; l < count; ++l)
-      to(c.i64(j0 + l), c.b.CreateExtractElement(x, uint64_t(l)), nullptr);
-  };
   // Rows [i0, i0 + used) of C.
   auto tile = [&](EmitContext &c, llvm::Value *i0, int64_t used) {
     auto &b = c.b;
@@ -971,21 +999,71 @@ void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, Poi
         std::vector<llvm::Value *> sums;
         for (int64_t j = j0; j < std::min(cols, j0 + vw); ++j)
           sums.push_back(b.CreateLoad(vecTy, acc[size_t(r * cols + j)]));
-        sinkRow(c, b.CreateAdd(i0, c.i64(r)), j0, sumLanesOf(c, sums, vw), int64_t(sums.size()));
+        sink(c, b.CreateAdd(i0, c.i64(r)), c.i64(j0), sumLanesOf(c, sums, vw),
+             int64_t(sums.size()));
       }
   };
-  // Whole tiles (in parallel tasks when the work is large), then the rows left.
-  const int64_t tiles = m / rows;
-  if (tiles > 0)
-    emitParallelRanges(c, tiles, rows * cols * k, parallel,
-                       [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
-                         auto &b = t.c.b;
-                         emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
-                           tile(t.c, b.CreateMul(b.CreateAdd(lo, i), t.c.i64(rows)), rows);
-                         });
-                       });
-  if (m % rows > 0)
-    tile(c, c.i64(tiles * rows), m % rows);
+  emitRowBlocks(c, m, rows, rows * cols * k, parallel, tile);
+}
+
+void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, PointHook point,
+                     bool point_lanes) {
+  ir::ValueId a = n.operands[0], bv = n.operands[1];
+  const int64_t m = c.shape(a)[0], k = c.shape(a)[1], cols = c.shape(n.result)[1];
+  const RegisterTile rt = registerTile(m, cols, vw, c.vector_registers);
+  const int64_t mr = rt.mr, nr = rt.nv * vw;
+  auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
+  const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
+  if (sink.lanes)
+    c.markCleanupOnly();
+  // Rows [i0, i0 + used) x columns [j0, j0 + nr), of whose vectors the first
+  // valid[v] lanes are columns of C, A's element broadcast from its row and
+  // B's row a vector. The depths stay a loop: unrolled, A's broadcasts were
+  // hoisted out of the loop over column blocks and spilled.
+  auto tile = [&](EmitContext &c, llvm::Value *i0, int64_t used, llvm::Value *j0,
+                  const std::vector<int64_t> &valid) {
+    auto &b = c.b;
+    TileSums sums(c, used, int64_t(valid.size()), vw);
+    sums.zero();
+    auto depth = [&](llvm::Value *d) {
+      std::vector<llvm::Value *> bvec;
+      for (size_t v = 0; v < valid.size(); ++v) {
+        llvm::Value *at = b.CreateInBoundsGEP(
+            c.f32Ty(), c.ptr[size_t(bv)], b.CreateAdd(mad(c, d, cols, j0), c.i64(int64_t(v) * vw)));
+        bvec.push_back(
+            valid[v] == vw
+                ? static_cast<llvm::Value *>(b.CreateAlignedLoad(vecTy, at, llvm::Align(4)))
+                : b.CreateMaskedLoad(vecTy, at, llvm::Align(4),
+                                     firstLanes(c, unsigned(vw), c.i64(valid[v])),
+                                     llvm::Constant::getNullValue(vecTy)));
+      }
+      sums.step(bvec, used, [&](int64_t i) {
+        return b.CreateLoad(c.f32Ty(),
+                            b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(a)],
+                                                mad(c, b.CreateAdd(i0, c.i64(i)), k, d)));
+      });
+    };
+    emitCountedLoop(b, c.i64(k), depth, false);
+    for (int64_t i = 0; i < used; ++i)
+      for (size_t v = 0; v < valid.size(); ++v)
+        sink(c, b.CreateAdd(i0, c.i64(i)), b.CreateAdd(j0, c.i64(int64_t(v) * vw)),
+             b.CreateLoad(vecTy, sums.acc[size_t(i) * valid.size() + v]), valid[v]);
+  };
+  // A block of rows: its whole column blocks, then the columns left.
+  const int64_t col_blocks = cols / nr, cols_left = cols % nr;
+  auto rowBlock = [&](EmitContext &c, llvm::Value *i0, int64_t used) {
+    if (col_blocks > 0)
+      emitCountedLoop(c.b, c.i64(col_blocks), [&](llvm::Value *p) {
+        tile(c, i0, used, c.b.CreateMul(p, c.i64(nr)), std::vector<int64_t>(size_t(rt.nv), vw));
+      });
+    if (cols_left > 0) {
+      std::vector<int64_t> valid;
+      for (int64_t j = 0; j < cols_left; j += vw)
+        valid.push_back(std::min<int64_t>(vw, cols_left - j));
+      tile(c, i0, used, c.i64(col_blocks * nr), valid);
+    }
+  };
+  emitRowBlocks(c, m, mr, mr * cols * k, parallel, rowBlock);
 }
 
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.

@@ -574,17 +574,22 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
         c.markCleanupOnly();
       return emitSoftmax(c, root, true, epilogue);
     }
-    if (plan::dotMatMul(c.f, root))
-      return emitDotMatMul(c, root, vw, reducedAxes(c, k).empty(), epilogue,
-                           PointEval::vectorizable(c.f, k, k.root + 1, k.space.size() - 1));
+    const bool lanes = PointEval::vectorizable(c.f, k, k.root + 1, k.space.size() - 1);
+    switch (plan::matMulForm(c.f, root)) {
+    case plan::MatMulForm::Dot:
+      return emitDotMatMul(c, root, vw, reducedAxes(c, k).empty(), epilogue, lanes);
+    case plan::MatMulForm::Outer:
+      return emitOuterMatMul(c, root, vw, reducedAxes(c, k).empty(), epilogue, lanes);
+    case plan::MatMulForm::Packed:
+      break;
+    }
     if (k.workspace_bytes > 0) {
       std::vector<int64_t> sums = reducedAxes(c, k);
       GemmSplit split = sums.empty() ? GemmSplit::Tiles
                         : std::count(sums.begin(), sums.end(), 0) == long(sums.size())
                             ? GemmSplit::Columns
                             : GemmSplit::None;
-      return emitPackedMatMul(c, root, workspace, vw, split, epilogue,
-                              PointEval::vectorizable(c.f, k, k.root + 1, k.space.size() - 1));
+      return emitPackedMatMul(c, root, workspace, vw, split, epilogue, lanes);
     }
     // Small: plain loops, accumulating in C's buffer; the epilogue per row.
     if (shortRows(k.space[1], vw))

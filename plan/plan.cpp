@@ -47,8 +47,9 @@ Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
     if (n.op == ir::OpKind::MatMul) {
       const ir::Shape &a = f.type(n.operands[0]).shape;
       int64_t depth = n.attrs.b("transpose_a") ? a[0] : a[1];
-      k.workspace_bytes =
-          dotMatMul(f, n) ? 0 : gemmWorkspaceBytes(k.space[0], k.space[1], depth, 1, true);
+      k.workspace_bytes = matMulForm(f, n) == MatMulForm::Packed
+                              ? gemmWorkspaceBytes(k.space[0], k.space[1], depth, 1, true)
+                              : 0;
     } else {
       bool sums = false;
       for (int32_t i = lead + 1; i < end; ++i)
@@ -238,14 +239,18 @@ int64_t gemmWorkspaceBytes(int64_t m, int64_t n, int64_t k, int64_t b_slots, boo
   return alignUp(floats * 4);
 }
 
-bool dotMatMul(const ir::Function &f, const ir::Node &n) {
+MatMulForm matMulForm(const ir::Function &f, const ir::Node &n) {
   GRADC_CHECK(n.op == ir::OpKind::MatMul, "not a matmul");
-  if (n.attrs.b("transpose_a") || !n.attrs.b("transpose_b"))
-    return false;
+  bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
   const ir::Shape &a = f.type(n.operands[0]).shape;
-  int64_t m = a[0], k = a[1], cols = f.type(n.result).shape[1];
-  return cols >= kDotMinCols && cols <= kDotMaxCols && k >= kDotMinDepth &&
-         gemmWorkspaceBytes(m, cols, k) > 0;
+  int64_t m = ta ? a[1] : a[0], k = ta ? a[0] : a[1], cols = f.type(n.result).shape[1];
+  if (ta || gemmWorkspaceBytes(m, cols, k) == 0)
+    return MatMulForm::Packed;
+  if (tb && cols >= kDotMinCols && cols <= kDotMaxCols && k >= kDotMinDepth)
+    return MatMulForm::Dot;
+  if (!tb && k <= kOuterMaxDepth)
+    return MatMulForm::Outer;
+  return MatMulForm::Packed;
 }
 
 int64_t convWorkspaceSlots(const ir::Function &f, const ir::Node &n, bool sums) {

@@ -110,20 +110,30 @@ inline constexpr int64_t kParallelMinGemmWork = int64_t(1) << 22;
 /// runs on, each packing its images into its own slot of the workspace.
 inline constexpr int64_t kConvWorkerSlots = 8;
 
-/// Whether a matmul runs as dot products of rows (codegen/emit_gemm.cpp,
-/// emitDotMatMul), by a stated cost rule: when A is not transposed and B is
-/// (C = A B^T: both operands' rows run along the depth, as in x W^T), C has
-/// kDotMinCols to kDotMaxCols columns (an output layer's classes) and the
-/// depth is at least kDotMinDepth, and it is large enough to pack
-/// (gemmWorkspaceBytes). A register tile of a few rows of C x all of its
-/// columns sums vectors of the depth, A and B read in place; each row's sums
-/// are then reduced across lanes into one vector of C's row. Packing such a
-/// GEMM transposes all of A for a tile of at most kDotMaxCols columns: it
-/// took as long as the multiply-adds. No workspace.
-bool dotMatMul(const ir::Function &f, const ir::Node &n);
+/// How a matmul large enough to pack (gemmWorkspaceBytes; smaller ones run
+/// as plain loops) is computed, by a stated cost rule, in order:
+/// - Dot: when A is not transposed and B is (C = A B^T: both operands' rows
+///   run along the depth, as in x W^T), C has kDotMinCols to kDotMaxCols
+///   columns (an output layer's classes) and the depth is at least
+///   kDotMinDepth. A register tile of a few rows of C x all of its columns
+///   sums vectors of the depth, A and B read in place; each row's sums are
+///   then reduced across lanes into one vector of C's row (codegen/
+///   emit_gemm.cpp, emitDotMatMul). Packing such a GEMM transposes all of A
+///   for a tile of a few columns: it took as long as the multiply-adds.
+/// - Outer: when neither is transposed and the depth is at most
+///   kOuterMaxDepth (dY W of an output layer, 10 deep). The packed
+///   micro-kernel's register tile with A broadcast from where it lies and
+///   B's rows read in place, its sums handed to the epilogue from registers
+///   (emitOuterMatMul): with so few depths, packing A and the tile's trip
+///   through memory to the epilogue weighed as much as the multiply-adds.
+/// - Packed: panels packed into the workspace (emitPackedMatMul).
+/// Dot and Outer need no workspace.
+enum class MatMulForm : uint8_t { Packed, Dot, Outer };
+MatMulForm matMulForm(const ir::Function &f, const ir::Node &n);
 inline constexpr int64_t kDotMinCols = 8;
 inline constexpr int64_t kDotMaxCols = 12;
 inline constexpr int64_t kDotMinDepth = 32;
+inline constexpr int64_t kOuterMaxDepth = 16;
 
 /// Workspace of a matmul C[m, n] = A[m, k] B[k, n] through packed panels
 /// (A in panels of gemmPaddedRows rows in all, B in kGemmMaxCols-column

@@ -53,7 +53,7 @@ inline ir::Module matmuls(bool ta, bool tb, int count, uint32_t seed) {
 }
 
 /// C = A B^T with C's columns from plan::kDotMinCols to kDotMaxCols, run as
-/// dot products of rows (plan::dotMatMul): depths with and without a vector
+/// dot products of rows (plan::MatMulForm::Dot): depths with and without a vector
 /// tail, row counts that leave every remainder of a tile's rows, one large
 /// enough for parallel tasks; every other one with an epilogue.
 inline ir::Module dotMatmuls() {
@@ -96,6 +96,23 @@ inline ir::Module convModule(const ConvCase &k) {
   ir::Attrs gw = a;
   gw.set("kernel", std::vector<int64_t>{k.kh, k.kw});
   f.addResult("dw", ir::ResultRole::Output, f.addNode(ir::OpKind::Conv2dGradWeight, {x, dy}, gw));
+  return moduleOf(passes::fuseKernels(f));
+}
+
+/// C = A B with a depth of at most plan::kOuterMaxDepth, run with A and B in
+/// place (plan::MatMulForm::Outer): every remainder of a tile's rows and
+/// columns (whole vectors past C's edge among them), one row, one depth, one
+/// large enough for parallel tasks; every other one with an epilogue.
+inline ir::Module outerMatmuls() {
+  ir::Function f("f");
+  const int64_t shapes[][3] = {{64, 84, 10}, {32, 84, 10},  {64, 128, 10}, {65, 100, 16},
+                               {7, 300, 9},  {257, 70, 3},  {37, 31, 16},  {1, 2048, 8},
+                               {300, 64, 1}, {257, 257, 16}};
+  int i = 0;
+  for (const auto &s : shapes) {
+    addMatmul(f, i, s[0], s[1], s[2], false, false, i % 2);
+    ++i;
+  }
   return moduleOf(passes::fuseKernels(f));
 }
 

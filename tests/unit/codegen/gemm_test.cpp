@@ -29,14 +29,15 @@ TEST(Gemm, OddShapesAllTransposesMatchInterpreter) {
   EXPECT_GE(packed, 40); // most shapes take the packed path, the tiny ones plain loops
 }
 
-/// How many of `m`'s matmul kernels run as dot products of rows.
-int dotKernels(const ir::Module &m) {
-  int dots = 0;
+/// How many of `m`'s matmul kernels run in `form`.
+int matmulsIn(const ir::Module &m, plan::MatMulForm form) {
+  int in_form = 0;
   const ir::Function &f = m.functions[0];
   plan::ModulePlan p = plan::buildPlan(m);
   for (const plan::Kernel &k : p.functions[0].kernels)
-    dots += k.kind == plan::KernelKind::MatMul && plan::dotMatMul(f, f.nodes()[size_t(k.root)]);
-  return dots;
+    in_form += k.kind == plan::KernelKind::MatMul &&
+               plan::matMulForm(f, f.nodes()[size_t(k.root)]) == form;
+  return in_form;
 }
 
 /// `m` compiled with `o` against the interpreter.
@@ -88,7 +89,15 @@ TEST(Gemm, EveryVectorWidthMatchesInterpreter) {
 // (on AVX2 a tile of one row, on SSE and NEON sums of 4 lanes, and scalars).
 TEST(Gemm, DotProductsEveryTargetMatchInterpreter) {
   ir::Module m = dotMatmuls();
-  EXPECT_EQ(dotKernels(m), 11);
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Dot), 11);
+  expectEveryTargetMatchesInterpreter(
+      m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
+}
+
+// C = A B of a short depth with A and B in place, on every target class.
+TEST(Gemm, OuterProductsEveryTargetMatchInterpreter) {
+  ir::Module m = outerMatmuls();
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Outer), 10);
   expectEveryTargetMatchesInterpreter(
       m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
 }

@@ -126,6 +126,12 @@ TEST(Threads, DotProductMatmulsAreTheSameBits) {
   expectModuleSameAtEveryCount(m);
 }
 
+TEST(Threads, OuterProductMatmulsAreTheSameBits) {
+  ir::Module m = outerMatmuls();
+  EXPECT_GE(parallelLoops(m), 1); // 257 x 257 x 16 in row tiles
+  expectModuleSameAtEveryCount(m);
+}
+
 TEST(Threads, OddConvolutionsAndTheirGradientsAreTheSameBits) {
   const ConvCase cases[] = {
       {5, 7, 19, 23, 13, 3, 3, 1, 1, 1, 1, 1, 1}, // odd batch, channels and image
