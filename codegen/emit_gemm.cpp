@@ -1009,7 +1009,8 @@ void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, Poi
 void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, PointHook point,
                      bool point_lanes) {
   ir::ValueId a = n.operands[0], bv = n.operands[1];
-  const int64_t m = c.shape(a)[0], k = c.shape(a)[1], cols = c.shape(n.result)[1];
+  const bool ta = n.attrs.b("transpose_a");
+  const int64_t m = c.shape(a)[ta ? 1 : 0], k = c.shape(a)[ta ? 0 : 1], cols = c.shape(n.result)[1];
   const RegisterTile rt = registerTile(m, cols, vw, c.vector_registers);
   const int64_t mr = rt.mr, nr = rt.nv * vw;
   auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
@@ -1040,7 +1041,8 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, P
       sums.step(bvec, used, [&](int64_t i) {
         return b.CreateLoad(c.f32Ty(),
                             b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(a)],
-                                                mad(c, b.CreateAdd(i0, c.i64(i)), k, d)));
+                                                ta ? b.CreateAdd(mad(c, d, m, i0), c.i64(i))
+                                                   : mad(c, b.CreateAdd(i0, c.i64(i)), k, d)));
       });
     };
     emitCountedLoop(b, c.i64(k), depth, false);

@@ -120,12 +120,14 @@ inline constexpr int64_t kConvWorkerSlots = 8;
 ///   then reduced across lanes into one vector of C's row (codegen/
 ///   emit_gemm.cpp, emitDotMatMul). Packing such a GEMM transposes all of A
 ///   for a tile of a few columns: it took as long as the multiply-adds.
-/// - Outer: when neither is transposed and the depth is at most
-///   kOuterMaxDepth (dY W of an output layer, 10 deep). The packed
-///   micro-kernel's register tile with A broadcast from where it lies and
-///   B's rows read in place, its sums handed to the epilogue from registers
-///   (emitOuterMatMul): with so few depths, packing A and the tile's trip
-///   through memory to the epilogue weighed as much as the multiply-adds.
+/// - Outer: when B is not transposed and the depth is at most
+///   kOuterMaxDepth (dY W of an output layer, 10 deep; dY^T X of every
+///   layer, as deep as the batch). The packed micro-kernel's register tile
+///   with A broadcast from where it lies (a row of A, or of A^T: a few
+///   adjacent floats a depth) and B's rows read in place, its sums handed to
+///   the epilogue from registers (emitOuterMatMul): with so few depths,
+///   packing A and the tile's trip through memory to the epilogue weighed as
+///   much as the multiply-adds.
 /// - Packed: panels packed into the workspace (emitPackedMatMul).
 /// Dot and Outer need no workspace.
 enum class MatMulForm : uint8_t { Packed, Dot, Outer };
@@ -133,7 +135,7 @@ MatMulForm matMulForm(const ir::Function &f, const ir::Node &n);
 inline constexpr int64_t kDotMinCols = 8;
 inline constexpr int64_t kDotMaxCols = 12;
 inline constexpr int64_t kDotMinDepth = 32;
-inline constexpr int64_t kOuterMaxDepth = 16;
+inline constexpr int64_t kOuterMaxDepth = 64;
 
 /// Workspace of a matmul C[m, n] = A[m, k] B[k, n] through packed panels
 /// (A in panels of gemmPaddedRows rows in all, B in kGemmMaxCols-column

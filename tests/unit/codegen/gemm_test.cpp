@@ -22,11 +22,15 @@ TEST(Gemm, OddShapesAllTransposesMatchInterpreter) {
     ir::Module m = matmuls(t & 1, t >> 1, 24, uint32_t(t + 1));
     plan::ModulePlan p = plan::buildPlan(m);
     for (const plan::Kernel &k : p.functions[0].kernels)
-      packed += k.workspace_bytes > 0;
+      packed += k.workspace_bytes > 0 ||
+                (k.kind == plan::KernelKind::MatMul &&
+                 plan::matMulForm(m.functions[0], m.functions[0].nodes()[size_t(k.root)]) !=
+                     plan::MatMulForm::Packed);
     // Sums over k = 257 in a different order: float rounding, not exactness.
     expectJitMatchesInterpreter(m, uint32_t(t), -1, 1, 1e-4, 1e-5);
   }
-  EXPECT_GE(packed, 40); // most shapes take the packed path, the tiny ones plain loops
+  EXPECT_GE(packed,
+            40); // most shapes take the packed or an in-place form, the tiny ones plain loops
 }
 
 /// How many of `m`'s matmul kernels run in `form`.
@@ -94,12 +98,16 @@ TEST(Gemm, DotProductsEveryTargetMatchInterpreter) {
       m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
 }
 
-// C = A B of a short depth with A and B in place, on every target class.
+// C = A B and A^T B of a short depth with A and B in place, on every target
+// class.
 TEST(Gemm, OuterProductsEveryTargetMatchInterpreter) {
-  ir::Module m = outerMatmuls();
-  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Outer), 10);
-  expectEveryTargetMatchesInterpreter(
-      m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
+  for (bool ta : {false, true}) {
+    SCOPED_TRACE(ta ? "A^T B" : "A B");
+    ir::Module m = outerMatmuls(ta);
+    EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Outer), 10);
+    expectEveryTargetMatchesInterpreter(
+        m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
+  }
 }
 
 // The register tile and the cache blocks of every target class, on caches

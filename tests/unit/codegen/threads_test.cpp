@@ -127,9 +127,11 @@ TEST(Threads, DotProductMatmulsAreTheSameBits) {
 }
 
 TEST(Threads, OuterProductMatmulsAreTheSameBits) {
-  ir::Module m = outerMatmuls();
-  EXPECT_GE(parallelLoops(m), 1); // 257 x 257 x 16 in row tiles
-  expectModuleSameAtEveryCount(m);
+  for (bool ta : {false, true}) {
+    ir::Module m = outerMatmuls(ta);
+    EXPECT_GE(parallelLoops(m), 1); // 257 x 257 x 33 in row tiles
+    expectModuleSameAtEveryCount(m);
+  }
 }
 
 TEST(Threads, OddConvolutionsAndTheirGradientsAreTheSameBits) {
