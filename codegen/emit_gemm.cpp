@@ -904,8 +904,9 @@ llvm::Value *sumLanesOf(EmitContext &c, std::vector<llvm::Value *> v, int vw) {
 }
 
 /// How the in-place matmul forms (Dot, Outer) hand C to the epilogue: row
-/// i's columns [j, j + valid) from x's first lanes, as one vector to `point`
-/// (or C) when the epilogue takes vectors, else lane by lane.
+/// i's columns [j, j + valid) from x's first lanes (`valid` i64, at most vw;
+/// null: all, none when not positive), as one vector to `point` (or C) when
+/// the epilogue takes vectors, else lane by lane.
 struct RowSink {
   const ir::Node &n;
   PointHook point;
@@ -913,7 +914,7 @@ struct RowSink {
   int vw;
 
   void operator()(EmitContext &c, llvm::Value *i, llvm::Value *j, llvm::Value *x,
-                  int64_t valid) const {
+                  llvm::Value *valid) const {
     auto to = [&](llvm::Value *j, llvm::Value *v, llvm::Value *mask) {
       llvm::Value *flat = mad(c, i, c.shape(n.result)[1], j);
       if (point)
@@ -922,27 +923,53 @@ struct RowSink {
         c.storeLanes(n.result, flat, v, mask);
     };
     if (lanes)
-      return to(j, x, valid == vw ? nullptr : firstLanes(c, unsigned(vw), c.i64(valid)));
-    for (int64_t l = 0; l < valid; ++l)
-      to(c.b.CreateAdd(j, c.i64(l)), c.b.CreateExtractElement(x, uint64_t(l)), nullptr);
+      return to(j, x, valid ? firstLanes(c, unsigned(vw), valid) : nullptr);
+    for (int64_t l = 0; l < vw; ++l) {
+      auto lane = [&] {
+        to(c.b.CreateAdd(j, c.i64(l)), c.b.CreateExtractElement(x, uint64_t(l)), nullptr);
+      };
+      if (valid)
+        emitIf(c.b, c.b.CreateICmpSLT(c.i64(l), valid), lane);
+      else
+        lane();
+    }
   }
 };
 
-/// rows(c, i0, used) over m rows in blocks of `block` rows (`block_work`
-/// multiply-adds each): the whole blocks in ranges, parallel tasks with
-/// `parallel`, then the rows left.
-void emitRowBlocks(EmitContext &c, int64_t m, int64_t block, int64_t block_work, bool parallel,
-                   llvm::function_ref<void(EmitContext &c, llvm::Value *i0, int64_t used)> rows) {
-  if (m / block > 0)
-    emitParallelRanges(c, m / block, block_work, parallel,
-                       [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
-                         auto &b = t.c.b;
-                         emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *i) {
-                           rows(t.c, b.CreateMul(b.CreateAdd(lo, i), t.c.i64(block)), block);
-                         });
-                       });
-  if (m % block > 0)
-    rows(c, c.i64(m / block * block), m % block);
+/// The in-place forms' tiles of `block` rows of C (`block_work`
+/// multiply-adds each), ceil(m / block) blocks: range(c, lo, hi) for ranges
+/// of blocks [lo, hi) (i64) that run as parallel tasks with `parallel`.
+void emitRowBlocks(
+    EmitContext &c, int64_t m, int64_t block, int64_t block_work, bool parallel,
+    llvm::function_ref<void(EmitContext &c, llvm::Value *lo, llvm::Value *hi)> range) {
+  emitParallelRanges(c, (m + block - 1) / block, block_work, parallel,
+                     [&](Task &t, llvm::Value *lo, llvm::Value *hi) { range(t.c, lo, hi); });
+}
+
+/// tile(i0, rows) for each block [lo, hi) of `block` rows of a matrix of m:
+/// i0 its first row and `rows` (null: all `block`) how many of its rows are
+/// rows of the matrix. The last block of m rows not a multiple of `block`
+/// has fewer, and one tile body serves both (a second one for the last
+/// block cost the CNNs 40 ms of compile).
+void emitEachRowBlock(EmitContext &c, llvm::Value *lo, llvm::Value *hi, int64_t block, int64_t m,
+                      llvm::function_ref<void(llvm::Value *i0, llvm::Value *rows)> tile) {
+  auto &b = c.b;
+  emitCountedLoop(b, b.CreateSub(hi, lo), [&](llvm::Value *x) {
+    llvm::Value *i0 = b.CreateMul(b.CreateAdd(lo, x), c.i64(block));
+    tile(i0, m % block ? minOf(c, c.i64(block), b.CreateSub(c.i64(m), i0)) : nullptr);
+  });
+}
+
+/// Row r of a tile from row i0 of a matrix with m rows, of which the tile's
+/// first `rows` (null: all) are rows: a row to read (the last row of the
+/// matrix for the rows past it, whose results are dropped) and whether it
+/// is one (null: always).
+std::pair<llvm::Value *, llvm::Value *> tileRow(EmitContext &c, llvm::Value *i0, int64_t r,
+                                                llvm::Value *rows, int64_t m) {
+  llvm::Value *i = c.b.CreateAdd(i0, c.i64(r));
+  if (!rows)
+    return {i, nullptr};
+  return {minOf(c, i, c.i64(m - 1)), c.b.CreateICmpSLT(c.i64(r), rows)};
 }
 
 } // namespace
@@ -961,29 +988,33 @@ void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, Poi
   const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
   if (sink.lanes)
     c.markCleanupOnly();
-  // Rows [i0, i0 + used) of C.
-  auto tile = [&](EmitContext &c, llvm::Value *i0, int64_t used) {
+  // A tile of rows [i0, i0 + rows) of which `used` (null: all) are C's.
+  auto tile = [&](EmitContext &c, llvm::Value *i0, llvm::Value *used) {
     auto &b = c.b;
-    std::vector<llvm::Value *> acc;
-    for (int64_t x = 0; x < used * cols; ++x) {
+    std::vector<llvm::Value *> acc, row, is_row;
+    for (int64_t r = 0; r < rows; ++r) {
+      auto [i, valid] = tileRow(c, i0, r, used, m);
+      row.push_back(i), is_row.push_back(valid);
+    }
+    for (int64_t x = 0; x < rows * cols; ++x) {
       acc.push_back(c.entryAlloca("dot", vecTy));
       b.CreateStore(llvm::Constant::getNullValue(vecTy), acc.back());
     }
     // Depths [d, d + vw), the lanes of `mask` (null: all) only.
     auto step = [&](llvm::Value *d, llvm::Value *mask) {
-      auto load = [&](ir::ValueId x, llvm::Value *row) {
-        llvm::Value *at = b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(x)], mad(c, row, k, d));
+      auto load = [&](ir::ValueId x, llvm::Value *i) {
+        llvm::Value *at = b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(x)], mad(c, i, k, d));
         if (!mask)
           return static_cast<llvm::Value *>(b.CreateAlignedLoad(vecTy, at, llvm::Align(4)));
         return static_cast<llvm::Value *>(b.CreateMaskedLoad(vecTy, at, llvm::Align(4), mask,
                                                              llvm::Constant::getNullValue(vecTy)));
       };
       std::vector<llvm::Value *> av;
-      for (int64_t r = 0; r < used; ++r)
-        av.push_back(load(a, b.CreateAdd(i0, c.i64(r))));
+      for (int64_t r = 0; r < rows; ++r)
+        av.push_back(load(a, row[size_t(r)]));
       for (int64_t j = 0; j < cols; ++j) {
         llvm::Value *bj = load(bv, c.i64(j));
-        for (int64_t r = 0; r < used; ++r) {
+        for (int64_t r = 0; r < rows; ++r) {
           llvm::Value *s = acc[size_t(r * cols + j)];
           b.CreateStore(b.CreateCall(fma, {av[size_t(r)], bj, b.CreateLoad(vecTy, s)}), s);
         }
@@ -994,16 +1025,27 @@ void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, Poi
           b, c.i64(full), [&](llvm::Value *v) { step(b.CreateMul(v, c.i64(vw)), nullptr); }, false);
     if (tail > 0)
       step(c.i64(full * vw), firstLanes(c, unsigned(vw), c.i64(tail)));
-    for (int64_t r = 0; r < used; ++r)
-      for (int64_t j0 = 0; j0 < cols; j0 += vw) {
-        std::vector<llvm::Value *> sums;
-        for (int64_t j = j0; j < std::min(cols, j0 + vw); ++j)
-          sums.push_back(b.CreateLoad(vecTy, acc[size_t(r * cols + j)]));
-        sink(c, b.CreateAdd(i0, c.i64(r)), c.i64(j0), sumLanesOf(c, sums, vw),
-             int64_t(sums.size()));
-      }
+    for (int64_t r = 0; r < rows; ++r) {
+      auto out = [&] {
+        for (int64_t j0 = 0; j0 < cols; j0 += vw) {
+          std::vector<llvm::Value *> sums;
+          for (int64_t j = j0; j < std::min(cols, j0 + vw); ++j)
+            sums.push_back(b.CreateLoad(vecTy, acc[size_t(r * cols + j)]));
+          sink(c, row[size_t(r)], c.i64(j0), sumLanesOf(c, sums, vw),
+               int64_t(sums.size()) == vw ? nullptr : c.i64(int64_t(sums.size())));
+        }
+      };
+      if (is_row[size_t(r)])
+        emitIf(b, is_row[size_t(r)], out);
+      else
+        out();
+    }
   };
-  emitRowBlocks(c, m, rows, rows * cols * k, parallel, tile);
+  emitRowBlocks(c, m, rows, rows * cols * k, parallel,
+                [&](EmitContext &c, llvm::Value *lo, llvm::Value *hi) {
+                  emitEachRowBlock(c, lo, hi, rows, m,
+                                   [&](llvm::Value *i0, llvm::Value *used) { tile(c, i0, used); });
+                });
 }
 
 void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, PointHook point,
@@ -1012,60 +1054,82 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, P
   const bool ta = n.attrs.b("transpose_a");
   const int64_t m = c.shape(a)[ta ? 1 : 0], k = c.shape(a)[ta ? 0 : 1], cols = c.shape(n.result)[1];
   const RegisterTile rt = registerTile(m, cols, vw, c.vector_registers);
-  const int64_t mr = rt.mr, nr = rt.nv * vw;
+  const int64_t mr = rt.mr, nv = rt.nv, nr = nv * vw;
   auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
   const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
   if (sink.lanes)
     c.markCleanupOnly();
-  // Rows [i0, i0 + used) x columns [j0, j0 + nr), of whose vectors the first
-  // valid[v] lanes are columns of C, A's element broadcast from its row and
-  // B's row a vector. The depths stay a loop: unrolled, A's broadcasts were
-  // hoisted out of the loop over column blocks and spilled.
-  auto tile = [&](EmitContext &c, llvm::Value *i0, int64_t used, llvm::Value *j0,
-                  const std::vector<int64_t> &valid) {
+  // Rows [i0, i0 + used) (null: mr) x columns [j0, j0 + nr), of whose
+  // vectors the first valid[v] lanes (null: all) are columns of C: A's
+  // element broadcast from its row (the last row of A for the tile's rows
+  // past it) and B's row a vector over the depths, then the sums through a
+  // buffer to the epilogue, row by row and vector by vector in loops. (Handed
+  // over from registers, the epilogue is copied once per sum: on a 10-deep
+  // dY W that ran 1.3x as fast, and cost the CNNs 15-20 ms of compile.)
+  auto tile = [&](EmitContext &c, llvm::Value *i0, llvm::Value *used, llvm::Value *j0,
+                  const std::vector<llvm::Value *> &valid) {
     auto &b = c.b;
-    TileSums sums(c, used, int64_t(valid.size()), vw);
+    std::vector<llvm::Value *> row;
+    for (int64_t r = 0; r < mr; ++r)
+      row.push_back(tileRow(c, i0, r, used, m).first);
+    TileSums sums(c, mr, nv, vw);
     sums.zero();
     auto depth = [&](llvm::Value *d) {
       std::vector<llvm::Value *> bvec;
-      for (size_t v = 0; v < valid.size(); ++v) {
-        llvm::Value *at = b.CreateInBoundsGEP(
-            c.f32Ty(), c.ptr[size_t(bv)], b.CreateAdd(mad(c, d, cols, j0), c.i64(int64_t(v) * vw)));
+      for (int64_t v = 0; v < nv; ++v) {
+        llvm::Value *at = b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(bv)],
+                                              b.CreateAdd(mad(c, d, cols, j0), c.i64(v * vw)));
         bvec.push_back(
-            valid[v] == vw
-                ? static_cast<llvm::Value *>(b.CreateAlignedLoad(vecTy, at, llvm::Align(4)))
-                : b.CreateMaskedLoad(vecTy, at, llvm::Align(4),
-                                     firstLanes(c, unsigned(vw), c.i64(valid[v])),
-                                     llvm::Constant::getNullValue(vecTy)));
+            valid[size_t(v)]
+                ? b.CreateMaskedLoad(vecTy, at, llvm::Align(4),
+                                     firstLanes(c, unsigned(vw), valid[size_t(v)]),
+                                     llvm::Constant::getNullValue(vecTy))
+                : static_cast<llvm::Value *>(b.CreateAlignedLoad(vecTy, at, llvm::Align(4))));
       }
-      sums.step(bvec, used, [&](int64_t i) {
-        return b.CreateLoad(c.f32Ty(),
-                            b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(a)],
-                                                ta ? b.CreateAdd(mad(c, d, m, i0), c.i64(i))
-                                                   : mad(c, b.CreateAdd(i0, c.i64(i)), k, d)));
+      sums.step(bvec, mr, [&](int64_t r) {
+        llvm::Value *i = row[size_t(r)];
+        return b.CreateLoad(c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(a)],
+                                                           ta ? mad(c, d, m, i) : mad(c, i, k, d)));
       });
     };
     emitCountedLoop(b, c.i64(k), depth, false);
-    for (int64_t i = 0; i < used; ++i)
-      for (size_t v = 0; v < valid.size(); ++v)
-        sink(c, b.CreateAdd(i0, c.i64(i)), b.CreateAdd(j0, c.i64(int64_t(v) * vw)),
-             b.CreateLoad(vecTy, sums.acc[size_t(i) * valid.size() + v]), valid[v]);
+    llvm::Value *buf = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
+    sums.store(buf, mr);
+    emitCountedLoop(
+        b, used ? used : c.i64(mr),
+        [&](llvm::Value *r) {
+          emitCountedLoop(
+              b, c.i64(nv),
+              [&](llvm::Value *v) {
+                llvm::Value *x = b.CreateAlignedLoad(
+                    vecTy,
+                    b.CreateInBoundsGEP(c.f32Ty(), buf, b.CreateMul(mad(c, r, nv, v), c.i64(vw))),
+                    llvm::Align(4));
+                llvm::Value *off = b.CreateMul(v, c.i64(vw));
+                sink(c, b.CreateAdd(i0, r), b.CreateAdd(j0, off), x,
+                     cols % nr ? b.CreateSub(b.CreateSub(c.i64(cols), j0), off) : nullptr);
+              },
+              false);
+        },
+        false);
   };
-  // A block of rows: its whole column blocks, then the columns left.
-  const int64_t col_blocks = cols / nr, cols_left = cols % nr;
-  auto rowBlock = [&](EmitContext &c, llvm::Value *i0, int64_t used) {
-    if (col_blocks > 0)
-      emitCountedLoop(c.b, c.i64(col_blocks), [&](llvm::Value *p) {
-        tile(c, i0, used, c.b.CreateMul(p, c.i64(nr)), std::vector<int64_t>(size_t(rt.nv), vw));
-      });
-    if (cols_left > 0) {
-      std::vector<int64_t> valid;
-      for (int64_t j = 0; j < cols_left; j += vw)
-        valid.push_back(std::min<int64_t>(vw, cols_left - j));
-      tile(c, i0, used, c.i64(col_blocks * nr), valid);
-    }
-  };
-  emitRowBlocks(c, m, mr, mr * cols * k, parallel, rowBlock);
+  // Each range of row blocks column block by column block: a column block
+  // of B stays in L1 while A's rows pass, and each column of C gets its rows
+  // in order. The last column block's vectors are masked to C's columns (at
+  // run time: one tile body for all).
+  emitRowBlocks(c, m, mr, mr * cols * k, parallel,
+                [&](EmitContext &c, llvm::Value *lo, llvm::Value *hi) {
+                  emitCountedLoop(c.b, c.i64((cols + nr - 1) / nr), [&](llvm::Value *p) {
+                    llvm::Value *j0 = c.b.CreateMul(p, c.i64(nr));
+                    std::vector<llvm::Value *> valid(size_t(nv), nullptr);
+                    if (cols % nr)
+                      for (int64_t v = 0; v < nv; ++v)
+                        valid[size_t(v)] = c.b.CreateSub(c.i64(cols - v * vw), j0);
+                    emitEachRowBlock(c, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
+                      tile(c, i0, used, j0, valid);
+                    });
+                  });
+                });
 }
 
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.

@@ -248,7 +248,7 @@ MatMulForm matMulForm(const ir::Function &f, const ir::Node &n) {
     return MatMulForm::Packed;
   if (!ta && tb && cols >= kDotMinCols && cols <= kDotMaxCols && k >= kDotMinDepth)
     return MatMulForm::Dot;
-  if (!tb && k <= kOuterMaxDepth)
+  if (!tb && k <= kOuterMaxDepth && m <= kOuterMaxRows)
     return MatMulForm::Outer;
   return MatMulForm::Packed;
 }

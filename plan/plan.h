@@ -120,14 +120,17 @@ inline constexpr int64_t kConvWorkerSlots = 8;
 ///   then reduced across lanes into one vector of C's row (codegen/
 ///   emit_gemm.cpp, emitDotMatMul). Packing such a GEMM transposes all of A
 ///   for a tile of a few columns: it took as long as the multiply-adds.
-/// - Outer: when B is not transposed and the depth is at most
-///   kOuterMaxDepth (dY W of an output layer, 10 deep; dY^T X of every
-///   layer, as deep as the batch). The packed micro-kernel's register tile
-///   with A broadcast from where it lies (a row of A, or of A^T: a few
-///   adjacent floats a depth) and B's rows read in place, its sums handed to
-///   the epilogue from registers (emitOuterMatMul): with so few depths,
-///   packing A and the tile's trip through memory to the epilogue weighed as
-///   much as the multiply-adds.
+/// - Outer: when B is not transposed, the depth is at most kOuterMaxDepth
+///   and A has at most kOuterMaxRows rows (dY W and dY^T X of the shared
+///   models' layers but mlp_fashion's first). The packed micro-kernel's
+///   register tile inline, with A broadcast from where it lies (a row of A,
+///   or of A^T: a few adjacent floats a depth) and B's rows read in place;
+///   each column block of B (nr x depth floats, at most 32 KB) stays in L1
+///   while A's rows (at most 128 KB) pass (emitOuterMatMul). On those
+///   shapes packing A cost more than the cache blocking saved: 10-deep
+///   dY W 0.79x -> 0.90x OpenBLAS, 84 x 120 x 64 A^T B 0.86x -> 0.98x, 32 x
+///   120 x 84 A B 0.88x -> 1.01x; not with 256 rows (256 x 784 x 64 A^T B
+///   1.06x -> 0.92x).
 /// - Packed: panels packed into the workspace (emitPackedMatMul).
 /// Dot and Outer need no workspace.
 enum class MatMulForm : uint8_t { Packed, Dot, Outer };
@@ -135,7 +138,8 @@ MatMulForm matMulForm(const ir::Function &f, const ir::Node &n);
 inline constexpr int64_t kDotMinCols = 8;
 inline constexpr int64_t kDotMaxCols = 12;
 inline constexpr int64_t kDotMinDepth = 32;
-inline constexpr int64_t kOuterMaxDepth = 64;
+inline constexpr int64_t kOuterMaxDepth = 256;
+inline constexpr int64_t kOuterMaxRows = 128;
 
 /// Workspace of a matmul C[m, n] = A[m, k] B[k, n] through packed panels
 /// (A in panels of gemmPaddedRows rows in all, B in kGemmMaxCols-column

@@ -106,9 +106,9 @@ inline ir::Module convModule(const ConvCase &k) {
 /// one with an epilogue.
 inline ir::Module outerMatmuls(bool ta) {
   ir::Function f("f");
-  const int64_t shapes[][3] = {{64, 84, 10}, {32, 84, 64},  {64, 128, 10}, {65, 100, 16},
-                               {7, 300, 9},  {257, 70, 3},  {37, 31, 16},  {1, 2048, 8},
-                               {300, 64, 1}, {257, 257, 33}};
+  const int64_t shapes[][3] = {{64, 84, 10},  {32, 84, 64},   {64, 128, 10}, {65, 100, 16},
+                               {7, 300, 9},   {127, 70, 3},   {37, 31, 16},  {1, 2048, 8},
+                               {128, 130, 1}, {128, 257, 256}};
   int i = 0;
   for (const auto &s : shapes) {
     addMatmul(f, i, s[0], s[1], s[2], ta, false, i % 2);
