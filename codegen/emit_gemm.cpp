@@ -938,11 +938,15 @@ struct RowSink {
 
 /// The in-place forms' tiles of `block` rows of C (`block_work`
 /// multiply-adds each), ceil(m / block) blocks: range(c, lo, hi) for ranges
-/// of blocks [lo, hi) (i64) that run as parallel tasks with `parallel`.
+/// of blocks [lo, hi) (i64) that run as parallel tasks with `parallel` when
+/// the matmul has at least plan::kParallelMinGemmWork multiply-adds, as the
+/// packed form's do.
 void emitRowBlocks(
     EmitContext &c, int64_t m, int64_t block, int64_t block_work, bool parallel,
     llvm::function_ref<void(EmitContext &c, llvm::Value *lo, llvm::Value *hi)> range) {
-  emitParallelRanges(c, (m + block - 1) / block, block_work, parallel,
+  const int64_t blocks = (m + block - 1) / block;
+  emitParallelRanges(c, blocks, block_work,
+                     parallel && blocks * block_work >= plan::kParallelMinGemmWork,
                      [&](Task &t, llvm::Value *lo, llvm::Value *hi) { range(t.c, lo, hi); });
 }
 

@@ -59,7 +59,7 @@ inline ir::Module matmuls(bool ta, bool tb, int count, uint32_t seed) {
 inline ir::Module dotMatmuls() {
   ir::Function f("f");
   const int64_t shapes[][3] = {{64, 8, 32},   {65, 10, 33}, {67, 12, 100}, {70, 9, 64},
-                               {64, 10, 84},  {65, 11, 47}, {13, 10, 257}, {257, 10, 257},
+                               {64, 10, 84},  {65, 11, 47}, {13, 10, 257}, {1025, 10, 512},
                                {33, 12, 128}, {7, 8, 300},  {1, 12, 2048}};
   int i = 0;
   for (const auto &s : shapes) {
