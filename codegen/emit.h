@@ -198,12 +198,12 @@ void emitPackedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace,
 /// `parallel`. With `point_lanes` the point hook takes vectors along C's rows.
 void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel,
                    PointHook point = nullptr, bool point_lanes = false);
-/// C = A B or A^T B of a short depth with A and B read in place
+/// C = A B of a short depth with A and B read in place
 /// (plan::MatMulForm::Outer): the packed micro-kernel's register tile inline,
-/// A broadcast from A's rows (or A^T's) and B's rows loaded as vectors, its
-/// sums through a buffer to the epilogue; tiles run in row order for each
-/// column block (an epilogue that sums down columns sees them in order), in
-/// parallel tasks of rows with `parallel`.
+/// A broadcast from A's rows and B's rows loaded as vectors, its sums
+/// through a buffer to the epilogue; tiles run in row order for each column
+/// (an epilogue that sums down columns sees them in order), in parallel
+/// tasks of rows with `parallel`.
 void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel,
                      PointHook point = nullptr, bool point_lanes = false);
 /// conv2d and its gradients as implicit GEMMs on the same micro-kernel (the

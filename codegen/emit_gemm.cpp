@@ -1055,8 +1055,7 @@ void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, Poi
 void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, PointHook point,
                      bool point_lanes) {
   ir::ValueId a = n.operands[0], bv = n.operands[1];
-  const bool ta = n.attrs.b("transpose_a");
-  const int64_t m = c.shape(a)[ta ? 1 : 0], k = c.shape(a)[ta ? 0 : 1], cols = c.shape(n.result)[1];
+  const int64_t m = c.shape(a)[0], k = c.shape(a)[1], cols = c.shape(n.result)[1];
   const RegisterTile rt = registerTile(m, cols, vw, c.vector_registers);
   const int64_t mr = rt.mr, nv = rt.nv, nr = nv * vw;
   auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
@@ -1092,8 +1091,8 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, P
       }
       sums.step(bvec, mr, [&](int64_t r) {
         llvm::Value *i = row[size_t(r)];
-        return b.CreateLoad(c.f32Ty(), b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(a)],
-                                                           ta ? mad(c, d, m, i) : mad(c, i, k, d)));
+        return b.CreateLoad(c.f32Ty(),
+                            b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(a)], mad(c, i, k, d)));
       });
     };
     emitCountedLoop(b, c.i64(k), depth, false);
@@ -1117,19 +1116,20 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, P
         },
         false);
   };
-  // Each range of row blocks column block by column block: a column block
-  // of B stays in L1 while A's rows pass, and each column of C gets its rows
-  // in order. The last column block's vectors are masked to C's columns (at
-  // run time: one tile body for all).
+  // Each range of row blocks row block by row block, each a column block
+  // at a time (the last one's vectors masked to C's columns at run time: one
+  // tile body for all), so that each column of C gets its rows in order.
+  // (Column blocks outermost, to keep one of B in L1 while A's rows pass,
+  // ran no faster.)
   emitRowBlocks(c, m, mr, mr * cols * k, parallel,
                 [&](EmitContext &c, llvm::Value *lo, llvm::Value *hi) {
-                  emitCountedLoop(c.b, c.i64((cols + nr - 1) / nr), [&](llvm::Value *p) {
-                    llvm::Value *j0 = c.b.CreateMul(p, c.i64(nr));
-                    std::vector<llvm::Value *> valid(size_t(nv), nullptr);
-                    if (cols % nr)
-                      for (int64_t v = 0; v < nv; ++v)
-                        valid[size_t(v)] = c.b.CreateSub(c.i64(cols - v * vw), j0);
-                    emitEachRowBlock(c, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
+                  emitEachRowBlock(c, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
+                    emitCountedLoop(c.b, c.i64((cols + nr - 1) / nr), [&](llvm::Value *p) {
+                      llvm::Value *j0 = c.b.CreateMul(p, c.i64(nr));
+                      std::vector<llvm::Value *> valid(size_t(nv), nullptr);
+                      if (cols % nr)
+                        for (int64_t v = 0; v < nv; ++v)
+                          valid[size_t(v)] = c.b.CreateSub(c.i64(cols - v * vw), j0);
                       tile(c, i0, used, j0, valid);
                     });
                   });

@@ -244,9 +244,9 @@ MatMulForm matMulForm(const ir::Function &f, const ir::Node &n) {
   bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
   const ir::Shape &a = f.type(n.operands[0]).shape;
   int64_t m = ta ? a[1] : a[0], k = ta ? a[0] : a[1], cols = f.type(n.result).shape[1];
-  if (gemmWorkspaceBytes(m, cols, k) == 0)
+  if (ta || gemmWorkspaceBytes(m, cols, k) == 0)
     return MatMulForm::Packed;
-  if (!ta && tb && cols >= kDotMinCols && cols <= kDotMaxCols && k >= kDotMinDepth)
+  if (tb && cols >= kDotMinCols && cols <= kDotMaxCols && k >= kDotMinDepth)
     return MatMulForm::Dot;
   if (!tb && k <= kOuterMaxDepth && m <= kOuterMaxRows)
     return MatMulForm::Outer;

@@ -120,17 +120,16 @@ inline constexpr int64_t kConvWorkerSlots = 8;
 ///   then reduced across lanes into one vector of C's row (codegen/
 ///   emit_gemm.cpp, emitDotMatMul). Packing such a GEMM transposes all of A
 ///   for a tile of a few columns: it took as long as the multiply-adds.
-/// - Outer: when B is not transposed, the depth is at most kOuterMaxDepth
-///   and A has at most kOuterMaxRows rows (dY W and dY^T X of the shared
-///   models' layers but mlp_fashion's first). The packed micro-kernel's
-///   register tile inline, with A broadcast from where it lies (a row of A,
-///   or of A^T: a few adjacent floats a depth) and B's rows read in place;
-///   each column block of B (nr x depth floats, at most 32 KB) stays in L1
-///   while A's rows (at most 128 KB) pass (emitOuterMatMul). On those
-///   shapes packing A cost more than the cache blocking saved: 10-deep
-///   dY W 0.79x -> 0.90x OpenBLAS, 84 x 120 x 64 A^T B 0.86x -> 0.98x, 32 x
-///   120 x 84 A B 0.88x -> 1.01x; not with 256 rows (256 x 784 x 64 A^T B
-///   1.06x -> 0.92x).
+/// - Outer: when neither is transposed, the depth is at most kOuterMaxDepth
+///   and A has at most kOuterMaxRows rows (dY W of the shared models'
+///   layers). The packed micro-kernel's register tile inline, with A's
+///   elements broadcast from its rows and B's rows read in place
+///   (emitOuterMatMul). On those shapes packing A cost more than the cache
+///   blocking saved: against OpenBLAS, 10-deep dY W 0.79x -> 0.90x, 32 x 120
+///   x 84 0.88x -> 1.01x; in the CNNs' train step, d.flat 101 -> 92 us. Not
+///   for A^T B (dY^T X): the bare product ran faster (84 x 120 x 64 0.86x ->
+///   0.98x) but its epilogue, the optimizer's update of a weight's rows,
+///   slower (fc1 of cnn_fashion 97-118 -> 123-133 us); nor with 256 rows.
 /// - Packed: panels packed into the workspace (emitPackedMatMul).
 /// Dot and Outer need no workspace.
 enum class MatMulForm : uint8_t { Packed, Dot, Outer };

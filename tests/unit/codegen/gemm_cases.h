@@ -99,19 +99,19 @@ inline ir::Module convModule(const ConvCase &k) {
   return moduleOf(passes::fuseKernels(f));
 }
 
-/// C = A B (A^T B with `ta`) with a depth of at most plan::kOuterMaxDepth,
-/// run with A and B in place (plan::MatMulForm::Outer): every remainder of a
-/// tile's rows and columns (whole vectors past C's edge among them), one row,
-/// one depth, the deepest, one large enough for parallel tasks; every other
-/// one with an epilogue.
-inline ir::Module outerMatmuls(bool ta) {
+/// C = A B with a depth of at most plan::kOuterMaxDepth, run with A and B
+/// in place (plan::MatMulForm::Outer): every remainder of a tile's rows and
+/// columns (whole vectors past C's edge among them), one row, one depth, the
+/// deepest, one large enough for parallel tasks; every other one with an
+/// epilogue.
+inline ir::Module outerMatmuls() {
   ir::Function f("f");
   const int64_t shapes[][3] = {{64, 84, 10},  {32, 84, 64},   {64, 128, 10}, {65, 100, 16},
                                {7, 300, 9},   {127, 70, 3},   {37, 31, 16},  {1, 2048, 8},
                                {128, 130, 1}, {128, 257, 256}};
   int i = 0;
   for (const auto &s : shapes) {
-    addMatmul(f, i, s[0], s[1], s[2], ta, false, i % 2);
+    addMatmul(f, i, s[0], s[1], s[2], false, false, i % 2);
     ++i;
   }
   return moduleOf(passes::fuseKernels(f));
