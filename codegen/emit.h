@@ -206,6 +206,14 @@ void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel,
 /// tasks of rows with `parallel`.
 void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel,
                      PointHook point = nullptr, bool point_lanes = false);
+/// C = A B^T as C^T = B A^T (plan::MatMulForm::Transposed): A transposed
+/// once into `workspace`, B's rows (C's columns) the register tile's rows,
+/// broadcast from where B lies, as emitOuterMatMul's A; each column of a
+/// tile, a row of C, gathered into vectors for the point hook (or C); with
+/// `point_lanes` the hook takes vectors along C's rows. Tiles of C's columns
+/// run in parallel tasks with `parallel`.
+void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                          bool parallel, PointHook point = nullptr, bool point_lanes = false);
 /// conv2d and its gradients as implicit GEMMs on the same micro-kernel (the
 /// im2col matrix is read in place by the packing): `workspace` holds
 /// plan::convWorkspaceBytes with `slots` copies of an image's panels. The

@@ -408,12 +408,13 @@ struct RegisterTile {
   int64_t mr, nv;
   double score; ///< FMAs per element loaded, times the padded rows' and columns' use
 };
-RegisterTile registerTile(int64_t m, int64_t n, int vw, int registers) {
+RegisterTile registerTile(int64_t m, int64_t n, int vw, int registers,
+                          int64_t max_cols = plan::kGemmMaxCols) {
   RegisterTile best{0, 0, 0};
   double best_score = 0;
   for (int64_t nv : {1, 2, 4}) {
     int64_t nr = nv * vw;
-    if (nr > plan::kGemmMaxCols)
+    if (nr > max_cols)
       break;
     int64_t mr = std::min<int64_t>(plan::kGemmMaxRows, (registers - nv - 1) / nv);
     if (mr < plan::kGemmMinRows)
@@ -941,13 +942,12 @@ struct RowSink {
 /// of blocks [lo, hi) (i64) that run as parallel tasks with `parallel` when
 /// the matmul has at least plan::kParallelMinGemmWork multiply-adds, as the
 /// packed form's do.
-void emitRowBlocks(
-    EmitContext &c, int64_t m, int64_t block, int64_t block_work, bool parallel,
-    llvm::function_ref<void(EmitContext &c, llvm::Value *lo, llvm::Value *hi)> range) {
+void emitRowBlocks(EmitContext &c, int64_t m, int64_t block, int64_t block_work, bool parallel,
+                   llvm::function_ref<void(Task &t, llvm::Value *lo, llvm::Value *hi)> range) {
   const int64_t blocks = (m + block - 1) / block;
   emitParallelRanges(c, blocks, block_work,
                      parallel && blocks * block_work >= plan::kParallelMinGemmWork,
-                     [&](Task &t, llvm::Value *lo, llvm::Value *hi) { range(t.c, lo, hi); });
+                     [&](Task &t, llvm::Value *lo, llvm::Value *hi) { range(t, lo, hi); });
 }
 
 /// tile(i0, rows) for each block [lo, hi) of `block` rows of a matrix of m:
@@ -1045,32 +1045,43 @@ void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, Poi
         out();
     }
   };
-  emitRowBlocks(c, m, rows, rows * cols * k, parallel,
-                [&](EmitContext &c, llvm::Value *lo, llvm::Value *hi) {
-                  emitEachRowBlock(c, lo, hi, rows, m,
-                                   [&](llvm::Value *i0, llvm::Value *used) { tile(c, i0, used); });
-                });
+  emitRowBlocks(
+      c, m, rows, rows * cols * k, parallel, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+        emitEachRowBlock(t.c, lo, hi, rows, m,
+                         [&](llvm::Value *i0, llvm::Value *used) { tile(t.c, i0, used); });
+      });
 }
 
-void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, PointHook point,
-                     bool point_lanes) {
-  ir::ValueId a = n.operands[0], bv = n.operands[1];
-  const int64_t m = c.shape(a)[0], k = c.shape(a)[1], cols = c.shape(n.result)[1];
-  const RegisterTile rt = registerTile(m, cols, vw, c.vector_registers);
+namespace {
+
+/// Where a task finds a row-major operand of an in-place GEMM.
+using OperandAt = std::function<llvm::Value *(Task &t)>;
+/// Receives a finished tile of C: rows [i0, i0 + rows) x columns
+/// [j0, j0 + nr) in `buf` (mr rows of nr floats), `rows` i64.
+using TileOut = std::function<void(EmitContext &c, llvm::Value *buf, llvm::Value *i0,
+                                   llvm::Value *rows, llvm::Value *j0)>;
+
+/// C[m, cols] = A[m, k] B[k, cols], both row-major and read where they lie:
+/// the packed micro-kernel's register tile inline, A's elements broadcast
+/// from its rows (the last row of A for a tile's rows past it) and B's rows
+/// loaded as vectors over the depths; then the sums through a buffer to
+/// `out`. (Handed over from
+/// registers, the epilogue is copied once per sum: on a 10-deep dY W that
+/// ran 1.3x as fast, and cost the CNNs 15-20 ms of compile.) Row blocks in
+/// ranges, parallel tasks with `parallel`; each a column block at a time
+/// (the last one's vectors masked to C's columns at run time: one tile body
+/// for all), so that each column of C gets its rows in order. (Column
+/// blocks outermost, to keep one of B in L1 while A's rows pass, ran no
+/// faster.)
+void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, bool parallel,
+                    const OperandAt &a_at, const OperandAt &b_at, const RegisterTile &rt,
+                    const TileOut &out) {
   const int64_t mr = rt.mr, nv = rt.nv, nr = nv * vw;
   auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
-  const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
-  if (sink.lanes)
-    c.markCleanupOnly();
   // Rows [i0, i0 + used) (null: mr) x columns [j0, j0 + nr), of whose
-  // vectors the first valid[v] lanes (null: all) are columns of C: A's
-  // element broadcast from its row (the last row of A for the tile's rows
-  // past it) and B's row a vector over the depths, then the sums through a
-  // buffer to the epilogue, row by row and vector by vector in loops. (Handed
-  // over from registers, the epilogue is copied once per sum: on a 10-deep
-  // dY W that ran 1.3x as fast, and cost the CNNs 15-20 ms of compile.)
-  auto tile = [&](EmitContext &c, llvm::Value *i0, llvm::Value *used, llvm::Value *j0,
-                  const std::vector<llvm::Value *> &valid) {
+  // vectors the first valid[v] lanes (null: all) are columns of C.
+  auto tile = [&](EmitContext &c, llvm::Value *ap, llvm::Value *bp, llvm::Value *i0,
+                  llvm::Value *used, llvm::Value *j0, const std::vector<llvm::Value *> &valid) {
     auto &b = c.b;
     std::vector<llvm::Value *> row;
     for (int64_t r = 0; r < mr; ++r)
@@ -1080,8 +1091,8 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, P
     auto depth = [&](llvm::Value *d) {
       std::vector<llvm::Value *> bvec;
       for (int64_t v = 0; v < nv; ++v) {
-        llvm::Value *at = b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(bv)],
-                                              b.CreateAdd(mad(c, d, cols, j0), c.i64(v * vw)));
+        llvm::Value *at =
+            b.CreateInBoundsGEP(c.f32Ty(), bp, b.CreateAdd(mad(c, d, cols, j0), c.i64(v * vw)));
         bvec.push_back(
             valid[size_t(v)]
                 ? b.CreateMaskedLoad(vecTy, at, llvm::Align(4),
@@ -1090,16 +1101,49 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, P
                 : static_cast<llvm::Value *>(b.CreateAlignedLoad(vecTy, at, llvm::Align(4))));
       }
       sums.step(bvec, mr, [&](int64_t r) {
-        llvm::Value *i = row[size_t(r)];
         return b.CreateLoad(c.f32Ty(),
-                            b.CreateInBoundsGEP(c.f32Ty(), c.ptr[size_t(a)], mad(c, i, k, d)));
+                            b.CreateInBoundsGEP(c.f32Ty(), ap, mad(c, row[size_t(r)], k, d)));
       });
     };
     emitCountedLoop(b, c.i64(k), depth, false);
     llvm::Value *buf = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
     sums.store(buf, mr);
+    out(c, buf, i0, used ? used : c.i64(mr), j0);
+  };
+  emitRowBlocks(c, m, mr, mr * cols * k, parallel, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+    EmitContext &tc = t.c;
+    llvm::Value *ap = a_at(t), *bp = b_at(t);
+    emitEachRowBlock(tc, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
+      emitCountedLoop(tc.b, tc.i64((cols + nr - 1) / nr), [&](llvm::Value *p) {
+        llvm::Value *j0 = tc.b.CreateMul(p, tc.i64(nr));
+        std::vector<llvm::Value *> valid(size_t(nv), nullptr);
+        if (cols % nr)
+          for (int64_t v = 0; v < nv; ++v)
+            valid[size_t(v)] = tc.b.CreateSub(tc.i64(cols - v * vw), j0);
+        tile(tc, ap, bp, i0, used, j0, valid);
+      });
+    });
+  });
+}
+
+} // namespace
+
+void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, PointHook point,
+                     bool point_lanes) {
+  ir::ValueId a = n.operands[0], bv = n.operands[1];
+  const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
+  if (sink.lanes)
+    c.markCleanupOnly();
+  const int64_t m = c.shape(a)[0], cols = c.shape(n.result)[1];
+  const RegisterTile rt = registerTile(m, cols, vw, c.vector_registers);
+  const int64_t nv = rt.nv, nr = nv * vw;
+  auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
+  // A tile's rows, a vector at a time, to the epilogue.
+  auto out = [&](EmitContext &c, llvm::Value *buf, llvm::Value *i0, llvm::Value *rows,
+                 llvm::Value *j0) {
+    auto &b = c.b;
     emitCountedLoop(
-        b, used ? used : c.i64(mr),
+        b, rows,
         [&](llvm::Value *r) {
           emitCountedLoop(
               b, c.i64(nv),
@@ -1116,24 +1160,61 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, P
         },
         false);
   };
-  // Each range of row blocks row block by row block, each a column block
-  // at a time (the last one's vectors masked to C's columns at run time: one
-  // tile body for all), so that each column of C gets its rows in order.
-  // (Column blocks outermost, to keep one of B in L1 while A's rows pass,
-  // ran no faster.)
-  emitRowBlocks(c, m, mr, mr * cols * k, parallel,
-                [&](EmitContext &c, llvm::Value *lo, llvm::Value *hi) {
-                  emitEachRowBlock(c, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
-                    emitCountedLoop(c.b, c.i64((cols + nr - 1) / nr), [&](llvm::Value *p) {
-                      llvm::Value *j0 = c.b.CreateMul(p, c.i64(nr));
-                      std::vector<llvm::Value *> valid(size_t(nv), nullptr);
-                      if (cols % nr)
-                        for (int64_t v = 0; v < nv; ++v)
-                          valid[size_t(v)] = c.b.CreateSub(c.i64(cols - v * vw), j0);
-                      tile(c, i0, used, j0, valid);
-                    });
-                  });
-                });
+  emitOuterTiles(
+      c, m, c.shape(a)[1], cols, vw, parallel, [&](Task &t) { return t.c.ptr[size_t(a)]; },
+      [&](Task &t) { return t.c.ptr[size_t(bv)]; }, rt, out);
+}
+
+void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
+                          bool parallel, PointHook point, bool point_lanes) {
+  ir::ValueId a = n.operands[0], w = n.operands[1];
+  const int64_t m = c.shape(a)[0], k = c.shape(a)[1], cols = c.shape(n.result)[1];
+  auto &b = c.b;
+  // A^T into the workspace, k x m, a vw x vw block at a time.
+  llvm::Function *shared = vw >= 8 ? packBlockFunction(c, vw) : nullptr;
+  emitLoopNest(b, {(m + vw - 1) / vw, (k + vw - 1) / vw}, [&](llvm::ArrayRef<llvm::Value *> iv) {
+    llvm::Value *i0 = b.CreateMul(iv[0], c.i64(vw)), *d0 = b.CreateMul(iv[1], c.i64(vw));
+    llvm::Value *src = b.CreateGEP(c.f32Ty(), c.ptr[size_t(a)], mad(c, i0, k, d0));
+    llvm::Value *dst = b.CreateGEP(c.f32Ty(), workspace, mad(c, d0, m, i0));
+    llvm::Value *rows = minOf(c, b.CreateSub(c.i64(m), i0), c.i64(vw));
+    llvm::Value *depths = b.CreateSub(c.i64(k), d0);
+    if (shared)
+      b.CreateCall(shared, {src, c.i64(k), rows, depths, dst, c.i64(m), rows});
+    else
+      emitPackBlock(c, vw, src, c.i64(k), rows, depths, dst, c.i64(m), rows);
+  });
+  // C^T = W A^T: W's rows (C's columns) as the tile's rows, read in place.
+  // A tile's columns are rows of C: each one gathered from the tile (its
+  // rows nr floats apart) into vectors along C's row, to the epilogue.
+  const RegisterTile rt = registerTile(cols, m, vw, c.vector_registers);
+  const int64_t mr = rt.mr, nr = rt.nv * vw;
+  const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
+  if (sink.lanes)
+    c.markCleanupOnly();
+  auto out = [&](EmitContext &c, llvm::Value *buf, llvm::Value *j0, llvm::Value *used,
+                 llvm::Value *i0) {
+    auto &b = c.b;
+    llvm::Value *rows_left = b.CreateSub(c.i64(m), i0); // C's rows from i0 on
+    emitCountedLoop(
+        b, minOf(c, rows_left, c.i64(nr)),
+        [&](llvm::Value *x) {
+          for (int64_t g = 0; g < mr; g += vw) {
+            llvm::Constant *ids = laneIds(c, vw);
+            llvm::Value *r = b.CreateAdd(ids, cst(ids, g));
+            llvm::Value *valid = b.CreateSub(used, c.i64(g));
+            llvm::Value *mask = firstLanes(c, unsigned(vw), valid);
+            llvm::Value *at = b.CreateAdd(b.CreateMul(r, cst(r, nr)), asLanes(c, x, r));
+            llvm::Value *ptrs = b.CreateInBoundsGEP(c.f32Ty(), buf, at);
+            llvm::Value *v = b.CreateMaskedGather(floatsLike(c, ids), ptrs, llvm::Align(4), mask,
+                                                  llvm::Constant::getNullValue(floatsLike(c, ids)));
+            sink(c, b.CreateAdd(i0, x), b.CreateAdd(j0, c.i64(g)), v, valid);
+          }
+        },
+        false);
+  };
+  emitOuterTiles(
+      c, cols, k, m, vw, parallel, [&](Task &t) { return t.c.ptr[size_t(w)]; },
+      [&](Task &t) { return t.arg(workspace); }, rt, out);
 }
 
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.

@@ -580,6 +580,9 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
       return emitDotMatMul(c, root, vw, reducedAxes(c, k).empty(), epilogue, lanes);
     case plan::MatMulForm::Outer:
       return emitOuterMatMul(c, root, vw, reducedAxes(c, k).empty(), epilogue, lanes);
+    case plan::MatMulForm::Transposed:
+      return emitTransposedMatMul(c, root, workspace, vw, reducedAxes(c, k).empty(), epilogue,
+                                  lanes);
     case plan::MatMulForm::Packed:
       break;
     }

@@ -47,9 +47,11 @@ Kernel classify(const ir::Function &f, int32_t first, int32_t end) {
     if (n.op == ir::OpKind::MatMul) {
       const ir::Shape &a = f.type(n.operands[0]).shape;
       int64_t depth = n.attrs.b("transpose_a") ? a[0] : a[1];
-      k.workspace_bytes = matMulForm(f, n) == MatMulForm::Packed
+      MatMulForm form = matMulForm(f, n);
+      k.workspace_bytes = form == MatMulForm::Packed
                               ? gemmWorkspaceBytes(k.space[0], k.space[1], depth, 1, true)
-                              : 0;
+                          : form == MatMulForm::Transposed ? alignUp(k.space[0] * depth * 4)
+                                                           : 0;
     } else {
       bool sums = false;
       for (int32_t i = lead + 1; i < end; ++i)
@@ -250,6 +252,8 @@ MatMulForm matMulForm(const ir::Function &f, const ir::Node &n) {
     return MatMulForm::Dot;
   if (!tb && k <= kOuterMaxDepth && m <= kOuterMaxRows)
     return MatMulForm::Outer;
+  if (tb && m <= kOuterMaxRows)
+    return MatMulForm::Transposed;
   return MatMulForm::Packed;
 }
 

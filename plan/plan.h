@@ -130,9 +130,18 @@ inline constexpr int64_t kConvWorkerSlots = 8;
 ///   for A^T B (dY^T X): the bare product ran faster (84 x 120 x 64 0.86x ->
 ///   0.98x) but its epilogue, the optimizer's update of a weight's rows,
 ///   slower (fc1 of cnn_fashion 97-118 -> 123-133 us); nor with 256 rows.
+/// - Transposed: when B is transposed and A has at most kOuterMaxRows rows
+///   (x W^T of every layer but the output one): C^T = B A^T, with A (the
+///   batch's rows, the smaller operand) transposed once into the workspace
+///   and B (the weight) read in place as Outer's A, its rows broadcast
+///   (emitTransposedMatMul). Packing W^T, a weight's every element copied
+///   each step, took a quarter of the forward GEMM; now it is read once.
+///   Each tile's columns, rows of C, are gathered into vectors for the
+///   epilogue. In the train steps: fc1 of mlp_fashion 205-214 -> 165-167 us,
+///   of cnn_fashion 121 -> 92, of our_cnn 120-125 -> 62-65.
 /// - Packed: panels packed into the workspace (emitPackedMatMul).
-/// Dot and Outer need no workspace.
-enum class MatMulForm : uint8_t { Packed, Dot, Outer };
+/// Dot and Outer need no workspace; Transposed holds A^T.
+enum class MatMulForm : uint8_t { Packed, Dot, Outer, Transposed };
 MatMulForm matMulForm(const ir::Function &f, const ir::Node &n);
 inline constexpr int64_t kDotMinCols = 8;
 inline constexpr int64_t kDotMaxCols = 12;

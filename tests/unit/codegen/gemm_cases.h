@@ -117,4 +117,21 @@ inline ir::Module outerMatmuls() {
   return moduleOf(passes::fuseKernels(f));
 }
 
+/// C = A B^T with A of at most plan::kOuterMaxRows rows, run as C^T = B A^T
+/// (plan::MatMulForm::Transposed): A's rows and depths not multiples of a
+/// vector (its transposition's edges), C's columns that leave every
+/// remainder of a tile's rows, one row, one large enough for parallel tasks;
+/// every other one with an epilogue.
+inline ir::Module transposedMatmuls() {
+  ir::Function f("f");
+  const int64_t shapes[][3] = {{64, 120, 250},  {33, 13, 129}, {17, 100, 31}, {1, 257, 64},
+                               {128, 257, 200}, {65, 31, 17},  {7, 64, 300},  {31, 84, 120}};
+  int i = 0;
+  for (const auto &s : shapes) {
+    addMatmul(f, i, s[0], s[1], s[2], false, true, i % 2);
+    ++i;
+  }
+  return moduleOf(passes::fuseKernels(f));
+}
+
 } // namespace gradc::codegen::testing

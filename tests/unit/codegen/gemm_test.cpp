@@ -106,6 +106,14 @@ TEST(Gemm, OuterProductsEveryTargetMatchInterpreter) {
       m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
 }
 
+// C = A B^T as C^T = B A^T with A^T in the workspace, on every target class.
+TEST(Gemm, TransposedProductsEveryTargetMatchInterpreter) {
+  ir::Module m = transposedMatmuls();
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Transposed), 8);
+  expectEveryTargetMatchesInterpreter(
+      m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
+}
+
 // The register tile and the cache blocks of every target class, on caches
 // small enough that the 257-deep matmuls run in three depth blocks and
 // their A and B panels in several MC and NC blocks: AVX-512 (14 x 32 tiles),

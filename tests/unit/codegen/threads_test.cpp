@@ -132,6 +132,12 @@ TEST(Threads, OuterProductMatmulsAreTheSameBits) {
   expectModuleSameAtEveryCount(m);
 }
 
+TEST(Threads, TransposedMatmulsAreTheSameBits) {
+  ir::Module m = transposedMatmuls();
+  EXPECT_GE(parallelLoops(m), 1); // 128 x 257 x 200 in tiles of C's columns
+  expectModuleSameAtEveryCount(m);
+}
+
 TEST(Threads, OddConvolutionsAndTheirGradientsAreTheSameBits) {
   const ConvCase cases[] = {
       {5, 7, 19, 23, 13, 3, 3, 1, 1, 1, 1, 1, 1}, // odd batch, channels and image
