@@ -1065,14 +1065,14 @@ using TileOut = std::function<void(EmitContext &c, llvm::Value *buf, llvm::Value
 /// the packed micro-kernel's register tile inline, A's elements broadcast
 /// from its rows (the last row of A for a tile's rows past it) and B's rows
 /// loaded as vectors over the depths; then the sums through a buffer to
-/// `out`. (Handed over from
-/// registers, the epilogue is copied once per sum: on a 10-deep dY W that
-/// ran 1.3x as fast, and cost the CNNs 15-20 ms of compile.) Row blocks in
-/// ranges, parallel tasks with `parallel`; each a column block at a time
-/// (the last one's vectors masked to C's columns at run time: one tile body
-/// for all), so that each column of C gets its rows in order. (Column
-/// blocks outermost, to keep one of B in L1 while A's rows pass, ran no
-/// faster.)
+/// `out`. (Handed over from registers, the epilogue is copied once per sum:
+/// on a 10-deep dY W that ran 1.3x as fast, and cost the CNNs 15-20 ms of
+/// compile.) Row block by row block, each a column block at a time (the last
+/// one's vectors masked to C's columns at run time: one tile body for all),
+/// so that each column of C gets its rows in order (column blocks
+/// outermost, to keep one of B in L1 while A's rows pass, ran no faster).
+/// With `parallel`, large ones run in parallel ranges of row blocks, or of
+/// column blocks when B is the larger operand.
 void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, bool parallel,
                     const OperandAt &a_at, const OperandAt &b_at, const RegisterTile &rt,
                     const TileOut &out) {
@@ -1110,11 +1110,39 @@ void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, 
     sums.store(buf, mr);
     out(c, buf, i0, used ? used : c.i64(mr), j0);
   };
+  // Column block p's tiles for the row blocks [lo, hi).
+  auto columnBlock = [&](EmitContext &tc, llvm::Value *ap, llvm::Value *bp, llvm::Value *p,
+                         llvm::Value *lo, llvm::Value *hi) {
+    llvm::Value *j0 = tc.b.CreateMul(p, tc.i64(nr));
+    std::vector<llvm::Value *> valid(size_t(nv), nullptr);
+    if (cols % nr)
+      for (int64_t v = 0; v < nv; ++v)
+        valid[size_t(v)] = tc.b.CreateSub(tc.i64(cols - v * vw), j0);
+    emitEachRowBlock(tc, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
+      tile(tc, ap, bp, i0, used, j0, valid);
+    });
+  };
+  const int64_t col_blocks = (cols + nr - 1) / nr, row_blocks = (m + mr - 1) / mr;
+  if (cols > m && parallel) {
+    // B the larger operand: threads split its columns, each reading its share
+    // of B and all of A (the CNNs' d.flat, 64 x 800 x 120, on two threads:
+    // 89-91 -> 61 us; split by rows each read all of B, 384 KB).
+    emitParallelRanges(c, col_blocks, nr * m * k, m * cols * k >= plan::kParallelMinGemmWork,
+                       [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+                         EmitContext &tc = t.c;
+                         llvm::Value *ap = a_at(t), *bp = b_at(t);
+                         emitCountedLoop(tc.b, tc.b.CreateSub(hi, lo), [&](llvm::Value *x) {
+                           columnBlock(tc, ap, bp, tc.b.CreateAdd(lo, x), tc.i64(0),
+                                       tc.i64(row_blocks));
+                         });
+                       });
+    return;
+  }
   emitRowBlocks(c, m, mr, mr * cols * k, parallel, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
     EmitContext &tc = t.c;
     llvm::Value *ap = a_at(t), *bp = b_at(t);
     emitEachRowBlock(tc, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
-      emitCountedLoop(tc.b, tc.i64((cols + nr - 1) / nr), [&](llvm::Value *p) {
+      emitCountedLoop(tc.b, tc.i64(col_blocks), [&](llvm::Value *p) {
         llvm::Value *j0 = tc.b.CreateMul(p, tc.i64(nr));
         std::vector<llvm::Value *> valid(size_t(nv), nullptr);
         if (cols % nr)
