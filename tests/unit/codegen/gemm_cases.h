@@ -102,13 +102,13 @@ inline ir::Module convModule(const ConvCase &k) {
 /// C = A B with a depth of at most plan::kOuterMaxDepth, run with A and B
 /// in place (plan::MatMulForm::Outer): every remainder of a tile's rows and
 /// columns (whole vectors past C's edge among them), one row, one depth, the
-/// deepest, one large enough for parallel tasks; every other one with an
-/// epilogue.
+/// deepest, two large enough for parallel tasks (split by C's columns, B
+/// the larger operand, and by rows); every other one with an epilogue.
 inline ir::Module outerMatmuls() {
   ir::Function f("f");
-  const int64_t shapes[][3] = {{64, 84, 10},  {32, 84, 64},   {64, 128, 10}, {65, 100, 16},
-                               {7, 300, 9},   {127, 70, 3},   {37, 31, 16},  {1, 2048, 8},
-                               {128, 130, 1}, {128, 257, 256}};
+  const int64_t shapes[][3] = {{64, 84, 10},  {32, 84, 64},    {64, 128, 10},  {65, 100, 16},
+                               {7, 300, 9},   {127, 70, 3},    {37, 31, 16},   {1, 2048, 8},
+                               {128, 130, 1}, {128, 257, 256}, {128, 128, 256}};
   int i = 0;
   for (const auto &s : shapes) {
     addMatmul(f, i, s[0], s[1], s[2], false, false, i % 2);
@@ -120,16 +120,52 @@ inline ir::Module outerMatmuls() {
 /// C = A B^T with A of at most plan::kOuterMaxRows rows, run as C^T = B A^T
 /// (plan::MatMulForm::Transposed): A's rows and depths not multiples of a
 /// vector (its transposition's edges), C's columns that leave every
-/// remainder of a tile's rows, one row, one large enough for parallel tasks;
-/// every other one with an epilogue.
+/// remainder of a tile's rows, one row, two large enough for parallel tasks
+/// (split by C's columns, B's rows, and by C's rows); every other one with
+/// an epilogue.
 inline ir::Module transposedMatmuls() {
   ir::Function f("f");
-  const int64_t shapes[][3] = {{64, 120, 250},  {33, 13, 129}, {17, 100, 31}, {1, 257, 64},
-                               {128, 257, 200}, {65, 31, 17},  {7, 64, 300},  {31, 84, 120}};
+  const int64_t shapes[][3] = {{64, 120, 250}, {33, 13, 129},   {17, 100, 31},
+                               {1, 257, 64},   {128, 257, 200}, {65, 31, 17},
+                               {7, 64, 300},   {31, 84, 120},   {128, 64, 520}};
   int i = 0;
   for (const auto &s : shapes) {
     addMatmul(f, i, s[0], s[1], s[2], false, true, i % 2);
     ++i;
+  }
+  return moduleOf(passes::fuseKernels(f));
+}
+
+/// A matmul of each form whose epilogue sums down C's columns (a bias
+/// gradient: tanh(C), then its sum over the rows), which runs on one thread
+/// and must see each column's rows in order: Dot, Outer (one large enough
+/// to be parallel without the sum), Transposed and Packed.
+inline ir::Module summedMatmuls() {
+  ir::Function f("f");
+  struct Case {
+    int64_t m, n, k;
+    bool ta, tb;
+  };
+  const Case cases[] = {{64, 10, 84, false, true},
+                        {64, 84, 10, false, false},
+                        {128, 128, 256, false, false},
+                        {64, 120, 200, false, true},
+                        {84, 120, 64, true, false}};
+  ir::Attrs rows;
+  rows.set("axes", std::vector<int64_t>{0});
+  int i = 0;
+  for (const Case &k : cases) {
+    std::string s = std::to_string(i++);
+    ir::ValueId a = f.addArg("a" + s, ir::ArgRole::Input,
+                             ir::f32(k.ta ? ir::Shape{k.k, k.m} : ir::Shape{k.m, k.k}));
+    ir::ValueId b = f.addArg("b" + s, ir::ArgRole::Input,
+                             ir::f32(k.tb ? ir::Shape{k.n, k.k} : ir::Shape{k.k, k.n}));
+    ir::Attrs at;
+    at.set("transpose_a", k.ta);
+    at.set("transpose_b", k.tb);
+    ir::ValueId c = f.addNode(ir::OpKind::Tanh, {f.addNode(ir::OpKind::MatMul, {a, b}, at)});
+    f.addResult("c" + s, ir::ResultRole::Output, c);
+    f.addResult("sum" + s, ir::ResultRole::Output, f.addNode(ir::OpKind::ReduceSum, {c}, rows));
   }
   return moduleOf(passes::fuseKernels(f));
 }

@@ -88,30 +88,44 @@ TEST(Gemm, EveryVectorWidthMatchesInterpreter) {
   }
 }
 
+/// `m` built for every target class with an in-place matmul form: AVX-512,
+/// AVX2 (a dot-product tile of one row), 4-float vectors with 32 and 16
+/// registers (SSE, NEON), and scalars.
+void expectEveryFormTargetMatchesInterpreter(const ir::Module &m) {
+  expectEveryTargetMatchesInterpreter(
+      m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
+}
+
 // C = A B^T with an output layer's few columns, as dot products of rows:
-// every tile-row remainder, depth tail and epilogue, on every target class
-// (on AVX2 a tile of one row, on SSE and NEON sums of 4 lanes, and scalars).
+// every tile-row remainder, depth tail and epilogue.
 TEST(Gemm, DotProductsEveryTargetMatchInterpreter) {
   ir::Module m = dotMatmuls();
   EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Dot), 11);
-  expectEveryTargetMatchesInterpreter(
-      m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
+  expectEveryFormTargetMatchesInterpreter(m);
 }
 
-// C = A B of a short depth with A and B in place, on every target class.
+// C = A B of a short depth with A and B in place.
 TEST(Gemm, OuterProductsEveryTargetMatchInterpreter) {
   ir::Module m = outerMatmuls();
-  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Outer), 10);
-  expectEveryTargetMatchesInterpreter(
-      m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Outer), 11);
+  expectEveryFormTargetMatchesInterpreter(m);
 }
 
-// C = A B^T as C^T = B A^T with A^T in the workspace, on every target class.
+// C = A B^T as C^T = B A^T with A^T in the workspace.
 TEST(Gemm, TransposedProductsEveryTargetMatchInterpreter) {
   ir::Module m = transposedMatmuls();
-  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Transposed), 8);
-  expectEveryTargetMatchesInterpreter(
-      m, {Target{16, 32}, Target{8, 16}, Target{4, 32}, Target{4, 16}, Target{1, 16}});
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Transposed), 9);
+  expectEveryFormTargetMatchesInterpreter(m);
+}
+
+// Each form with an epilogue that sums down C's columns.
+TEST(Gemm, EveryMatmulFormSumsItsColumnsInOrder) {
+  ir::Module m = summedMatmuls();
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Dot), 1);
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Outer), 2);
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Transposed), 1);
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Packed), 1);
+  expectEveryFormTargetMatchesInterpreter(m);
 }
 
 // The register tile and the cache blocks of every target class, on caches
