@@ -52,21 +52,24 @@ inline ir::Module matmuls(bool ta, bool tb, int count, uint32_t seed) {
   return moduleOf(passes::fuseKernels(f));
 }
 
+/// One function holding a matmul of each m x n x k of `shapes`, with
+/// transposes `ta`, `tb`; every other one gets a bias-and-relu epilogue.
+template <size_t N> ir::Module matmulsOf(const int64_t (&shapes)[N][3], bool ta, bool tb) {
+  ir::Function f("f");
+  for (size_t i = 0; i < N; ++i)
+    addMatmul(f, int(i), shapes[i][0], shapes[i][1], shapes[i][2], ta, tb, i % 2);
+  return moduleOf(passes::fuseKernels(f));
+}
+
 /// C = A B^T with C's columns from plan::kDotMinCols to kDotMaxCols, run as
 /// dot products of rows (plan::MatMulForm::Dot): depths with and without a vector
 /// tail, row counts that leave every remainder of a tile's rows, one large
 /// enough for parallel tasks; every other one with an epilogue.
 inline ir::Module dotMatmuls() {
-  ir::Function f("f");
   const int64_t shapes[][3] = {{64, 8, 32},   {65, 10, 33}, {67, 12, 100}, {70, 9, 64},
                                {64, 10, 84},  {65, 11, 47}, {13, 10, 257}, {1025, 10, 512},
                                {33, 12, 128}, {7, 8, 300},  {1, 12, 2048}};
-  int i = 0;
-  for (const auto &s : shapes) {
-    addMatmul(f, i, s[0], s[1], s[2], false, true, i % 2);
-    ++i;
-  }
-  return moduleOf(passes::fuseKernels(f));
+  return matmulsOf(shapes, false, true);
 }
 
 struct ConvCase {
@@ -105,16 +108,10 @@ inline ir::Module convModule(const ConvCase &k) {
 /// deepest, two large enough for parallel tasks (split by C's columns, B
 /// the larger operand, and by rows); every other one with an epilogue.
 inline ir::Module outerMatmuls() {
-  ir::Function f("f");
   const int64_t shapes[][3] = {{64, 84, 10},  {32, 84, 64},    {64, 128, 10},  {65, 100, 16},
                                {7, 300, 9},   {127, 70, 3},    {37, 31, 16},   {1, 2048, 8},
                                {128, 130, 1}, {128, 257, 256}, {128, 128, 256}};
-  int i = 0;
-  for (const auto &s : shapes) {
-    addMatmul(f, i, s[0], s[1], s[2], false, false, i % 2);
-    ++i;
-  }
-  return moduleOf(passes::fuseKernels(f));
+  return matmulsOf(shapes, false, false);
 }
 
 /// C = A B^T with A of at most plan::kOuterMaxRows rows, run as C^T = B A^T
@@ -124,16 +121,10 @@ inline ir::Module outerMatmuls() {
 /// (split by C's columns, B's rows, and by C's rows); every other one with
 /// an epilogue.
 inline ir::Module transposedMatmuls() {
-  ir::Function f("f");
   const int64_t shapes[][3] = {{64, 120, 250}, {33, 13, 129},   {17, 100, 31},
                                {1, 257, 64},   {128, 257, 200}, {65, 31, 17},
                                {7, 64, 300},   {31, 84, 120},   {128, 64, 520}};
-  int i = 0;
-  for (const auto &s : shapes) {
-    addMatmul(f, i, s[0], s[1], s[2], false, true, i % 2);
-    ++i;
-  }
-  return moduleOf(passes::fuseKernels(f));
+  return matmulsOf(shapes, false, true);
 }
 
 /// A matmul of each form whose epilogue sums down C's columns (a bias
