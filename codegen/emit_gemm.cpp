@@ -279,16 +279,23 @@ llvm::Function *packBlockFunction(EmitContext &c, int vw) {
   return fn;
 }
 
+/// emitPackBlock through the module's packBlockFunction with vectors of 8
+/// floats or more; narrower blocks are emitted in place.
+void packBlock(EmitContext &c, int vw, llvm::Value *src, llvm::Value *stride, llvm::Value *rows,
+               llvm::Value *depths, llvm::Value *dst, llvm::Value *width, llvm::Value *lanes) {
+  if (vw >= 8)
+    c.b.CreateCall(packBlockFunction(c, vw), {src, stride, rows, depths, dst, width, lanes});
+  else
+    emitPackBlock(c, vw, src, stride, rows, depths, dst, width, lanes);
+}
+
 /// Packs panel p's depths [d, d + vw) of a RowMajor X, as packPanels would,
 /// a vw x vw block at a time (the last of a panel whose width is not a
-/// multiple of vw stores only the panel's lanes). With vectors of 8 floats or
-/// more the block is a call of the module's packBlockFunction; narrower
-/// blocks are emitted in place.
+/// multiple of vw stores only the panel's lanes), by packBlock.
 void packRowMajorBlock(EmitContext &c, const RowMajor &x, int64_t rows, int64_t depth,
                        int64_t width, int vw, llvm::Value *p, llvm::Value *d, llvm::Value *dst) {
   auto &b = c.b;
   llvm::Value *left = b.CreateSub(c.i64(depth), d); // depths of the matrix from d on
-  llvm::Function *shared = vw >= 8 ? packBlockFunction(c, vw) : nullptr;
   for (int64_t g = 0; g * vw < width; ++g) {
     llvm::Value *lanes = c.i64(std::min<int64_t>(vw, width - g * vw));
     llvm::Value *row0 = b.CreateAdd(b.CreateMul(p, c.i64(width)), c.i64(g * vw));
@@ -298,10 +305,7 @@ void packRowMajorBlock(EmitContext &c, const RowMajor &x, int64_t rows, int64_t 
     llvm::Value *src = b.CreateGEP(c.f32Ty(), c.ptr[size_t(x.x)], at);
     llvm::Value *to = b.CreateGEP(c.f32Ty(), dst, panelIndex(c, p, d, depth, width, c.i64(g * vw)));
     llvm::Value *rows_left = minOf(c, b.CreateSub(c.i64(rows), row0), lanes);
-    if (shared)
-      b.CreateCall(shared, {src, c.i64(x.stride), rows_left, left, to, c.i64(width), lanes});
-    else
-      emitPackBlock(c, vw, src, c.i64(x.stride), rows_left, left, to, c.i64(width), lanes);
+    packBlock(c, vw, src, c.i64(x.stride), rows_left, left, to, c.i64(width), lanes);
   }
 }
 
@@ -1078,11 +1082,15 @@ void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, 
                     const TileOut &out) {
   const int64_t mr = rt.mr, nv = rt.nv, nr = nv * vw;
   auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
-  // Rows [i0, i0 + used) (null: mr) x columns [j0, j0 + nr), of whose
-  // vectors the first valid[v] lanes (null: all) are columns of C.
+  // Rows [i0, i0 + used) (null: mr) x columns [j0, j0 + nr); past C's last
+  // column, B's vectors are masked (valid[v]: lanes of vector v inside C).
   auto tile = [&](EmitContext &c, llvm::Value *ap, llvm::Value *bp, llvm::Value *i0,
-                  llvm::Value *used, llvm::Value *j0, const std::vector<llvm::Value *> &valid) {
+                  llvm::Value *used, llvm::Value *j0) {
     auto &b = c.b;
+    std::vector<llvm::Value *> valid(size_t(nv), nullptr);
+    if (cols % nr)
+      for (int64_t v = 0; v < nv; ++v)
+        valid[size_t(v)] = b.CreateSub(c.i64(cols - v * vw), j0);
     std::vector<llvm::Value *> row;
     for (int64_t r = 0; r < mr; ++r)
       row.push_back(tileRow(c, i0, r, used, m).first);
@@ -1114,13 +1122,8 @@ void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, 
   auto columnBlock = [&](EmitContext &tc, llvm::Value *ap, llvm::Value *bp, llvm::Value *p,
                          llvm::Value *lo, llvm::Value *hi) {
     llvm::Value *j0 = tc.b.CreateMul(p, tc.i64(nr));
-    std::vector<llvm::Value *> valid(size_t(nv), nullptr);
-    if (cols % nr)
-      for (int64_t v = 0; v < nv; ++v)
-        valid[size_t(v)] = tc.b.CreateSub(tc.i64(cols - v * vw), j0);
-    emitEachRowBlock(tc, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
-      tile(tc, ap, bp, i0, used, j0, valid);
-    });
+    emitEachRowBlock(tc, lo, hi, mr, m,
+                     [&](llvm::Value *i0, llvm::Value *used) { tile(tc, ap, bp, i0, used, j0); });
   };
   const int64_t col_blocks = (cols + nr - 1) / nr, row_blocks = (m + mr - 1) / mr;
   if (cols > m && parallel) {
@@ -1143,12 +1146,7 @@ void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, 
     llvm::Value *ap = a_at(t), *bp = b_at(t);
     emitEachRowBlock(tc, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
       emitCountedLoop(tc.b, tc.i64(col_blocks), [&](llvm::Value *p) {
-        llvm::Value *j0 = tc.b.CreateMul(p, tc.i64(nr));
-        std::vector<llvm::Value *> valid(size_t(nv), nullptr);
-        if (cols % nr)
-          for (int64_t v = 0; v < nv; ++v)
-            valid[size_t(v)] = tc.b.CreateSub(tc.i64(cols - v * vw), j0);
-        tile(tc, ap, bp, i0, used, j0, valid);
+        tile(tc, ap, bp, i0, used, tc.b.CreateMul(p, tc.i64(nr)));
       });
     });
   });
@@ -1199,17 +1197,13 @@ void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *worksp
   const int64_t m = c.shape(a)[0], k = c.shape(a)[1], cols = c.shape(n.result)[1];
   auto &b = c.b;
   // A^T into the workspace, k x m, a vw x vw block at a time.
-  llvm::Function *shared = vw >= 8 ? packBlockFunction(c, vw) : nullptr;
   emitLoopNest(b, {(m + vw - 1) / vw, (k + vw - 1) / vw}, [&](llvm::ArrayRef<llvm::Value *> iv) {
     llvm::Value *i0 = b.CreateMul(iv[0], c.i64(vw)), *d0 = b.CreateMul(iv[1], c.i64(vw));
     llvm::Value *src = b.CreateGEP(c.f32Ty(), c.ptr[size_t(a)], mad(c, i0, k, d0));
     llvm::Value *dst = b.CreateGEP(c.f32Ty(), workspace, mad(c, d0, m, i0));
     llvm::Value *rows = minOf(c, b.CreateSub(c.i64(m), i0), c.i64(vw));
     llvm::Value *depths = b.CreateSub(c.i64(k), d0);
-    if (shared)
-      b.CreateCall(shared, {src, c.i64(k), rows, depths, dst, c.i64(m), rows});
-    else
-      emitPackBlock(c, vw, src, c.i64(k), rows, depths, dst, c.i64(m), rows);
+    packBlock(c, vw, src, c.i64(k), rows, depths, dst, c.i64(m), rows);
   });
   // C^T = W A^T: W's rows (C's columns) as the tile's rows, read in place.
   // A tile's columns are rows of C: each one gathered from the tile (its
