@@ -575,19 +575,18 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
       return emitSoftmax(c, root, true, epilogue);
     }
     const bool lanes = PointEval::vectorizable(c.f, k, k.root + 1, k.space.size() - 1);
+    const std::vector<int64_t> sums = reducedAxes(c, k);
     switch (plan::matMulForm(c.f, root)) {
     case plan::MatMulForm::Dot:
-      return emitDotMatMul(c, root, vw, reducedAxes(c, k).empty(), epilogue, lanes);
+      return emitDotMatMul(c, root, vw, sums.empty(), epilogue, lanes);
     case plan::MatMulForm::Outer:
-      return emitOuterMatMul(c, root, vw, reducedAxes(c, k).empty(), epilogue, lanes);
+      return emitOuterMatMul(c, root, vw, sums.empty(), epilogue, lanes);
     case plan::MatMulForm::Transposed:
-      return emitTransposedMatMul(c, root, workspace, vw, reducedAxes(c, k).empty(), epilogue,
-                                  lanes);
+      return emitTransposedMatMul(c, root, workspace, vw, sums.empty(), epilogue, lanes);
     case plan::MatMulForm::Packed:
       break;
     }
     if (k.workspace_bytes > 0) {
-      std::vector<int64_t> sums = reducedAxes(c, k);
       GemmSplit split = sums.empty() ? GemmSplit::Tiles
                         : std::count(sums.begin(), sums.end(), 0) == long(sums.size())
                             ? GemmSplit::Columns
