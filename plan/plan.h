@@ -143,6 +143,14 @@ inline constexpr int64_t kConvWorkerSlots = 8;
 /// Dot and Outer need no workspace; Transposed holds A^T.
 enum class MatMulForm : uint8_t { Packed, Dot, Outer, Transposed };
 MatMulForm matMulForm(const ir::Function &f, const ir::Node &n);
+
+/// Whether node `n` of kernel `k` must keep its value in memory even when
+/// only `k` reads it: a reduction accumulates there, generic and view
+/// kernels work on whole buffers, and so does a small matmul's plain loop
+/// nest (Packed without a workspace), which accumulates in C. The other
+/// matmul forms hand C's tiles to the epilogue from registers.
+bool accumulatesInMemory(const ir::Function &f, const Kernel &k, const ir::Node &n);
+
 inline constexpr int64_t kDotMinCols = 8;
 inline constexpr int64_t kDotMaxCols = 12;
 inline constexpr int64_t kDotMinDepth = 32;

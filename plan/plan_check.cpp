@@ -66,8 +66,7 @@ Status checkPlan(const ir::Function &f, const FunctionPlan &p) {
     case Home::Register:
       if (is_result[size_t(v)] || last[size_t(v)] > def[size_t(v)])
         return err(v, "is in a register but read outside its kernel");
-      if (k.kind == KernelKind::Generic || k.kind == KernelKind::View ||
-          nodes[i].op == ir::OpKind::ReduceSum || nodes[i].op == ir::OpKind::MatMul)
+      if (accumulatesInMemory(f, k, nodes[i]))
         return err(v, "is in a register but its kernel needs it in memory");
       break;
     case Home::Arena:

@@ -65,6 +65,32 @@ TEST(Plan, ArenaNearTheLowerBound) {
   }
 }
 
+/// Where each matmul product of the shared models' train steps lives: a
+/// weight gradient read only by its own kernel's optimizer update stays in
+/// registers (it was once written to the arena besides, 800 KB a step for
+/// mlp_fashion's fc1), as does a forward product read only by its bias and
+/// activation; smol_mlp's small matmuls, which accumulate in C, keep theirs
+/// in memory.
+TEST(Plan, MatmulProductsStayInRegistersUnlessTheyAccumulateInC) {
+  auto homeOf = [](const char *model, const std::string &value) {
+    auto m = frontend::loadModel(sourceDir() + "/examples/models/" + model + ".json");
+    EXPECT_TRUE(m && passes::buildTrainingFunctions(*m));
+    const ir::Function *f = m->find("train_step");
+    ModulePlan p = buildPlan(*m);
+    const FunctionPlan &fp = p.functions[size_t(f - m->functions.data())];
+    for (const ir::Node &n : f->nodes())
+      if (f->value(n.result).name == value)
+        return fp.values[size_t(n.result)].home;
+    ADD_FAILURE() << model << ": no value " << value;
+    return Home::Arg;
+  };
+  EXPECT_EQ(homeOf("mlp_fashion", "d.fc1.weight"), Home::Register);
+  EXPECT_EQ(homeOf("mlp_fashion", "d.fc2.weight"), Home::Register);
+  EXPECT_EQ(homeOf("cnn_fashion", "d.fc1.weight"), Home::Register);
+  EXPECT_EQ(homeOf("cnn_fashion", "d.flat"), Home::Arena); // read by the next kernel
+  EXPECT_EQ(homeOf("smol_mlp", "d.fc1.weight"), Home::Arena);
+}
+
 /// A random function over a few shapes: elementwise chains, broadcasts of
 /// rows and scalars, reductions, matmuls, reshapes, with outputs, and
 /// updates of params and state (as optimizer steps have).
