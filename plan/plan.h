@@ -100,12 +100,15 @@ inline constexpr int64_t kGemmMaxDepthBlock = 512;
 inline constexpr int64_t kParallelMinWork = int64_t(1) << 16;
 /// A matmul of fewer multiply-adds than this runs on the calling thread: the
 /// threads would read its operands, written by the kernels before it on both
-/// cores, across the cores' caches. On two threads a 64 x 128 x 256 matmul
-/// (2.1 M, about 30 us on one) took as long as on one or longer, while the
-/// 4.4-6.1 M ones of the CNNs' first dense layer gained; serial below 2^22,
-/// mlp_fashion's train step on two threads went 0.38 -> 0.35 ms, the CNNs'
-/// 1.64-1.71 -> 1.56-1.65 ms.
-inline constexpr int64_t kParallelMinGemmWork = int64_t(1) << 22;
+/// cores, across the cores' caches. Where that is slow it decides the
+/// threshold: on a Zen 4 machine a 64 x 128 x 256 matmul (2.1 M, about 30 us
+/// on one thread) took as long on two or longer, and serial below 2^22
+/// mlp_fashion's two-thread train step went 0.38 -> 0.35 ms. On the Zen 5
+/// machines the project now runs on, the same three 2.1 M matmuls of
+/// mlp_fashion's step gain on two threads: from 2^20, its two-thread step
+/// went 0.186 -> 0.172 ms and its forward 83 -> 74 us, the CNNs' steps were
+/// unchanged (0.93-0.95 ms, 0.86-0.87), and 2^18 measured no better.
+inline constexpr int64_t kParallelMinGemmWork = int64_t(1) << 20;
 /// The most pool workers one per-image convolution (conv2d, conv2d_grad_input)
 /// runs on, each packing its images into its own slot of the workspace.
 inline constexpr int64_t kConvWorkerSlots = 8;
