@@ -407,15 +407,17 @@ struct RowStretch {
   }
 };
 
-/// Each lane's window maximum and its first tap (row-major window order)
-/// holding it, over a RowStretch: as windowMax, a NaN winning.
-std::pair<llvm::Value *, llvm::Value *> stretchMax(EmitContext &c, const RowStretch &s,
-                                                   const std::vector<int64_t> &kernel, int vw) {
+/// Each lane's window maximum and its first tap (row-major window order,
+/// ki * kernel[1] + kj) holding it, from every tap's lanes (`tap`), a NaN
+/// winning as in `beats`. For windows that hold only inputs.
+std::pair<llvm::Value *, llvm::Value *>
+tapsMax(EmitContext &c, const std::vector<int64_t> &kernel, int vw,
+        llvm::function_ref<llvm::Value *(int64_t ki, int64_t kj)> tap) {
   auto &b = c.b;
   llvm::Value *best = nullptr, *arg = nullptr;
   for (int64_t ki = 0; ki < kernel[0]; ++ki)
     for (int64_t kj = 0; kj < kernel[1]; ++kj) {
-      llvm::Value *v = s.tap(c, ki, kj);
+      llvm::Value *v = tap(ki, kj);
       llvm::Value *id =
           b.CreateVectorSplat(unsigned(vw), b.getInt32(uint32_t(ki * kernel[1] + kj)));
       if (!best) {
@@ -428,6 +430,61 @@ std::pair<llvm::Value *, llvm::Value *> stretchMax(EmitContext &c, const RowStre
     }
   return {best, arg};
 }
+
+/// tapsMax over a RowStretch.
+std::pair<llvm::Value *, llvm::Value *> stretchMax(EmitContext &c, const RowStretch &s,
+                                                   const std::vector<int64_t> &kernel, int vw) {
+  return tapsMax(c, kernel, vw, [&](int64_t ki, int64_t kj) { return s.tap(c, ki, kj); });
+}
+
+/// Whether a pooling op's windows are pairs of columns with stride 2 that
+/// tile x exactly (no padding, kernel[0] == stride[0] rows, W = 2 OW), on
+/// vectors of 8 floats or more: a block of vw output columns then reads 2 vw
+/// consecutive elements of each of its input rows, two plain vectors whose
+/// even and odd elements are its windows' two taps (pairTaps).
+bool pairWindows(const Window &win, const std::vector<int64_t> &kernel, const ir::Shape &xs,
+                 const ir::Shape &ys, int vw) {
+  return vw >= 8 && kernel[1] == 2 && win.stride[1] == 2 && kernel[0] == win.stride[0] &&
+         win.pad[0] == 0 && win.pad[1] == 0 && xs[2] == ys[2] * kernel[0] && xs[3] == ys[3] * 2;
+}
+
+/// Flat index (i64) of the first input element of a block of pairWindows:
+/// row oh * kernel[0] + ki of plane {n, c}, column 2 ow0.
+llvm::Value *pairRowStart(EmitContext &c, const ir::Shape &xs, int64_t kh,
+                          llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, int64_t ki) {
+  auto &b = c.b;
+  llvm::Value *ow0 = b.CreateSExt(b.CreateExtractElement(ow, uint64_t(0)), b.getInt64Ty());
+  llvm::Value *ih = b.CreateAdd(b.CreateMul(o[2], c.i64(kh)), c.i64(ki));
+  return flatIndex(b, {o[0], o[1], ih, b.CreateMul(ow0, c.i64(2))}, xs);
+}
+
+/// Tap (ki, kj) of a block of pairWindows (`valid` its output columns): the
+/// even (kj 0) or odd (kj 1) elements of the two vectors of its input row.
+/// Each row's two vectors are loaded once, by its kj 0 tap.
+struct PairTaps {
+  EmitContext &c;
+  ir::ValueId x;
+  const ir::Shape &xs;
+  int64_t kh;
+  llvm::ArrayRef<llvm::Value *> o;
+  llvm::Value *ow, *valid;
+  int vw;
+  llvm::Value *lo = nullptr, *hi = nullptr;
+
+  llvm::Value *operator()(int64_t ki, int64_t kj) {
+    auto &b = c.b;
+    if (kj == 0) {
+      llvm::Value *start = pairRowStart(c, xs, kh, o, ow, ki);
+      lo = loadBlock(c, x, start, b.CreateShuffleVector(valid, valid, interleaved(vw, 0)));
+      hi = loadBlock(c, x, b.CreateAdd(start, c.i64(vw)),
+                     b.CreateShuffleVector(valid, valid, interleaved(vw, 1)));
+    }
+    llvm::SmallVector<int, 32> lanes;
+    for (int l = 0; l < vw; ++l)
+      lanes.push_back(int(2 * l + kj));
+    return b.CreateShuffleVector(lo, hi, lanes);
+  }
+};
 
 } // namespace
 
@@ -442,19 +499,28 @@ void emitMaxPool2d(EmitContext &c, const ir::Node &n, int vw) {
     });
     return;
   }
+  const bool pairs = pairWindows(win, kernel, c.shape(n.operands[0]), ys, vw);
   emitColumnBlocks(
       c, ys, vw, kernel[0] * kernel[1],
       [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
-        auto [best, arg] = windowMax(c, n, vw, o, ow, valid);
+        llvm::Value *best = nullptr;
+        if (pairs) {
+          PairTaps taps{c, n.operands[0], c.shape(n.operands[0]), kernel[0], o, ow, valid, vw};
+          best = tapsMax(c, kernel, vw, taps).first;
+        } else {
+          best = windowMax(c, n, vw, o, ow, valid).first;
+        }
         storeBlock(c, n.result, rowStart(c, ys, o, ow), best, valid);
       });
 }
 
 // Each window's dy goes to its first maximum in row-major window order.
-// Windows of 2 columns with stride 2 that tile dx exactly (no padding, rows
-// disjoint too) write dx whole, row by row: each tap's lanes (dy or 0)
-// interleaved with its neighbour's into two vectors of one row, so dx is
-// neither zeroed first nor scattered into; with rows of at most half a
+// Windows of 2 columns with stride 2 that tile dx exactly (pairWindows)
+// write dx whole, row by row: each tap's lanes (dy or 0) interleaved with
+// its neighbour's into two vectors of one row, so dx is neither zeroed first
+// nor scattered into, and x's taps are read as pairTaps (in place of
+// windowMax's per-tap index vectors and loads, which took 139 us of
+// cnn_fashion's pool1 gradient against 62 now); with rows of at most half a
 // vector, several rows a vector (rowsPerVector), each vector of dx's rows
 // picked from the lanes' dy by shuffles. Other windows that do not overlap
 // along W send a block's lanes to distinct inputs: one gather, add and
@@ -465,9 +531,7 @@ void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
   const ir::Shape &ys = c.shape(dy), &xs = c.shape(dx);
   const auto &kernel = n.attrs.ints("kernel");
   bool disjoint = win.stride[1] >= (kernel[1] - 1) * win.dilation[1] + 1;
-  bool tiles = vw >= 8 && kernel[1] == 2 && win.stride[1] == 2 && kernel[0] == win.stride[0] &&
-               win.pad[0] == 0 && win.pad[1] == 0 && xs[2] == ys[2] * kernel[0] &&
-               xs[3] == ys[3] * 2;
+  bool tiles = pairWindows(win, kernel, xs, ys, vw);
   if (int64_t per = tiles ? rowsPerVector(win, n, xs, ys, vw) : 0) {
     // Vectors of output rows: the rows of dx their windows tile, from
     // (rho0 * kernel[0]) on, written whole a vector at a time: element e of
@@ -501,24 +565,25 @@ void emitMaxPool2dGrad(EmitContext &c, const ir::Node &n, int vw) {
     return;
   }
   if (tiles) {
+    // Each window row's two taps from two vectors of its input row (pairTaps);
+    // that row of dx is the two taps' lanes (dy or 0) interleaved.
     emitColumnBlocks(
         c, ys, vw, kernel[0] * kernel[1],
         [&](EmitContext &c, llvm::ArrayRef<llvm::Value *> o, llvm::Value *ow, llvm::Value *valid) {
           auto &b = c.b;
-          auto [best, arg] = windowMax(c, n, vw, o, ow, valid);
-          (void)best;
+          PairTaps taps{c, n.operands[0], xs, kernel[0], o, ow, valid, vw};
+          llvm::Value *arg = tapsMax(c, kernel, vw, taps).second;
           llvm::Value *g = loadBlock(c, dy, rowStart(c, ys, o, ow), valid);
           llvm::Value *zero = llvm::Constant::getNullValue(g->getType());
           unsigned lanes = unsigned(vw);
           for (int64_t ki = 0; ki < kernel[0]; ++ki) {
-            Tap t0 = tapAt(c, win, xs, o, ow, valid, c.i64(ki), c.i64(0));
-            Tap t1 = tapAt(c, win, xs, o, ow, valid, c.i64(ki), c.i64(1));
-            llvm::Value *v0 = b.CreateSelect(b.CreateICmpEQ(arg, t0.idx), g, zero);
-            llvm::Value *v1 = b.CreateSelect(b.CreateICmpEQ(arg, t1.idx), g, zero);
-            llvm::Value *first =
-                b.CreateSExt(b.CreateExtractElement(t0.idx, uint64_t(0)), b.getInt64Ty());
+            auto mine = [&](int64_t kj) {
+              return b.CreateSelect(b.CreateICmpEQ(arg, cst(arg, ki * 2 + kj)), g, zero);
+            };
+            llvm::Value *v0 = mine(0), *v1 = mine(1);
+            llvm::Value *start = pairRowStart(c, xs, kernel[0], o, ow, ki);
             for (unsigned half = 0; half < 2; ++half)
-              c.storeLanes(dx, b.CreateAdd(first, c.i64(half * lanes)),
+              c.storeLanes(dx, b.CreateAdd(start, c.i64(half * lanes)),
                            b.CreateShuffleVector(v0, v1, interleaved(lanes, half)),
                            b.CreateShuffleVector(valid, valid, interleaved(lanes, half)));
           }

@@ -278,6 +278,32 @@ TEST(JitOps, PoolsOfRowsNarrowerThanHalfAVector) {
   }
 }
 
+TEST(JitOps, MaxPoolsOfColumnPairsWiderThanHalfAVector) {
+  // Windows of two columns with stride 2 that tile x, output rows wider than
+  // half a vector: each window row's taps are the even and odd elements of
+  // two vectors of x's row (pairWindows). One block a row with a tail (12 of
+  // 16 lanes), a row of exactly one vector, rows of several blocks, windows
+  // of three rows; on 16 and 8 lanes, and on 4 (the general path).
+  struct Case {
+    Shape x, kernel;
+  };
+  for (const Case &c : {Case{{2, 3, 8, 24}, {2, 2}}, Case{{1, 2, 4, 32}, {2, 2}},
+                        Case{{1, 2, 6, 70}, {2, 2}}, Case{{2, 1, 9, 40}, {3, 2}}}) {
+    SCOPED_TRACE(ir::shapeStr(c.x) + ir::shapeStr(c.kernel));
+    Attrs a = poolAttrs(c.kernel, c.kernel, {0, 0});
+    ir::TensorType x = ir::f32(c.x);
+    ir::Module fwd = opModule(OpKind::MaxPool2d, {x}, a);
+    ir::TensorType y = fwd.functions[0].type(fwd.functions[0].results()[0].value);
+    expectJitMatchesInterpreter(fwd);
+    expectJitMatchesInterpreter(opModule(OpKind::MaxPool2dGrad, {x, y}, a));
+    for (int vw : {4, 8, 16}) {
+      SCOPED_TRACE("vector width " + std::to_string(vw));
+      expectSameOnTies(fwd, vw, 5);
+      expectSameOnTies(opModule(OpKind::MaxPool2dGrad, {x, y}, a), vw, 6);
+    }
+  }
+}
+
 TEST(JitOps, AvgPoolOfNegativeZerosIsPositiveZero) {
   // Review finding: several rows a vector summed from the first tap, so a
   // window of -0 gave -0; the interpreter sums from +0. Rows of 5 (3 a
