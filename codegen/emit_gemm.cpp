@@ -1348,8 +1348,10 @@ struct ChannelTile {
           // wait on them (4 KiB aliasing) in about a third of the processes:
           // our_cnn's conv2 forward took 0.5-0.85 ms there, 0.35 ms elsewhere
           // and now always. (The channel-vector weight gradient shares it.)
+          // Room for rows x nv vectors, or nv * vw channels of vw positions.
+          const int64_t floats = std::max<int64_t>(rows, vw) * nv * vw;
           auto *tile = llvm::cast<llvm::AllocaInst>(
-              tc.entryAlloca("tile", llvm::ArrayType::get(tc.f32Ty(), uint64_t(rows * nv * vw))));
+              tc.entryAlloca("tile", llvm::ArrayType::get(tc.f32Ty(), uint64_t(floats))));
           if (vw >= 8)
             tile->setAlignment(llvm::Align(4096));
           emitCountedLoop(tc.b, tc.b.CreateSub(hi, lo), [&](llvm::Value *i) {
@@ -1421,22 +1423,32 @@ void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspac
                 });
               },
               false);
-          sums.store(tile, rows);
           // Channel by channel, the block's positions to the epilogue: as one
-          // vector (gathered down the tile's column) where the epilogue takes
-          // vectors and the positions fit one, else one by one.
+          // vector where the epilogue takes vectors and the positions fit one
+          // (the tile transposed in registers and stored a channel's
+          // positions at a time: a gather down the row-major tile's column
+          // per channel took a fifth of cnn_fashion's conv2), else one by one.
           llvm::Value *o0 = b.CreateMul(pb, tc.i64(nr));
           llvm::Value *lanes = minOf(tc, b.CreateSub(tc.i64(g.out_c), o0), tc.i64(nr));
           if (vw >= 8 && rows <= vw && (!point || point_lanes)) {
-            llvm::Constant *ids = laneIds(tc, vw);
             llvm::Value *mask = firstLanes(tc, unsigned(vw), tc.i64(rows));
             llvm::Type *vecTy = llvm::FixedVectorType::get(tc.f32Ty(), unsigned(vw));
+            for (int64_t v = 0; v < ct.nv; ++v) {
+              std::vector<llvm::Value *> cols(size_t(vw), llvm::Constant::getNullValue(vecTy));
+              for (int64_t i = 0; i < rows; ++i)
+                cols[size_t(i)] = b.CreateLoad(vecTy, sums.acc[size_t(i * ct.nv + v)]);
+              transposeSquare(tc, cols);
+              for (int64_t l = 0; l < vw; ++l)
+                b.CreateAlignedStore(
+                    cols[size_t(l)],
+                    b.CreateConstInBoundsGEP1_64(tc.f32Ty(), tile, uint64_t((v * vw + l) * vw)),
+                    llvm::Align(4));
+            }
             emitCountedLoop(b, lanes, [&](llvm::Value *l) {
               llvm::Value *o = b.CreateAdd(o0, l);
-              llvm::Value *at = b.CreateAdd(b.CreateMul(ids, cst(ids, nr)), asLanes(tc, l, ids));
-              llvm::Value *v =
-                  b.CreateMaskedGather(vecTy, b.CreateInBoundsGEP(tc.f32Ty(), tile, at),
-                                       llvm::Align(4), mask, llvm::Constant::getNullValue(vecTy));
+              llvm::Value *v = b.CreateAlignedLoad(
+                  vecTy, b.CreateInBoundsGEP(tc.f32Ty(), tile, b.CreateMul(l, tc.i64(vw))),
+                  llvm::Align(4));
               llvm::Value *flat = mad(tc, mad(tc, mad(tc, img, g.out_c, o), g.oh, orow), g.ow, ow0);
               if (point)
                 point(tc, {img, o, orow, ow0}, flat, v, mask);
@@ -1445,6 +1457,7 @@ void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspac
             });
             return;
           }
+          sums.store(tile, rows);
           emitCountedLoop(b, lanes, [&](llvm::Value *l) {
             llvm::Value *o = b.CreateAdd(o0, l);
             emitLoopNest(b, {rows}, [&](llvm::ArrayRef<llvm::Value *> j) {

@@ -214,8 +214,8 @@ TEST(Gemm, DirectConvolutionEveryTarget) {
 // vectors are segments of a row; 17 channels a partial panel), or with a
 // stride of 2 along W the packed form (its vectors cross the output's rows;
 // 11 x 5 outputs leave a partial vector per channel); with 16 the
-// channel-vector form (each row's block of positions gathered down its tile
-// as one vector). At each vector width.
+// channel-vector form (its tile transposed in registers, each channel's
+// block of a row's positions one vector). At each vector width.
 TEST(Gemm, ConvolutionEpiloguesOnVectorsOfPositions) {
   for (auto [o, sw, form] : {std::tuple{int64_t(17), int64_t(1), plan::ConvForm::Direct},
                              std::tuple{int64_t(17), int64_t(2), plan::ConvForm::Packed},
