@@ -204,8 +204,8 @@ void emitDotMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel,
 /// A broadcast from A's rows and B's rows loaded as vectors, its sums
 /// through a buffer to the epilogue; tiles run in row order for each column
 /// (an epilogue that sums down columns sees them in order), in parallel
-/// tasks of rows with `parallel`.
-void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel,
+/// tasks of rows or of columns as `split` allows.
+void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, GemmSplit split,
                      PointHook point = nullptr, bool point_lanes = false);
 /// C = A B^T as C^T = B A^T (plan::MatMulForm::Transposed): A transposed
 /// once into `workspace`, B's rows (C's columns) the register tile's rows,

@@ -1077,7 +1077,7 @@ using TileOut = std::function<void(EmitContext &c, llvm::Value *buf, llvm::Value
 /// outermost, to keep one of B in L1 while A's rows pass, ran no faster).
 /// With `parallel`, large ones run in parallel ranges of row blocks, or of
 /// column blocks when B is the larger operand.
-void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, bool parallel,
+void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, GemmSplit split,
                     const OperandAt &a_at, const OperandAt &b_at, const RegisterTile &rt,
                     const TileOut &out) {
   const int64_t mr = rt.mr, nv = rt.nv, nr = nv * vw;
@@ -1126,10 +1126,12 @@ void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, 
                      [&](llvm::Value *i0, llvm::Value *used) { tile(tc, ap, bp, i0, used, j0); });
   };
   const int64_t col_blocks = (cols + nr - 1) / nr, row_blocks = (m + mr - 1) / mr;
-  if (cols > m && parallel) {
+  if (split == GemmSplit::Columns || (split == GemmSplit::Tiles && cols > m)) {
     // B the larger operand: threads split its columns, each reading its share
     // of B and all of A (the CNNs' d.flat, 64 x 800 x 120, on two threads:
-    // 89-91 -> 61 us; split by rows each read all of B, 384 KB).
+    // 89-91 -> 61 us; split by rows each read all of B, 384 KB). An epilogue
+    // that sums down C's columns (a bias gradient) takes this split only:
+    // each column's rows stay in order in one task.
     emitParallelRanges(c, col_blocks, nr * m * k, m * cols * k >= plan::kParallelMinGemmWork,
                        [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
                          EmitContext &tc = t.c;
@@ -1141,20 +1143,21 @@ void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, 
                        });
     return;
   }
-  emitRowBlocks(c, m, mr, mr * cols * k, parallel, [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
-    EmitContext &tc = t.c;
-    llvm::Value *ap = a_at(t), *bp = b_at(t);
-    emitEachRowBlock(tc, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
-      emitCountedLoop(tc.b, tc.i64(col_blocks), [&](llvm::Value *p) {
-        tile(tc, ap, bp, i0, used, tc.b.CreateMul(p, tc.i64(nr)));
-      });
-    });
-  });
+  emitRowBlocks(c, m, mr, mr * cols * k, split == GemmSplit::Tiles,
+                [&](Task &t, llvm::Value *lo, llvm::Value *hi) {
+                  EmitContext &tc = t.c;
+                  llvm::Value *ap = a_at(t), *bp = b_at(t);
+                  emitEachRowBlock(tc, lo, hi, mr, m, [&](llvm::Value *i0, llvm::Value *used) {
+                    emitCountedLoop(tc.b, tc.i64(col_blocks), [&](llvm::Value *p) {
+                      tile(tc, ap, bp, i0, used, tc.b.CreateMul(p, tc.i64(nr)));
+                    });
+                  });
+                });
 }
 
 } // namespace
 
-void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, PointHook point,
+void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, GemmSplit split, PointHook point,
                      bool point_lanes) {
   ir::ValueId a = n.operands[0], bv = n.operands[1];
   const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
@@ -1187,7 +1190,7 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, bool parallel, P
         false);
   };
   emitOuterTiles(
-      c, m, c.shape(a)[1], cols, vw, parallel, [&](Task &t) { return t.c.ptr[size_t(a)]; },
+      c, m, c.shape(a)[1], cols, vw, split, [&](Task &t) { return t.c.ptr[size_t(a)]; },
       [&](Task &t) { return t.c.ptr[size_t(bv)]; }, rt, out);
 }
 
@@ -1235,8 +1238,9 @@ void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *worksp
         false);
   };
   emitOuterTiles(
-      c, cols, k, m, vw, parallel, [&](Task &t) { return t.c.ptr[size_t(w)]; },
-      [&](Task &t) { return t.arg(workspace); }, rt, out);
+      c, cols, k, m, vw, parallel ? GemmSplit::Tiles : GemmSplit::None,
+      [&](Task &t) { return t.c.ptr[size_t(w)]; }, [&](Task &t) { return t.arg(workspace); }, rt,
+      out);
 }
 
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.

@@ -576,23 +576,24 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
     }
     const bool lanes = PointEval::vectorizable(c.f, k, k.root + 1, k.space.size() - 1);
     const std::vector<int64_t> sums = reducedAxes(c, k);
+    // Tasks may split C's tiles any way without sums; by whole columns when
+    // the epilogue sums down them only (a bias gradient).
+    const GemmSplit split = sums.empty() ? GemmSplit::Tiles
+                            : std::count(sums.begin(), sums.end(), 0) == long(sums.size())
+                                ? GemmSplit::Columns
+                                : GemmSplit::None;
     switch (plan::matMulForm(c.f, root)) {
     case plan::MatMulForm::Dot:
       return emitDotMatMul(c, root, vw, sums.empty(), epilogue, lanes);
     case plan::MatMulForm::Outer:
-      return emitOuterMatMul(c, root, vw, sums.empty(), epilogue, lanes);
+      return emitOuterMatMul(c, root, vw, split, epilogue, lanes);
     case plan::MatMulForm::Transposed:
       return emitTransposedMatMul(c, root, workspace, vw, sums.empty(), epilogue, lanes);
     case plan::MatMulForm::Packed:
       break;
     }
-    if (k.workspace_bytes > 0) {
-      GemmSplit split = sums.empty() ? GemmSplit::Tiles
-                        : std::count(sums.begin(), sums.end(), 0) == long(sums.size())
-                            ? GemmSplit::Columns
-                            : GemmSplit::None;
+    if (k.workspace_bytes > 0)
       return emitPackedMatMul(c, root, workspace, vw, split, epilogue, lanes);
-    }
     // Small: plain loops, accumulating in C's buffer; the epilogue per row.
     if (shortRows(k.space[1], vw))
       c.markCleanupOnly();
