@@ -210,7 +210,8 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, GemmSplit split,
 /// C = A B^T as C^T = B A^T (plan::MatMulForm::Transposed): A transposed
 /// once into `workspace`, B's rows (C's columns) the register tile's rows,
 /// broadcast from where B lies, as emitOuterMatMul's A; each column of a
-/// tile, a row of C, gathered into vectors for the point hook (or C); with
+/// tile, a row of C, transposed in registers into vectors for the point hook
+/// (or C; gathered below 8 floats); with
 /// `point_lanes` the hook takes vectors along C's rows. Tiles of C's columns
 /// run in parallel tasks with `parallel`.
 void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,

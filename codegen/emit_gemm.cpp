@@ -1061,9 +1061,17 @@ namespace {
 /// Where a task finds a row-major operand of an in-place GEMM.
 using OperandAt = std::function<llvm::Value *(Task &t)>;
 /// Receives a finished tile of C: rows [i0, i0 + rows) x columns
-/// [j0, j0 + nr) in `buf` (mr rows of nr floats), `rows` i64.
+/// [j0, j0 + nr) in `buf` (mr rows of nr floats, or with
+/// OuterTileLayout::Columns its columns: see there), `rows` i64.
 using TileOut = std::function<void(EmitContext &c, llvm::Value *buf, llvm::Value *i0,
                                    llvm::Value *rows, llvm::Value *j0)>;
+/// How emitOuterTiles lays a finished tile out in its buffer: row by row,
+/// or column by column for an `out` that reads the tile's columns: column
+/// x's rows [g vw, g vw + vw) as one vector at float (x * ceil(mr / vw) + g)
+/// * vw, transposed in registers (transposeSquare). A gather per column down
+/// the row-major tile took 3-9% of the Transposed form's forward GEMMs.
+enum class OuterTileLayout : uint8_t { Rows, Columns };
+inline int64_t columnGroups(int64_t mr, int vw) { return (mr + vw - 1) / vw; }
 
 /// C[m, cols] = A[m, k] B[k, cols], both row-major and read where they lie:
 /// the packed micro-kernel's register tile inline, A's elements broadcast
@@ -1079,7 +1087,7 @@ using TileOut = std::function<void(EmitContext &c, llvm::Value *buf, llvm::Value
 /// column blocks when B is the larger operand.
 void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, GemmSplit split,
                     const OperandAt &a_at, const OperandAt &b_at, const RegisterTile &rt,
-                    const TileOut &out) {
+                    const TileOut &out, OuterTileLayout layout = OuterTileLayout::Rows) {
   const int64_t mr = rt.mr, nv = rt.nv, nr = nv * vw;
   auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
   // Rows [i0, i0 + used) (null: mr) x columns [j0, j0 + nr); past C's last
@@ -1114,8 +1122,26 @@ void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, 
       });
     };
     emitCountedLoop(b, c.i64(k), depth, false);
-    llvm::Value *buf = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
-    sums.store(buf, mr);
+    if (layout == OuterTileLayout::Rows) {
+      llvm::Value *buf = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
+      sums.store(buf, mr);
+      return out(c, buf, i0, used ? used : c.i64(mr), j0);
+    }
+    const int64_t groups = columnGroups(mr, vw);
+    llvm::Value *buf =
+        c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(nr * groups * vw)));
+    for (int64_t v = 0; v < nv; ++v)
+      for (int64_t g = 0; g < groups; ++g) {
+        std::vector<llvm::Value *> col(size_t(vw), llvm::Constant::getNullValue(vecTy));
+        for (int64_t r = g * vw; r < std::min<int64_t>(mr, (g + 1) * vw); ++r)
+          col[size_t(r - g * vw)] = b.CreateLoad(vecTy, sums.acc[size_t(r * nv + v)]);
+        transposeSquare(c, col);
+        for (int64_t l = 0; l < vw; ++l)
+          b.CreateAlignedStore(col[size_t(l)],
+                               b.CreateConstInBoundsGEP1_64(
+                                   c.f32Ty(), buf, uint64_t(((v * vw + l) * groups + g) * vw)),
+                               llvm::Align(4));
+      }
     out(c, buf, i0, used ? used : c.i64(mr), j0);
   };
   // Column block p's tiles for the row blocks [lo, hi).
@@ -1216,6 +1242,8 @@ void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *worksp
   const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
   if (sink.lanes)
     c.markCleanupOnly();
+  // The tile's columns transposed in registers, or else gathered from its rows.
+  const bool columns = vw >= 8;
   auto out = [&](EmitContext &c, llvm::Value *buf, llvm::Value *j0, llvm::Value *used,
                  llvm::Value *i0) {
     auto &b = c.b;
@@ -1223,6 +1251,19 @@ void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *worksp
     emitCountedLoop(
         b, minOf(c, rows_left, c.i64(nr)),
         [&](llvm::Value *x) {
+          if (columns) {
+            const int64_t groups = columnGroups(mr, vw);
+            for (int64_t g = 0; g < groups; ++g) {
+              llvm::Value *at =
+                  b.CreateMul(b.CreateAdd(b.CreateMul(x, c.i64(groups)), c.i64(g)), c.i64(vw));
+              llvm::Value *v =
+                  b.CreateAlignedLoad(llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw)),
+                                      b.CreateInBoundsGEP(c.f32Ty(), buf, at), llvm::Align(4));
+              sink(c, b.CreateAdd(i0, x), b.CreateAdd(j0, c.i64(g * vw)), v,
+                   b.CreateSub(used, c.i64(g * vw)));
+            }
+            return;
+          }
           for (int64_t g = 0; g < mr; g += vw) {
             llvm::Constant *ids = laneIds(c, vw);
             llvm::Value *r = b.CreateAdd(ids, cst(ids, g));
@@ -1240,7 +1281,7 @@ void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *worksp
   emitOuterTiles(
       c, cols, k, m, vw, parallel ? GemmSplit::Tiles : GemmSplit::None,
       [&](Task &t) { return t.c.ptr[size_t(w)]; }, [&](Task &t) { return t.arg(workspace); }, rt,
-      out);
+      out, columns ? OuterTileLayout::Columns : OuterTileLayout::Rows);
 }
 
 // y[n] = W[out_c, taps] . col(x[n])[taps, positions], one GEMM per image.
