@@ -1071,6 +1071,11 @@ using TileOut = std::function<void(EmitContext &c, llvm::Value *buf, llvm::Value
 /// * vw, transposed in registers (transposeSquare). A gather per column down
 /// the row-major tile took 3-9% of the Transposed form's forward GEMMs.
 enum class OuterTileLayout : uint8_t { Rows, Columns };
+/// Stores row i's columns [j, j + valid) of a finished tile from a register
+/// (`valid` i64, null: a whole vector): for a matmul without an epilogue,
+/// which then needs no buffer.
+using RowStore = std::function<void(EmitContext &c, llvm::Value *i, llvm::Value *j, llvm::Value *x,
+                                    llvm::Value *valid)>;
 inline int64_t columnGroups(int64_t mr, int vw) { return (mr + vw - 1) / vw; }
 
 /// C[m, cols] = A[m, k] B[k, cols], both row-major and read where they lie:
@@ -1087,7 +1092,8 @@ inline int64_t columnGroups(int64_t mr, int vw) { return (mr + vw - 1) / vw; }
 /// column blocks when B is the larger operand.
 void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, GemmSplit split,
                     const OperandAt &a_at, const OperandAt &b_at, const RegisterTile &rt,
-                    const TileOut &out, OuterTileLayout layout = OuterTileLayout::Rows) {
+                    const TileOut &out, OuterTileLayout layout = OuterTileLayout::Rows,
+                    const RowStore *direct = nullptr) {
   const int64_t mr = rt.mr, nv = rt.nv, nr = nv * vw;
   auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
   // Rows [i0, i0 + used) (null: mr) x columns [j0, j0 + nr); past C's last
@@ -1122,6 +1128,14 @@ void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, 
       });
     };
     emitCountedLoop(b, c.i64(k), depth, false);
+    if (direct) {
+      // Rows past C's last one repeat it (tileRow): the same values again.
+      for (int64_t r = 0; r < mr; ++r)
+        for (int64_t v = 0; v < nv; ++v)
+          (*direct)(c, row[size_t(r)], b.CreateAdd(j0, c.i64(v * vw)),
+                    b.CreateLoad(vecTy, sums.acc[size_t(r * nv + v)]), valid[size_t(v)]);
+      return;
+    }
     if (layout == OuterTileLayout::Rows) {
       llvm::Value *buf = c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(mr * nr)));
       sums.store(buf, mr);
@@ -1215,9 +1229,14 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, GemmSplit split,
         },
         false);
   };
+  // Without an epilogue, C's rows straight from the registers (10-deep dY W
+  // of the output layers: 0.86-0.91x -> 0.93-1.17x OpenBLAS).
+  const RowStore direct = [&](EmitContext &c, llvm::Value *i, llvm::Value *j, llvm::Value *x,
+                              llvm::Value *valid) { sink(c, i, j, x, valid); };
   emitOuterTiles(
       c, m, c.shape(a)[1], cols, vw, split, [&](Task &t) { return t.c.ptr[size_t(a)]; },
-      [&](Task &t) { return t.c.ptr[size_t(bv)]; }, rt, out);
+      [&](Task &t) { return t.c.ptr[size_t(bv)]; }, rt, out, OuterTileLayout::Rows,
+      !point && sink.lanes ? &direct : nullptr);
 }
 
 void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,

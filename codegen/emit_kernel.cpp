@@ -585,8 +585,9 @@ void emitKernel(EmitContext &c, const plan::FunctionPlan &p, const plan::Kernel 
     switch (plan::matMulForm(c.f, root)) {
     case plan::MatMulForm::Dot:
       return emitDotMatMul(c, root, vw, sums.empty(), epilogue, lanes);
-    case plan::MatMulForm::Outer:
-      return emitOuterMatMul(c, root, vw, split, epilogue, lanes);
+    case plan::MatMulForm::Outer: // without an epilogue C's rows go straight from registers
+      return emitOuterMatMul(c, root, vw, split, k.end == k.root + 1 ? PointHook() : epilogue,
+                             lanes);
     case plan::MatMulForm::Transposed:
       return emitTransposedMatMul(c, root, workspace, vw, sums.empty(), epilogue, lanes);
     case plan::MatMulForm::Packed:
