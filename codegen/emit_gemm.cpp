@@ -1093,7 +1093,7 @@ inline int64_t columnGroups(int64_t mr, int vw) { return (mr + vw - 1) / vw; }
 void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, GemmSplit split,
                     const OperandAt &a_at, const OperandAt &b_at, const RegisterTile &rt,
                     const TileOut &out, OuterTileLayout layout = OuterTileLayout::Rows,
-                    const RowStore *direct = nullptr) {
+                    const RowStore *direct = nullptr, bool a_transposed = false) {
   const int64_t mr = rt.mr, nv = rt.nv, nr = nv * vw;
   auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
   // Rows [i0, i0 + used) (null: mr) x columns [j0, j0 + nr); past C's last
@@ -1124,7 +1124,9 @@ void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, 
       }
       sums.step(bvec, mr, [&](int64_t r) {
         return b.CreateLoad(c.f32Ty(),
-                            b.CreateInBoundsGEP(c.f32Ty(), ap, mad(c, row[size_t(r)], k, d)));
+                            b.CreateInBoundsGEP(c.f32Ty(), ap,
+                                                a_transposed ? mad(c, d, m, row[size_t(r)])
+                                                             : mad(c, row[size_t(r)], k, d)));
       });
     };
     emitCountedLoop(b, c.i64(k), depth, false);
@@ -1203,7 +1205,11 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, GemmSplit split,
   const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
   if (sink.lanes)
     c.markCleanupOnly();
-  const int64_t m = c.shape(a)[0], cols = c.shape(n.result)[1];
+  // A^T B (dY^T X without an epilogue): A^T's rows are A's columns, a depth
+  // m floats apart.
+  const bool ta = n.attrs.b("transpose_a");
+  const int64_t m = c.shape(a)[ta ? 1 : 0], k = c.shape(a)[ta ? 0 : 1];
+  const int64_t cols = c.shape(n.result)[1];
   const RegisterTile rt = registerTile(m, cols, vw, c.vector_registers);
   const int64_t nv = rt.nv, nr = nv * vw;
   auto *vecTy = llvm::FixedVectorType::get(c.f32Ty(), unsigned(vw));
@@ -1234,9 +1240,9 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, GemmSplit split,
   const RowStore direct = [&](EmitContext &c, llvm::Value *i, llvm::Value *j, llvm::Value *x,
                               llvm::Value *valid) { sink(c, i, j, x, valid); };
   emitOuterTiles(
-      c, m, c.shape(a)[1], cols, vw, split, [&](Task &t) { return t.c.ptr[size_t(a)]; },
+      c, m, k, cols, vw, split, [&](Task &t) { return t.c.ptr[size_t(a)]; },
       [&](Task &t) { return t.c.ptr[size_t(bv)]; }, rt, out, OuterTileLayout::Rows,
-      !point && sink.lanes ? &direct : nullptr);
+      !point && sink.lanes ? &direct : nullptr, ta);
 }
 
 void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,

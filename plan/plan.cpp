@@ -248,13 +248,29 @@ bool accumulatesInMemory(const ir::Function &f, const Kernel &k, const ir::Node 
           matMulForm(f, n) == MatMulForm::Packed);
 }
 
+/// Whether node `n` of `f` is its kernel's only node (no epilogue); an
+/// unfused node (no kernel) is one kernel alone (kernelsOf).
+static bool aloneInKernel(const ir::Function &f, const ir::Node &n) {
+  const std::vector<ir::Node> &nodes = f.nodes();
+  GRADC_CHECK(&n >= nodes.data() && &n < nodes.data() + nodes.size(), "a node of another function");
+  if (n.kernel < 0)
+    return true;
+  const size_t i = size_t(&n - nodes.data());
+  return (i == 0 || nodes[i - 1].kernel != n.kernel) &&
+         (i + 1 == nodes.size() || nodes[i + 1].kernel != n.kernel);
+}
+
 MatMulForm matMulForm(const ir::Function &f, const ir::Node &n) {
   GRADC_CHECK(n.op == ir::OpKind::MatMul, "not a matmul");
   bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
   const ir::Shape &a = f.type(n.operands[0]).shape;
   int64_t m = ta ? a[1] : a[0], k = ta ? a[0] : a[1], cols = f.type(n.result).shape[1];
-  if (ta || gemmWorkspaceBytes(m, cols, k) == 0)
+  if (gemmWorkspaceBytes(m, cols, k) == 0)
     return MatMulForm::Packed;
+  if (ta)
+    return !tb && k <= kOuterMaxDepth && m <= kOuterMaxRowsAlone && aloneInKernel(f, n)
+               ? MatMulForm::Outer
+               : MatMulForm::Packed;
   if (tb && cols >= kDotMinCols && cols <= kDotMaxCols && k >= kDotMinDepth)
     return MatMulForm::Dot;
   if (!tb && k <= kOuterMaxDepth && m <= kOuterMaxRows)

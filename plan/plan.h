@@ -123,7 +123,7 @@ inline constexpr int64_t kConvWorkerSlots = 8;
 ///   then reduced across lanes into one vector of C's row (codegen/
 ///   emit_gemm.cpp, emitDotMatMul). Packing such a GEMM transposes all of A
 ///   for a tile of a few columns: it took as long as the multiply-adds.
-/// - Outer: when neither is transposed, the depth is at most kOuterMaxDepth
+/// - Outer: when B is not transposed, the depth is at most kOuterMaxDepth
 ///   and A has at most kOuterMaxRows rows (dY W of the shared models'
 ///   layers). The packed micro-kernel's register tile inline, with A's
 ///   elements broadcast from its rows and B's rows read in place
@@ -132,7 +132,11 @@ inline constexpr int64_t kConvWorkerSlots = 8;
 ///   x 84 0.88x -> 1.01x; in the CNNs' train step, d.flat 101 -> 92 us. Not
 ///   for A^T B (dY^T X): the bare product ran faster (84 x 120 x 64 0.86x ->
 ///   0.98x) but its epilogue, the optimizer's update of a weight's rows,
-///   slower (fc1 of cnn_fashion 97-118 -> 123-133 us); nor with 256 rows.
+///   slower (fc1 of cnn_fashion 97-118 -> 123-133 us): A^T B takes this form
+///   only alone in its kernel (the backward function's weight gradients),
+///   A^T's rows read a depth m floats apart, up to kOuterMaxRowsAlone rows;
+///   alone it now stores from registers: 84 x 120 x 64 0.90x -> 1.06x, the
+///   output layers' 10 x 84 x 32/64 0.90-0.91x -> 1.14-1.19x.
 /// - Transposed: when B is transposed and A has at most kOuterMaxRows rows
 ///   (x W^T of every layer but the output one): C^T = B A^T, with A (the
 ///   batch's rows, the smaller operand) transposed once into the workspace
@@ -159,6 +163,9 @@ inline constexpr int64_t kDotMaxCols = 12;
 inline constexpr int64_t kDotMinDepth = 32;
 inline constexpr int64_t kOuterMaxDepth = 256;
 inline constexpr int64_t kOuterMaxRows = 128;
+/// A^T B alone in its kernel takes the Outer form up to this many rows:
+/// mlp_fashion's 256 x 784 x 64 went 0.94-0.98x -> 1.03-1.07x OpenBLAS.
+inline constexpr int64_t kOuterMaxRowsAlone = 256;
 
 /// Workspace of a matmul C[m, n] = A[m, k] B[k, n] through packed panels
 /// (A in panels of gemmPaddedRows rows in all, B in kGemmMaxCols-column

@@ -114,6 +114,18 @@ inline ir::Module outerMatmuls() {
   return matmulsOf(shapes, false, false);
 }
 
+/// C = A^T B (dY^T X): alone in its kernel (the even ones) in the Outer form
+/// with A^T's rows read in place, up to plan::kOuterMaxRowsAlone rows; with
+/// an epilogue (the odd ones) packed. Every remainder of a tile's rows and
+/// columns, one row, one depth, and large ones for parallel tasks (split by
+/// C's columns, and by rows).
+inline ir::Module outerTransposedAMatmuls() {
+  const int64_t shapes[][3] = {{10, 84, 32},   {84, 120, 64},   {65, 100, 16},  {7, 300, 9},
+                               {127, 70, 3},   {37, 31, 16},    {1, 2048, 8},   {200, 130, 1},
+                               {256, 784, 64}, {128, 257, 256}, {256, 128, 250}};
+  return matmulsOf(shapes, true, false);
+}
+
 /// C = A B^T with A of at most plan::kOuterMaxRows rows, run as C^T = B A^T
 /// (plan::MatMulForm::Transposed): A's rows and depths not multiples of a
 /// vector (its transposition's edges), C's columns that leave every

@@ -111,6 +111,15 @@ TEST(Gemm, OuterProductsEveryTargetMatchInterpreter) {
   expectEveryFormTargetMatchesInterpreter(m);
 }
 
+// C = A^T B alone in its kernel with A^T and B in place; with an epilogue,
+// packed.
+TEST(Gemm, OuterTransposedAProductsEveryTargetMatchInterpreter) {
+  ir::Module m = outerTransposedAMatmuls();
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Outer), 6);
+  EXPECT_EQ(matmulsIn(m, plan::MatMulForm::Packed), 5);
+  expectEveryFormTargetMatchesInterpreter(m);
+}
+
 // C = A B^T as C^T = B A^T with A^T in the workspace.
 TEST(Gemm, TransposedProductsEveryTargetMatchInterpreter) {
   ir::Module m = transposedMatmuls();

@@ -132,6 +132,12 @@ TEST(Threads, OuterProductMatmulsAreTheSameBits) {
   expectModuleSameAtEveryCount(m);
 }
 
+TEST(Threads, OuterTransposedAMatmulsAreTheSameBits) {
+  ir::Module m = outerTransposedAMatmuls();
+  EXPECT_GE(parallelLoops(m), 3); // 256 x 784 x 64 by columns, 256 x 128 x 250 by rows, packed
+  expectModuleSameAtEveryCount(m);
+}
+
 TEST(Threads, TransposedMatmulsAreTheSameBits) {
   ir::Module m = transposedMatmuls();
   EXPECT_GE(parallelLoops(m), 2); // 128 x 257 x 200 by C's columns, 128 x 64 x 520 by rows
