@@ -49,12 +49,8 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
   const int64_t chunks = (ow + vw - 1) / vw;
   // A flat plane (flatPeriod, emit.h) without padding: dy's vectors are plain
   // loads of its contiguous plane, x's a plain load or two masked ones where
-  // the vector crosses a row end. Each vector of a period only feeds the
-  // block's sums, so periods may be long: rows of 28 on 16 lanes take 7
-  // vectors over 4 rows, where segments of 16 and 12 left an eighth of the
-  // lanes idle (our_cnn's conv1: 329 -> 298 us).
-  constexpr int64_t kMostPeriod = 8;
-  const int64_t period = pad[0] == 0 && pad[1] == 0 ? flatPeriod(ow, oh, vw, kMostPeriod) : 0;
+  // the vector crosses a row end.
+  const int64_t period = pad[0] == 0 && pad[1] == 0 ? flatPeriod(ow, oh, vw) : 0;
   const bool flat = period > 0;
   const int64_t period_rows = flat ? period * vw / ow : 0;
   const int64_t task_work = group * mo * mt * batch * (flat ? oh * ow : oh * chunks * vw);

@@ -1235,14 +1235,18 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, GemmSplit split,
         },
         false);
   };
-  // Without an epilogue, C's rows straight from the registers (10-deep dY W
-  // of the output layers: 0.86-0.91x -> 0.93-1.17x OpenBLAS).
+  // Without an epilogue and at most kDirectMaxDepth deep, C's rows straight
+  // from the registers (10-deep dY W of the output layers: 0.86-0.91x ->
+  // 0.93-1.17x OpenBLAS; A^T B of a batch's depth, 84 x 120 x 64: 0.90x ->
+  // 1.06x). Deeper ones gained nothing (d.flat, 120 deep), and the stores
+  // cost our_cnn's cold compile 15 ms.
+  constexpr int64_t kDirectMaxDepth = 64;
   const RowStore direct = [&](EmitContext &c, llvm::Value *i, llvm::Value *j, llvm::Value *x,
                               llvm::Value *valid) { sink(c, i, j, x, valid); };
   emitOuterTiles(
       c, m, k, cols, vw, split, [&](Task &t) { return t.c.ptr[size_t(a)]; },
       [&](Task &t) { return t.c.ptr[size_t(bv)]; }, rt, out, OuterTileLayout::Rows,
-      !point && sink.lanes ? &direct : nullptr, ta);
+      !point && sink.lanes && k <= kDirectMaxDepth ? &direct : nullptr, ta);
 }
 
 void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *workspace, int vw,
