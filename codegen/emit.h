@@ -106,14 +106,13 @@ void scatterLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *
 // that cover whole rows (rows of 24: 3 vectors over 2 rows), unrolled, so that
 // the vectors that cross a row end are known.
 
-/// The most vectors a flat period may take where its vectors stay in
-/// registers (the forward's and the input gradient's sums).
+/// The most vectors a flat period may take (its vectors stay in registers).
 inline constexpr int64_t kFlatPeriod = 3;
 /// How many vectors of `vw` floats make a period of whole rows of `width`
 /// positions, when `rows` rows run as a flat plane: wider than a vector and
-/// no multiple of it, at most `most` vectors, and a whole number of periods
-/// in the plane. 0 where they do not (the rows run as segments).
-int64_t flatPeriod(int64_t width, int64_t rows, int vw, int64_t most = kFlatPeriod);
+/// no multiple of it, at most kFlatPeriod vectors, and a whole number of
+/// periods in the plane. 0 where they do not (the rows run as segments).
+int64_t flatPeriod(int64_t width, int64_t rows, int vw);
 /// The vector of `vw` floats of a flat plane from `src` (f32 elements) at
 /// `here`: one plain load, or, when only its first `first` lanes remain in the
 /// row, a masked load of those and one of the next row's start, at `next`

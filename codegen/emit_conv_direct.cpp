@@ -49,7 +49,10 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
   const int64_t chunks = (ow + vw - 1) / vw;
   // A flat plane (flatPeriod, emit.h) without padding: dy's vectors are plain
   // loads of its contiguous plane, x's a plain load or two masked ones where
-  // the vector crosses a row end.
+  // the vector crosses a row end. Periods of up to kFlatPeriod vectors only:
+  // our_cnn's rows of 28 (7 vectors over 4 rows) ran 329 -> 298 us flat on
+  // the Zen 5 machines, but the unrolled period cost its cold compile 19 ms
+  // (171-179 -> 192-195 ms), past the 200 ms goal in slower quarter hours.
   const int64_t period = pad[0] == 0 && pad[1] == 0 ? flatPeriod(ow, oh, vw) : 0;
   const bool flat = period > 0;
   const int64_t period_rows = flat ? period * vw / ow : 0;

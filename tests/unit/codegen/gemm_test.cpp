@@ -311,8 +311,9 @@ TEST(Gemm, SumsOverTrailingAxesOnVectors) {
 // vector: 13 output channels (not a multiple of 8) with dilation along H and
 // rows of 24 (3 vectors over 2 rows at 16 floats), and 7 channels with a
 // vertical stride and rows of 12 (3 vectors over 2 rows at 8 floats); and
-// longer periods: rows of 28 (7 vectors over 4 rows at 16 floats, over 2 at
-// 8) and of 20 (5 over 4 at 16).
+// rows whose period is too long for a flat plane, which run as segments:
+// rows of 28 (7 vectors over 4 rows at 16 floats; flat over 2 at 8) and of
+// 20 (5 over 4 at 16).
 TEST(Gemm, DirectWeightGradientEveryVectorWidth) {
   for (const ConvCase &k : {ConvCase{2, 5, 11, 29, 13, 3, 2, 2, 1, 1, 1, 1, 2},
                             ConvCase{2, 3, 12, 27, 13, 3, 4, 1, 1, 0, 0, 2, 1},
