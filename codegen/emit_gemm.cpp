@@ -412,13 +412,12 @@ struct RegisterTile {
   int64_t mr, nv;
   double score; ///< FMAs per element loaded, times the padded rows' and columns' use
 };
-RegisterTile registerTile(int64_t m, int64_t n, int vw, int registers,
-                          int64_t max_cols = plan::kGemmMaxCols) {
+RegisterTile registerTile(int64_t m, int64_t n, int vw, int registers) {
   RegisterTile best{0, 0, 0};
   double best_score = 0;
   for (int64_t nv : {1, 2, 4}) {
     int64_t nr = nv * vw;
-    if (nr > max_cols)
+    if (nr > plan::kGemmMaxCols)
       break;
     int64_t mr = std::min<int64_t>(plan::kGemmMaxRows, (registers - nv - 1) / nv);
     if (mr < plan::kGemmMinRows)
@@ -526,6 +525,30 @@ struct TileSums {
             c.b.CreateLoad(vecTy, acc[size_t(i * nv + v)]),
             c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), tile, uint64_t((i * nv + v) * vw)),
             llvm::Align(4));
+  }
+  /// How many vectors of rows storeColumns(tile, used) gives each column.
+  static int64_t columnGroups(int64_t used, int vw) { return (used + vw - 1) / vw; }
+  /// The first `used` rows by columns, transposed in registers
+  /// (transposeSquare, zeros past them): column x's rows [g vw, g vw + vw)
+  /// as one vector at float (x * columnGroups(used, vw) + g) * vw of `tile`,
+  /// which holds nv * vw * columnGroups(used, vw) vectors. For an epilogue
+  /// that takes vectors down the tile's columns, where a gather per column
+  /// cost a fifth of the channel-vector conv2d and 3-9% of the Transposed
+  /// form's GEMMs.
+  void storeColumns(llvm::Value *tile, int64_t used) {
+    const int64_t groups = columnGroups(used, vw);
+    for (int64_t v = 0; v < nv; ++v)
+      for (int64_t g = 0; g < groups; ++g) {
+        std::vector<llvm::Value *> col(size_t(vw), llvm::Constant::getNullValue(vecTy));
+        for (int64_t r = g * vw; r < std::min<int64_t>(used, (g + 1) * vw); ++r)
+          col[size_t(r - g * vw)] = c.b.CreateLoad(vecTy, acc[size_t(r * nv + v)]);
+        transposeSquare(c, col);
+        for (int64_t l = 0; l < vw; ++l)
+          c.b.CreateAlignedStore(col[size_t(l)],
+                                 c.b.CreateConstInBoundsGEP1_64(
+                                     c.f32Ty(), tile, uint64_t(((v * vw + l) * groups + g) * vw)),
+                                 llvm::Align(4));
+      }
   }
 };
 
@@ -1065,18 +1088,15 @@ using OperandAt = std::function<llvm::Value *(Task &t)>;
 /// OuterTileLayout::Columns its columns: see there), `rows` i64.
 using TileOut = std::function<void(EmitContext &c, llvm::Value *buf, llvm::Value *i0,
                                    llvm::Value *rows, llvm::Value *j0)>;
-/// How emitOuterTiles lays a finished tile out in its buffer: row by row,
-/// or column by column for an `out` that reads the tile's columns: column
-/// x's rows [g vw, g vw + vw) as one vector at float (x * ceil(mr / vw) + g)
-/// * vw, transposed in registers (transposeSquare). A gather per column down
-/// the row-major tile took 3-9% of the Transposed form's forward GEMMs.
+/// How emitOuterTiles lays a finished tile out in its buffer: row by row
+/// (TileSums::store), or column by column for an `out` that reads the
+/// tile's columns (TileSums::storeColumns).
 enum class OuterTileLayout : uint8_t { Rows, Columns };
 /// Stores row i's columns [j, j + valid) of a finished tile from a register
 /// (`valid` i64, null: a whole vector): for a matmul without an epilogue,
 /// which then needs no buffer.
 using RowStore = std::function<void(EmitContext &c, llvm::Value *i, llvm::Value *j, llvm::Value *x,
                                     llvm::Value *valid)>;
-inline int64_t columnGroups(int64_t mr, int vw) { return (mr + vw - 1) / vw; }
 
 /// C[m, cols] = A[m, k] B[k, cols], both row-major and read where they lie:
 /// the packed micro-kernel's register tile inline, A's elements broadcast
@@ -1088,8 +1108,10 @@ inline int64_t columnGroups(int64_t mr, int vw) { return (mr + vw - 1) / vw; }
 /// one's vectors masked to C's columns at run time: one tile body for all),
 /// so that each column of C gets its rows in order (column blocks
 /// outermost, to keep one of B in L1 while A's rows pass, ran no faster).
-/// With `parallel`, large ones run in parallel ranges of row blocks, or of
-/// column blocks when B is the larger operand.
+/// Large ones run in parallel ranges of row blocks, or of column blocks when
+/// B is the larger operand or `split` asks for whole columns; `direct`
+/// (with no `out`'s buffer) takes the sums from registers, and
+/// `a_transposed` reads A's rows a depth m floats apart (A^T B).
 void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, GemmSplit split,
                     const OperandAt &a_at, const OperandAt &b_at, const RegisterTile &rt,
                     const TileOut &out, OuterTileLayout layout = OuterTileLayout::Rows,
@@ -1143,21 +1165,10 @@ void emitOuterTiles(EmitContext &c, int64_t m, int64_t k, int64_t cols, int vw, 
       sums.store(buf, mr);
       return out(c, buf, i0, used ? used : c.i64(mr), j0);
     }
-    const int64_t groups = columnGroups(mr, vw);
-    llvm::Value *buf =
-        c.entryAlloca("tile", llvm::ArrayType::get(c.f32Ty(), uint64_t(nr * groups * vw)));
-    for (int64_t v = 0; v < nv; ++v)
-      for (int64_t g = 0; g < groups; ++g) {
-        std::vector<llvm::Value *> col(size_t(vw), llvm::Constant::getNullValue(vecTy));
-        for (int64_t r = g * vw; r < std::min<int64_t>(mr, (g + 1) * vw); ++r)
-          col[size_t(r - g * vw)] = b.CreateLoad(vecTy, sums.acc[size_t(r * nv + v)]);
-        transposeSquare(c, col);
-        for (int64_t l = 0; l < vw; ++l)
-          b.CreateAlignedStore(col[size_t(l)],
-                               b.CreateConstInBoundsGEP1_64(
-                                   c.f32Ty(), buf, uint64_t(((v * vw + l) * groups + g) * vw)),
-                               llvm::Align(4));
-      }
+    llvm::Value *buf = c.entryAlloca(
+        "tile",
+        llvm::ArrayType::get(c.f32Ty(), uint64_t(nr * TileSums::columnGroups(mr, vw) * vw)));
+    sums.storeColumns(buf, mr);
     out(c, buf, i0, used ? used : c.i64(mr), j0);
   };
   // Column block p's tiles for the row blocks [lo, hi).
@@ -1264,8 +1275,9 @@ void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *worksp
     packBlock(c, vw, src, c.i64(k), rows, depths, dst, c.i64(m), rows);
   });
   // C^T = W A^T: W's rows (C's columns) as the tile's rows, read in place.
-  // A tile's columns are rows of C: each one gathered from the tile (its
-  // rows nr floats apart) into vectors along C's row, to the epilogue.
+  // A tile's columns are rows of C: each one a vector along C's row to the
+  // epilogue, from the tile stored by columns (or, below 8 floats, gathered
+  // from its rows, nr floats apart).
   const RegisterTile rt = registerTile(cols, m, vw, c.vector_registers);
   const int64_t mr = rt.mr, nr = rt.nv * vw;
   const RowSink sink{n, point, vw >= 8 && (!point || point_lanes), vw};
@@ -1281,7 +1293,7 @@ void emitTransposedMatMul(EmitContext &c, const ir::Node &n, llvm::Value *worksp
         b, minOf(c, rows_left, c.i64(nr)),
         [&](llvm::Value *x) {
           if (columns) {
-            const int64_t groups = columnGroups(mr, vw);
+            const int64_t groups = TileSums::columnGroups(mr, vw);
             for (int64_t g = 0; g < groups; ++g) {
               llvm::Value *at =
                   b.CreateMul(b.CreateAdd(b.CreateMul(x, c.i64(groups)), c.i64(g)), c.i64(vw));
@@ -1507,17 +1519,7 @@ void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspac
           if (vw >= 8 && rows <= vw && (!point || point_lanes)) {
             llvm::Value *mask = firstLanes(tc, unsigned(vw), tc.i64(rows));
             llvm::Type *vecTy = llvm::FixedVectorType::get(tc.f32Ty(), unsigned(vw));
-            for (int64_t v = 0; v < ct.nv; ++v) {
-              std::vector<llvm::Value *> cols(size_t(vw), llvm::Constant::getNullValue(vecTy));
-              for (int64_t i = 0; i < rows; ++i)
-                cols[size_t(i)] = b.CreateLoad(vecTy, sums.acc[size_t(i * ct.nv + v)]);
-              transposeSquare(tc, cols);
-              for (int64_t l = 0; l < vw; ++l)
-                b.CreateAlignedStore(
-                    cols[size_t(l)],
-                    b.CreateConstInBoundsGEP1_64(tc.f32Ty(), tile, uint64_t((v * vw + l) * vw)),
-                    llvm::Align(4));
-            }
+            sums.storeColumns(tile, rows); // one group: rows <= vw
             emitCountedLoop(b, lanes, [&](llvm::Value *l) {
               llvm::Value *o = b.CreateAdd(o0, l);
               llvm::Value *v = b.CreateAlignedLoad(
