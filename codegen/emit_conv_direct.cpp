@@ -52,7 +52,7 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
   // the vector crosses a row end. Periods of up to kFlatPeriod vectors only:
   // our_cnn's rows of 28 (7 vectors over 4 rows) ran 329 -> 298 us flat on
   // the Zen 5 machines, but the unrolled period cost its cold compile 19 ms
-  // (171-179 -> 192-195 ms), past the 200 ms goal in slower quarter hours.
+  // (171-179 -> 189-195 ms), past the 200 ms goal in slower quarter hours.
   const int64_t period = pad[0] == 0 && pad[1] == 0 ? flatPeriod(ow, oh, vw) : 0;
   const bool flat = period > 0;
   const int64_t period_rows = flat ? period * vw / ow : 0;
