@@ -46,18 +46,33 @@ struct Row {
   double gradc_gflops = 0, blas_gflops = 0, max_rel_err = 0;
 };
 
-/// The median time in seconds of calls of `fn` after two warm-up calls: at
-/// least 5 calls and at least `min_ms` milliseconds of them.
+/// The median time in seconds of a call of `fn` after two warm-up calls, over
+/// at least 5 samples and at least `min_ms` milliseconds of them. A sample
+/// times a batch of calls taking at least kMinSampleSeconds and divides: a
+/// smol_mlp matmul takes tens of nanoseconds, the clock here reads in steps of
+/// 10 ns and costs about as much as the call, so single-call samples measured
+/// the clock (30 or 40 ns for either peer).
+constexpr double kMinSampleSeconds = 2e-6;
+
 template <class Fn> double medianSeconds(Fn &&fn, double min_ms) {
+  using Clock = std::chrono::steady_clock;
   fn();
   fn();
+  auto batch = [&](int64_t calls) {
+    auto t = Clock::now();
+    for (int64_t i = 0; i < calls; ++i)
+      fn();
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  int64_t calls = 1;
+  while (calls < (int64_t(1) << 20) && batch(calls) < kMinSampleSeconds)
+    calls *= 2;
   std::vector<double> times;
   double spent = 0;
   while (times.size() < 5 || (spent < min_ms * 1e-3 && times.size() < 100000)) {
-    auto t = std::chrono::steady_clock::now();
-    fn();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
-    spent += times.back();
+    double t = batch(calls);
+    times.push_back(t / double(calls));
+    spent += t;
   }
   std::nth_element(times.begin(), times.begin() + long(times.size() / 2), times.end());
   return times[times.size() / 2];

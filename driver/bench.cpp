@@ -28,20 +28,32 @@ double median(std::vector<double> xs) {
   return xs[xs.size() / 2];
 }
 
+/// A timed sample is a batch of calls taking at least this long, its time
+/// divided among them: smol_mlp's calls take 0.1-0.3 us, and this machine's
+/// clock reads in steps of 10 ns and costs about 20 ns a pair of reads.
+constexpr double kMinSampleMs = 0.002;
+
 /// Runs `call` after a warm-up until `min_time_ms` have passed and at least
-/// ten runs were timed; reports the median and the minimum.
+/// ten samples were timed; reports the median and the minimum of the samples'
+/// times a call, and the calls timed.
 Timing timeCalls(runtime::BoundCall &call, double min_time_ms) {
   for (int i = 0; i < 3; ++i)
     call.run();
+  auto batch = [&](int64_t calls) {
+    auto t = Clock::now();
+    for (int64_t i = 0; i < calls; ++i)
+      call.run();
+    return msSince(t);
+  };
+  int64_t calls = 1;
+  while (calls < 1024 && batch(calls) < kMinSampleMs)
+    calls *= 2;
   std::vector<double> times;
   auto start = Clock::now();
-  while ((times.size() < 10 || msSince(start) < min_time_ms) && times.size() < 100000) {
-    auto t = Clock::now();
-    call.run();
-    times.push_back(msSince(t));
-  }
+  while ((times.size() < 10 || msSince(start) < min_time_ms) && times.size() < 100000)
+    times.push_back(batch(calls) / double(calls));
   std::sort(times.begin(), times.end());
-  return {times[times.size() / 2], times.front(), int64_t(times.size())};
+  return {times[times.size() / 2], times.front(), int64_t(times.size()) * calls};
 }
 
 /// Times function `name` of a profiled build kernel by kernel.
