@@ -265,15 +265,16 @@ MatMulForm matMulForm(const ir::Function &f, const ir::Node &n) {
   bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
   const ir::Shape &a = f.type(n.operands[0]).shape;
   int64_t m = ta ? a[1] : a[0], k = ta ? a[0] : a[1], cols = f.type(n.result).shape[1];
+  const bool outer = !ta && !tb && k <= kOuterMaxDepth && m <= kOuterMaxRows;
   if (gemmWorkspaceBytes(m, cols, k) == 0)
-    return MatMulForm::Packed;
+    return outer ? MatMulForm::Outer : MatMulForm::Packed;
   if (ta)
     return !tb && k <= kOuterMaxDepth && m <= kOuterMaxRowsAlone && aloneInKernel(f, n)
                ? MatMulForm::Outer
                : MatMulForm::Packed;
   if (tb && cols >= kDotMinCols && cols <= kDotMaxCols && k >= kDotMinDepth)
     return MatMulForm::Dot;
-  if (!tb && k <= kOuterMaxDepth && m <= kOuterMaxRows)
+  if (outer)
     return MatMulForm::Outer;
   if (tb && m <= kOuterMaxRows)
     return MatMulForm::Transposed;
@@ -526,7 +527,9 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
   // Every other node value: a register when only its own kernel reads it
   // and it need not accumulate in memory (accumulatesInMemory). A matmul
   // product once always went to memory: every weight-gradient kernel wrote
-  // a gradient nobody read (mlp_fashion's fc1: 800 KB a train step).
+  // a gradient nobody read (mlp_fashion's fc1: 800 KB a train step). A
+  // value nobody reads at all (IR that skipped dce) goes to memory: a
+  // kernel whose root it is stores it there (the in-place matmul forms do).
   for (size_t ki = 0; ki < p.kernels.size(); ++ki) {
     const Kernel &k = p.kernels[ki];
     for (int32_t i = k.first; i < k.end; ++i) {
@@ -535,7 +538,8 @@ FunctionPlan buildFunctionPlan(const ir::Function &f) {
       ValuePlan &vp = p.values[size_t(v)];
       if (vp.home != Home::Register)
         continue;
-      bool inside = !is_result[size_t(v)] && last_use[size_t(v)] <= int32_t(ki);
+      bool inside =
+          !is_result[size_t(v)] && last_use[size_t(v)] >= 0 && last_use[size_t(v)] <= int32_t(ki);
       if (accumulatesInMemory(f, k, n) || !inside)
         vp.home = Home::Arena;
     }

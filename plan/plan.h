@@ -113,8 +113,11 @@ inline constexpr int64_t kParallelMinGemmWork = int64_t(1) << 20;
 /// runs on, each packing its images into its own slot of the workspace.
 inline constexpr int64_t kConvWorkerSlots = 8;
 
-/// How a matmul large enough to pack (gemmWorkspaceBytes; smaller ones run
-/// as plain loops) is computed, by a stated cost rule, in order:
+/// How a matmul is computed, by a stated cost rule, in order. One too small to
+/// pack (gemmWorkspaceBytes) takes the Outer form when it could (below) and
+/// runs as plain loops otherwise (Packed without a workspace): smol_mlp's
+/// 4 x 5 x 4 dY W took 22 ns as a plain m-k-n nest that stored C after each
+/// step of the depth (OpenBLAS: 15 ns), 12 ns as Outer. A larger one:
 /// - Dot: when A is not transposed and B is (C = A B^T: both operands' rows
 ///   run along the depth, as in x W^T), C has kDotMinCols to kDotMaxCols
 ///   columns (an output layer's classes) and the depth is at least

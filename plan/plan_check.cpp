@@ -66,6 +66,8 @@ Status checkPlan(const ir::Function &f, const FunctionPlan &p) {
     case Home::Register:
       if (is_result[size_t(v)] || last[size_t(v)] > def[size_t(v)])
         return err(v, "is in a register but read outside its kernel");
+      if (last[size_t(v)] < 0)
+        return err(v, "is in a register but nobody reads it (its kernel may store it)");
       if (accumulatesInMemory(f, k, nodes[i]))
         return err(v, "is in a register but its kernel needs it in memory");
       break;

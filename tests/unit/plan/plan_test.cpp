@@ -69,8 +69,8 @@ TEST(Plan, ArenaNearTheLowerBound) {
 /// weight gradient read only by its own kernel's optimizer update stays in
 /// registers (it was once written to the arena besides, 800 KB a step for
 /// mlp_fashion's fc1), as does a forward product read only by its bias and
-/// activation; smol_mlp's small matmuls, which accumulate in C, keep theirs
-/// in memory.
+/// activation; smol_mlp's small A^T B, which accumulates in C (plain loops),
+/// keeps its own in memory, while its small dY W (the Outer form) does not.
 TEST(Plan, MatmulProductsStayInRegistersUnlessTheyAccumulateInC) {
   auto homeOf = [](const char *model, const std::string &value) {
     auto m = frontend::loadModel(sourceDir() + "/examples/models/" + model + ".json");
@@ -89,6 +89,29 @@ TEST(Plan, MatmulProductsStayInRegistersUnlessTheyAccumulateInC) {
   EXPECT_EQ(homeOf("cnn_fashion", "d.fc1.weight"), Home::Register);
   EXPECT_EQ(homeOf("cnn_fashion", "d.flat"), Home::Arena); // read by the next kernel
   EXPECT_EQ(homeOf("smol_mlp", "d.fc1.weight"), Home::Arena);
+  EXPECT_EQ(homeOf("smol_mlp", "d.sigmoid_1"), Home::Register);
+}
+
+// A matmul product nobody reads (IR that skipped dce) is stored by its
+// kernel, so it lives in memory; a register home for it is refused. (A small
+// A B, now the Outer form, stored through a null pointer.)
+TEST(Plan, ValueNobodyReadsLivesInMemory) {
+  ir::Function f("forward");
+  ir::ValueId a = f.addArg("a", ir::ArgRole::Input, ir::f32({3, 3}));
+  ir::ValueId b = f.addArg("b", ir::ArgRole::Input, ir::f32({3, 5}));
+  ir::ValueId dead = f.addNode(ir::OpKind::MatMul, {a, b},
+                               {{"transpose_a", false}, {"transpose_b", false}}, "dead");
+  f.addResult("out", ir::ResultRole::Output, f.addNode(ir::OpKind::Exp, {b}));
+  ir::Function g = passes::fuseKernels(f);
+  FunctionPlan p = buildFunctionPlan(g);
+  ASSERT_TRUE(bool(checkPlan(g, p)));
+  EXPECT_EQ(p.values[size_t(dead)].home, Home::Arena);
+  FunctionPlan bad = p;
+  bad.values[size_t(dead)] = {Home::Register, -1, -1, p.values[size_t(dead)].kernel, -1};
+  Status s = checkPlan(g, bad);
+  ASSERT_FALSE(bool(s));
+  EXPECT_NE(s.error().message().find("nobody reads it"), std::string::npos) << s.error().message();
+  expectJitMatchesInterpreter(moduleOf(std::move(g)), 3, -1, 1);
 }
 
 /// A random function over a few shapes: elementwise chains, broadcasts of
