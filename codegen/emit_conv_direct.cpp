@@ -49,11 +49,15 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
   const int64_t chunks = (ow + vw - 1) / vw;
   // A flat plane (flatPeriod, emit.h) without padding: dy's vectors are plain
   // loads of its contiguous plane, x's a plain load or two masked ones where
-  // the vector crosses a row end. Periods of up to kFlatPeriod vectors only:
-  // our_cnn's rows of 28 (7 vectors over 4 rows) ran 329 -> 298 us flat on
-  // the Zen 5 machines, but the unrolled period cost its cold compile 19 ms
-  // (171-179 -> 189-195 ms), past the 200 ms goal in slower quarter hours.
-  const int64_t period = pad[0] == 0 && pad[1] == 0 ? flatPeriod(ow, oh, vw) : 0;
+  // the vector crosses a row end. Each vector only feeds the block's sums, so
+  // periods of up to kFlatPeriodSums vectors: our_cnn's rows of 28 (7 vectors
+  // over 4 rows) ran 337 -> 302 us. Its cold compile cost 19 ms more until
+  // the clamped rows and taps and the base addresses below were made opaque
+  // (EmitContext::opaque); with them the flat function compiles in about the
+  // time the segments took before (39 -> 46 ms of JIT compile, 29 for the
+  // segments made opaque), and the model's compile work is unchanged.
+  constexpr int64_t kFlatPeriodSums = 8;
+  const int64_t period = pad[0] == 0 && pad[1] == 0 ? flatPeriod(ow, oh, vw, kFlatPeriodSums) : 0;
   const bool flat = period > 0;
   const int64_t period_rows = flat ? period * vw / ow : 0;
   const int64_t task_work = group * mo * mt * batch * (flat ? oh * ow : oh * chunks * vw);
@@ -87,7 +91,7 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
           // extra sums are computed and dropped).
           std::vector<llvm::Value *> orow;
           for (int64_t r = 0; r < mo; ++r)
-            orow.push_back(minOf(b.CreateAdd(o0, tc.i64(r)), out_c - 1));
+            orow.push_back(tc.opaque(minOf(b.CreateAdd(o0, tc.i64(r)), out_c - 1)));
           b.CreateMemSet(park, b.getInt8(0), tc.i64(group * mo * mt * vw * int64_t(sizeof(float))),
                          llvm::MaybeAlign(4));
           emitCountedLoop(b, tc.i64(batch), [&](llvm::Value *img) {
@@ -96,7 +100,7 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
               llvm::Value *t0 = b.CreateMul(b.CreateAdd(tb0, j), tc.i64(mt));
               std::vector<llvm::Value *> xoff, rowoff, coloff;
               for (int64_t q = 0; q < mt; ++q) {
-                llvm::Value *tap = minOf(b.CreateAdd(t0, tc.i64(q)), taps - 1);
+                llvm::Value *tap = tc.opaque(minOf(b.CreateAdd(t0, tc.i64(q)), taps - 1));
                 llvm::Value *ch = b.CreateUDiv(tap, tc.i64(kh * kw));
                 llvm::Value *ki = b.CreateURem(b.CreateUDiv(tap, tc.i64(kw)), tc.i64(kh));
                 llvm::Value *kj = b.CreateURem(tap, tc.i64(kw));
@@ -106,15 +110,27 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
               }
               for (int64_t k = 0; k < mo * mt; ++k)
                 b.CreateStore(b.CreateLoad(vecTy, parked(j, k)), acc[size_t(k)]);
-              // Tap q's source row of output row `out_row`, and x's element
-              // in it at output column `col` (shifted by the tap).
-              auto sourceRow = [&](llvm::Value *out_row, int64_t q) {
-                return b.CreateAdd(b.CreateMul(out_row, tc.i64(stride)), rowoff[size_t(q)]);
+              // The block's rows of dy in this image, and x where tap q reads
+              // output position (0, 0) (before x's start in the padding:
+              // plain GEPs), both opaque.
+              std::vector<llvm::Value *> dy0, x0;
+              for (int64_t o = 0; o < mo; ++o)
+                dy0.push_back(tc.opaque(b.CreateInBoundsGEP(
+                    tc.f32Ty(), tc.ptr[size_t(dy)],
+                    flatIndex(b, {img, orow[size_t(o)], tc.i64(0), tc.i64(0)}, ys))));
+              for (int64_t q = 0; q < mt; ++q)
+                x0.push_back(tc.opaque(
+                    b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(x)],
+                                b.CreateAdd(b.CreateAdd(image, xoff[size_t(q)]),
+                                            b.CreateAdd(b.CreateMul(rowoff[size_t(q)], tc.i64(w)),
+                                                        coloff[size_t(q)])))));
+              // Row `out_row`'s element `col` of dy's row o, and x's element
+              // that tap q reads for it (offsets from dy0, x0).
+              auto dyAt = [&](llvm::Value *out_row, llvm::Value *col) {
+                return b.CreateAdd(b.CreateMul(out_row, tc.i64(ow)), col);
               };
-              auto xAt = [&](llvm::Value *ih, int64_t q, llvm::Value *col) {
-                return b.CreateAdd(
-                    b.CreateAdd(image, xoff[size_t(q)]),
-                    b.CreateAdd(b.CreateMul(ih, tc.i64(w)), b.CreateAdd(col, coloff[size_t(q)])));
+              auto xAt = [&](llvm::Value *out_row, llvm::Value *col) {
+                return b.CreateAdd(b.CreateMul(out_row, tc.i64(stride * w)), col);
               };
               auto fmas = [&](const std::vector<llvm::Value *> &dyv, int64_t q, llvm::Value *xv) {
                 for (int64_t r = 0; r < mo; ++r) {
@@ -129,17 +145,15 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
                     const int64_t r = v * vw / ow, c0 = v * vw % ow, first = ow - c0;
                     llvm::Value *row = b.CreateAdd(row0, tc.i64(r));
                     std::vector<llvm::Value *> dyv;
-                    for (int64_t o = 0; o < mo; ++o) {
-                      llvm::Value *at = flatIndex(b, {img, orow[size_t(o)], row, tc.i64(c0)}, ys);
+                    for (int64_t o = 0; o < mo; ++o)
                       dyv.push_back(b.CreateAlignedLoad(
-                          vecTy, b.CreateInBoundsGEP(tc.f32Ty(), tc.ptr[size_t(dy)], at),
+                          vecTy,
+                          b.CreateInBoundsGEP(tc.f32Ty(), dy0[size_t(o)], dyAt(row, tc.i64(c0))),
                           llvm::Align(4)));
-                    }
                     for (int64_t q = 0; q < mt; ++q) {
                       llvm::Value *xv = loadAcrossRowEnd(
-                          tc, tc.ptr[size_t(x)], xAt(sourceRow(row, q), q, tc.i64(c0)),
-                          xAt(sourceRow(b.CreateAdd(row, tc.i64(1)), q), q, tc.i64(-first)), first,
-                          vw);
+                          tc, x0[size_t(q)], xAt(row, tc.i64(c0)),
+                          xAt(b.CreateAdd(row, tc.i64(1)), tc.i64(-first)), first, vw);
                       fmas(dyv, q, xv);
                     }
                   }
@@ -151,14 +165,13 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
                   llvm::Value *lanes = b.CreateAdd(asLanes(tc, ow0, ids), ids);
                   llvm::Value *valid = b.CreateICmpULT(lanes, cst(lanes, ow));
                   std::vector<llvm::Value *> dyv;
-                  for (int64_t r = 0; r < mo; ++r) {
-                    llvm::Value *at = flatIndex(b, {img, orow[size_t(r)], orow_i, ow0}, ys);
+                  for (int64_t r = 0; r < mo; ++r)
                     dyv.push_back(b.CreateMaskedLoad(
-                        vecTy, b.CreateInBoundsGEP(tc.f32Ty(), tc.ptr[size_t(dy)], at),
+                        vecTy, b.CreateInBoundsGEP(tc.f32Ty(), dy0[size_t(r)], dyAt(orow_i, ow0)),
                         llvm::Align(4), valid, zero));
-                  }
                   for (int64_t q = 0; q < mt; ++q) {
-                    llvm::Value *ih = sourceRow(orow_i, q);
+                    llvm::Value *ih =
+                        b.CreateAdd(b.CreateMul(orow_i, tc.i64(stride)), rowoff[size_t(q)]);
                     llvm::Value *row_ok = b.CreateICmpULT(ih, tc.i64(h));
                     // Without padding along W a valid column's every tap lies inside x.
                     llvm::Value *mask = valid;
@@ -171,7 +184,7 @@ void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
                     // Plain GEP: in the padding the row start lies outside x (masked off).
                     fmas(dyv, q,
                          b.CreateMaskedLoad(
-                             vecTy, b.CreateGEP(tc.f32Ty(), tc.ptr[size_t(x)], xAt(ih, q, ow0)),
+                             vecTy, b.CreateGEP(tc.f32Ty(), x0[size_t(q)], xAt(orow_i, ow0)),
                              llvm::Align(4), mask, zero));
                   }
                 });

@@ -58,12 +58,12 @@ void scatterLanes(EmitContext &c, ir::ValueId x, llvm::Value *idx, llvm::Value *
   c.b.CreateMaskedScatter(v, ptrs, llvm::Align(4), mask);
 }
 
-int64_t flatPeriod(int64_t width, int64_t rows, int vw) {
+int64_t flatPeriod(int64_t width, int64_t rows, int vw, int64_t most) {
   if (width <= vw || width % vw == 0)
     return 0;
   const int64_t common = std::gcd(width, int64_t(vw));
   const int64_t period = width / common, period_rows = vw / common;
-  return period <= kFlatPeriod && rows % period_rows == 0 ? period : 0;
+  return period <= most && rows % period_rows == 0 ? period : 0;
 }
 
 llvm::Value *loadAcrossRowEnd(EmitContext &c, llvm::Value *src, llvm::Value *here,

@@ -310,16 +310,18 @@ TEST(Gemm, SumsOverTrailingAxesOnVectors) {
 // vectors run along the flat plane where rows are no multiple of the
 // vector: 13 output channels (not a multiple of 8) with dilation along H and
 // rows of 24 (3 vectors over 2 rows at 16 floats), and 7 channels with a
-// vertical stride and rows of 12 (3 vectors over 2 rows at 8 floats); and
-// rows whose period is too long for a flat plane, which run as segments:
-// rows of 28 (7 vectors over 4 rows at 16 floats; flat over 2 at 8) and of
-// 20 (5 over 4 at 16).
+// vertical stride and rows of 12 (3 vectors over 2 rows at 8 floats); rows
+// of 28 (7 vectors over 4 rows at 16 floats, our_cnn's conv1; 7 over 2 at 8)
+// and of 20 (5 over 4 at 16), whose longer periods the weight gradient runs
+// flat too (kFlatPeriodSums); and rows of 18, whose period of 9 vectors at 16
+// floats is too long, without padding as segments.
 TEST(Gemm, DirectWeightGradientEveryVectorWidth) {
   for (const ConvCase &k : {ConvCase{2, 5, 11, 29, 13, 3, 2, 2, 1, 1, 1, 1, 2},
                             ConvCase{2, 3, 12, 27, 13, 3, 4, 1, 1, 0, 0, 2, 1},
                             ConvCase{2, 3, 33, 16, 7, 3, 5, 2, 1, 0, 0, 1, 1},
                             ConvCase{2, 2, 10, 30, 5, 3, 3, 1, 1, 0, 0, 1, 1},
-                            ConvCase{1, 2, 10, 22, 7, 3, 3, 1, 1, 0, 0, 1, 1}}) {
+                            ConvCase{1, 2, 10, 22, 7, 3, 3, 1, 1, 0, 0, 1, 1},
+                            ConvCase{2, 2, 10, 20, 7, 3, 3, 1, 1, 0, 0, 1, 1}}) {
     ir::Module m = convModule(k);
     int direct = 0;
     for (const ir::Node &n : m.functions[0].nodes())
