@@ -1996,25 +1996,39 @@ void emitColumnsConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *
           llvm::Value *iw = b.CreateAdd(asLanes(tc, iw0, ids), ids);
           llvm::Value *inside = b.CreateICmpULT(iw, cst(iw, g.w));
           b.CreateStore(zero, acc);
-          emitLoopNest(b, {g.kh}, [&](llvm::ArrayRef<llvm::Value *> ki) {
+          // A kernel row's taps are summed as a tree, then added to the row's
+          // sum: one long chain of dependent adds, a tap at a time, made
+          // col2im wait on the adds' latency.
+          std::vector<llvm::Value *> shifts, masks;
+          for (int64_t kj = 0; kj < g.kw; ++kj) {
             // Signed offsets: no wrap flags (mad's would make them poison).
+            shifts.push_back(tc.i64(g.pad[1] - kj * g.dil[1]));
+            llvm::Value *ow = b.CreateAdd(iw, asLanes(tc, shifts.back(), ids));
+            masks.push_back(b.CreateAnd(inside, b.CreateICmpULT(ow, cst(ow, g.ow))));
+          }
+          emitLoopNest(b, {g.kh}, [&](llvm::ArrayRef<llvm::Value *> ki) {
             llvm::Value *oh = b.CreateSub(b.CreateAdd(ih, tc.i64(g.pad[0])),
                                           b.CreateMul(ki[0], tc.i64(g.dil[0])));
             emitIf(b, b.CreateICmpULT(oh, tc.i64(g.oh)), [&] {
-              emitLoopNest(b, {g.kw}, [&](llvm::ArrayRef<llvm::Value *> kj) {
-                llvm::Value *shift =
-                    b.CreateSub(tc.i64(g.pad[1]), b.CreateMul(kj[0], tc.i64(g.dil[1])));
-                llvm::Value *ow = b.CreateAdd(iw, asLanes(tc, shift, ids));
-                llvm::Value *mask = b.CreateAnd(inside, b.CreateICmpULT(ow, cst(ow, g.ow)));
-                llvm::Value *e = mad(tc, mad(tc, ch, g.kh, ki[0]), g.kw, kj[0]);
-                llvm::Value *at = b.CreateAdd(
-                    b.CreateAdd(b.CreateMul(e, tc.i64(cols)), col0),
-                    b.CreateAdd(b.CreateMul(oh, tc.i64(g.ow)), b.CreateAdd(iw0, shift)));
+              std::vector<llvm::Value *> taps;
+              for (int64_t kj = 0; kj < g.kw; ++kj) {
+                llvm::Value *e = mad(tc, mad(tc, ch, g.kh, ki[0]), g.kw, tc.i64(kj));
+                llvm::Value *at = b.CreateAdd(b.CreateAdd(b.CreateMul(e, tc.i64(cols)), col0),
+                                              b.CreateAdd(b.CreateMul(oh, tc.i64(g.ow)),
+                                                          b.CreateAdd(iw0, shifts[size_t(kj)])));
                 // Plain GEP: a masked-off lane may point outside C.
-                llvm::Value *v = b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), cm, at),
-                                                    llvm::Align(4), mask, zero);
-                b.CreateStore(b.CreateFAdd(b.CreateLoad(vecTy, acc), v), acc);
-              });
+                taps.push_back(b.CreateMaskedLoad(vecTy, b.CreateGEP(tc.f32Ty(), cm, at),
+                                                  llvm::Align(4), masks[size_t(kj)], zero));
+              }
+              while (taps.size() > 1) {
+                std::vector<llvm::Value *> next;
+                for (size_t i = 0; i + 1 < taps.size(); i += 2)
+                  next.push_back(b.CreateFAdd(taps[i], taps[i + 1]));
+                if (taps.size() % 2)
+                  next.push_back(taps.back());
+                taps = std::move(next);
+              }
+              b.CreateStore(b.CreateFAdd(b.CreateLoad(vecTy, acc), taps[0]), acc);
             });
           });
           llvm::Value *flat = mad(tc, mad(tc, mad(tc, img, g.in_c, ch), g.h, ih), g.w, iw0);
