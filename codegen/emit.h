@@ -76,6 +76,11 @@ struct EmitContext {
   /// vectors and register tiles are explicit, not for scalar loops that
   /// LLVM's vectoriser would make faster.
   void markCleanupOnly() { b.GetInsertBlock()->getParent()->addFnAttr(kCleanupOnly); }
+  /// Marks the function being emitted (and its parallel tasks, declared
+  /// after this) kNoLoopStrengthReduction (lower.h).
+  void markNoLoopStrengthReduction() {
+    b.GetInsertBlock()->getParent()->addFnAttr(kNoLoopStrengthReduction);
+  }
   /// `v` behind a freeze (no code), which scalar evolution does not look
   /// through: addresses built on it are a base plus the inner loops' strides.
   /// For a clamped index or a base address over clamps and divisions of outer

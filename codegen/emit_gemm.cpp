@@ -1471,6 +1471,7 @@ void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspac
   // elements, in loops for LLVM to vectorise.
   if (vw >= 8 && mr <= vw && (!point || point_lanes))
     c.markCleanupOnly();
+  c.markNoLoopStrengthReduction(); // each unit's opaque indices (below)
   RowMajor rows_of_w{w, taps};
   Loader lw = [&](EmitContext &c, const Lanes &l, llvm::Value *d) {
     return loadRows(c, w, d, taps, l);
@@ -1921,6 +1922,7 @@ void emitColumnsConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *
   const int64_t groups = (g.batch + images - 1) / images;
   GemmLayout gl = gemmLayout(c, rows, cols, g.out_c, vw, workspace, true);
   gl.lanes = vw >= 8;
+  c.markNoLoopStrengthReduction(); // C's opaque base (below)
   // A(e, o) = W[o, e]: W's rows are A's columns.
   Loader lw = [&](EmitContext &c, const Lanes &e, llvm::Value *o) {
     return loadRows(c, w, c.b.CreateMul(o, c.i64(rows)), 1, e);

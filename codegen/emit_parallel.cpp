@@ -38,8 +38,9 @@ llvm::Function *declareTaskBody(llvm::Function *outer) {
                                     outer->getName() + ".task", outer->getParent());
   fn->setDoesNotThrow();
   fn->addFnAttr(llvm::Attribute::NoInline);
-  if (outer->hasFnAttribute(kCleanupOnly))
-    fn->addFnAttr(kCleanupOnly);
+  for (const char *attr : {kCleanupOnly, kNoLoopStrengthReduction})
+    if (outer->hasFnAttribute(attr))
+      fn->addFnAttr(attr);
   for (unsigned i = 0; i < outer->arg_size(); ++i) {
     fn->getArg(i)->addAttr(llvm::Attribute::NoAlias);
     fn->getArg(i)->addAttr(llvm::Attribute::NoCapture);

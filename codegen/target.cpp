@@ -20,10 +20,14 @@
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Object/ELFObjectFile.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/CommandLine.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
+#include <llvm/Transforms/Scalar/LoopPassManager.h>
+#include <llvm/Transforms/Scalar/LoopStrengthReduce.h>
+#include <llvm/Transforms/Utils/CanonicalizeFreezeInLoops.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 
 #include <algorithm>
@@ -58,6 +62,15 @@ void initializeNativeTarget() {
     llvm::InitializeAllTargetMCs();
     llvm::InitializeAllAsmPrinters();
     llvm::InitializeAllAsmParsers();
+    // Loop strength reduction runs in optimizeModule, function by function
+    // (kNoLoopStrengthReduction), instead of in the code generator's IR
+    // passes, which would run it on every function. LLVM offers no other
+    // switch than this process-wide option: a program that links gradc and
+    // generates code with the same LLVM inherits it.
+    auto &options = llvm::cl::getRegisteredOptions();
+    auto found = options.find("disable-lsr");
+    GRADC_CHECK(found != options.end(), "LLVM has no -disable-lsr option");
+    static_cast<llvm::cl::opt<bool> *>(found->second)->setValue(true);
   });
 }
 
@@ -108,6 +121,10 @@ public:
     else if (const auto *lp = llvm::any_cast<const llvm::Loop *>(&ir))
       loop = *lp, f = loop->getHeader()->getParent();
     saw_function_ = saw_function_ || f;
+    // Loop strength reduction (after O2, optimizeModule), as the code
+    // generator would run it, except where the kernel opts out.
+    if (id == "LoopStrengthReducePass" || id == "CanonicalizeFreezeInLoopsPass")
+      return !f || !f->hasFnAttribute(kNoLoopStrengthReduction);
     // Code optimised for size (optsize: lowerFor's microcontroller code)
     // keeps the whole pipeline: its flash is what matters, and O2 removes
     // 64-bit divisions a Cortex-M would call a libgcc routine for. (rtlib's
@@ -163,6 +180,17 @@ void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm) {
   bool bodies = std::any_of(mod.begin(), mod.end(),
                             [](const llvm::Function &f) { return !f.isDeclaration(); });
   mpm.run(mod, mam);
+  // The code generator's loop strength reduction, here so that the gate can
+  // skip it per function (initializeNativeTarget turned the code
+  // generator's off).
+  llvm::LoopPassManager lsr_loops;
+  lsr_loops.addPass(llvm::CanonicalizeFreezeInLoopsPass());
+  lsr_loops.addPass(llvm::LoopStrengthReducePass());
+  llvm::FunctionPassManager lsr;
+  lsr.addPass(llvm::createFunctionToLoopPassAdaptor(std::move(lsr_loops)));
+  for (llvm::Function &fn : mod)
+    if (!fn.isDeclaration())
+      lsr.run(fn, fam);
   // Function passes ran, so the gate met functions, unless llvm::Any's type
   // identity broke (the note on TypeId above) and it silently let every
   // pass run everywhere.
