@@ -365,6 +365,12 @@ struct GemmLayout {
   /// b_src) instead of packed: only the panels after them are packed.
   int64_t b_in_place = 0;
   ir::ValueId b_src = 0;
+  /// Where the sink is a plain store of C row-major, `c_ld` floats a row, at
+  /// c_direct (a task's pointer, GemmLayout::in keeps it): whole tiles store
+  /// from the micro-kernel's registers straight there, and only edge tiles
+  /// go through the tile buffer to the sink.
+  llvm::Value *c_direct = nullptr;
+  int64_t c_ld = 0;
   /// Panel rows (p * k + d) of B that are packed: those of the panels after
   /// the ones read in place.
   int64_t bPackedFrom() const { return b_in_place * k; }
@@ -518,13 +524,16 @@ struct TileSums {
     }
   }
   /// The first `used` rows to `tile`, rows of nv * vw floats.
-  void store(llvm::Value *tile, int64_t used) {
-    for (int64_t i = 0; i < used; ++i)
+  void store(llvm::Value *tile, int64_t used) { storeRows(tile, c.i64(nv * vw), used); }
+  /// The first `used` rows to `dst`, rows `ld` (i64) floats apart.
+  void storeRows(llvm::Value *dst, llvm::Value *ld, int64_t used) {
+    for (int64_t i = 0; i < used; ++i) {
+      llvm::Value *row = c.b.CreateInBoundsGEP(c.f32Ty(), dst, c.b.CreateMul(c.i64(i), ld));
       for (int64_t v = 0; v < nv; ++v)
-        c.b.CreateAlignedStore(
-            c.b.CreateLoad(vecTy, acc[size_t(i * nv + v)]),
-            c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), tile, uint64_t((i * nv + v) * vw)),
-            llvm::Align(4));
+        c.b.CreateAlignedStore(c.b.CreateLoad(vecTy, acc[size_t(i * nv + v)]),
+                               c.b.CreateConstInBoundsGEP1_64(c.f32Ty(), row, uint64_t(v * vw)),
+                               llvm::Align(4));
+    }
   }
   /// How many vectors of rows storeColumns(tile, used) gives each column.
   static int64_t columnGroups(int64_t used, int vw) { return (used + vw - 1) / vw; }
@@ -575,7 +584,7 @@ llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw) {
   llvm::Type *ptrTy = llvm::PointerType::get(ctx, 0), *i64 = llvm::Type::getInt64Ty(ctx),
              *i1 = llvm::Type::getInt1Ty(ctx);
   auto *fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                      {ptrTy, ptrTy, i64, ptrTy, i1, i1, ptrTy, i64}, false);
+                                      {ptrTy, ptrTy, i64, ptrTy, i1, i1, ptrTy, i64, i64}, false);
   auto *fn = llvm::Function::Create(fty, llvm::Function::InternalLinkage, name, c.module);
   fn->setDoesNotThrow();
   fn->addFnAttr(llvm::Attribute::NoInline);
@@ -590,7 +599,7 @@ llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw) {
   llvm::Value *ap = fn->getArg(0), *bp = fn->getArg(1), *depth = fn->getArg(2),
               *partial = fn->getArg(3), *first = fn->getArg(4), *last = fn->getArg(5),
               *tile = fn->getArg(6);
-  llvm::Value *b_step = fn->getArg(7);
+  llvm::Value *b_step = fn->getArg(7), *ld = fn->getArg(8);
   TileSums sums(hc, mr, nv, vw);
   auto partialAt = [&](size_t x) {
     return b.CreateConstInBoundsGEP1_64(hc.f32Ty(), partial, uint64_t(x) * uint64_t(vw));
@@ -613,7 +622,7 @@ llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw) {
     for (size_t x = 0; x < sums.acc.size(); ++x)
       b.CreateAlignedStore(b.CreateLoad(sums.vecTy, sums.acc[x]), partialAt(x), llvm::Align(4));
   });
-  emitIf(b, last, [&] { sums.store(tile, mr); });
+  emitIf(b, last, [&] { sums.storeRows(tile, ld, mr); });
   b.CreateRetVoid();
   return fn;
 }
@@ -661,8 +670,19 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
         blocks_k > 1
             ? b.CreateInBoundsGEP(c.f32Ty(), g.cp(c), b.CreateMul(t, c.i64(mr * nr)))
             : llvm::ConstantPointerNull::get(llvm::PointerType::get(c.module.getContext(), 0));
-    b.CreateCall(micro, {apanel, bpanel, depth, partial, first, last, tile, b_step});
-    emitIf(b, last, [&] {
+    // With c_direct, a whole tile's last depth block stores straight into C.
+    llvm::Value *dst = tile, *ld = c.i64(nr), *to_sink = last;
+    if (g.c_direct) {
+      llvm::Value *row0 = b.CreateMul(pa, c.i64(mr)), *col0 = b.CreateMul(pb, c.i64(nr));
+      llvm::Value *whole =
+          b.CreateAnd(b.CreateICmpSLE(row0, c.i64(m - mr)), b.CreateICmpSLE(col0, c.i64(n - nr)));
+      dst = b.CreateSelect(
+          whole, b.CreateInBoundsGEP(c.f32Ty(), g.c_direct, mad(c, row0, g.c_ld, col0)), tile);
+      ld = b.CreateSelect(whole, c.i64(g.c_ld), ld);
+      to_sink = b.CreateAnd(last, b.CreateNot(whole));
+    }
+    b.CreateCall(micro, {apanel, bpanel, depth, partial, first, last, dst, b_step, ld});
+    emitIf(b, to_sink, [&] {
       // The tile in memory: its valid part to the sink.
       // Only the valid part of an edge tile: min(mr, m - row0) rows and
       // min(nr, n - col0) columns, as counted loops without a test per
@@ -1977,6 +1997,10 @@ void emitColumnsConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *
       llvm::Value *idx = b.CreateAdd(b.CreateMul(plane, cst(plane, pos)), p);
       return gatherLanes(c, dy, idx, b.CreateAnd(q.valid, b.CreateICmpULT(img, cst(img, g.batch))));
     };
+    // C's whole tiles straight from the micro-kernel (GemmLayout::c_direct),
+    // its edge tiles through the sink.
+    tg.c_direct = cm;
+    tg.c_ld = cols;
     emitGemm(
         tc, tg, nullptr, PanelSource{lbt}, vw,
         [&](EmitContext &c, llvm::Value *e, llvm::Value *q, llvm::Value *x, llvm::Value *mask) {

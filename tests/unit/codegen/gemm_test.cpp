@@ -368,19 +368,26 @@ TEST(Gemm, DirectInputGradientEveryTarget) {
 // on the other, a non-square window, 99 positions a image and 18 tap rows.
 // A GEMM takes 2 images side by side (198 columns: a partial B panel) with a
 // batch of 2, and 4 with a batch of 5 (the last group holds one image, the
-// GEMM's other columns read 0); at each vector width and register budget.
+// GEMM's other columns read 0); and 5 channels of a 3 x 3 window, 45 tap
+// rows whose last row panel is part padding, so that whole tiles store into
+// C from the micro-kernel (GemmLayout::c_direct) and the edge tiles of both
+// C's last rows and last columns go through the sink; at each vector width
+// and register budget.
 TEST(Gemm, ColumnsInputGradientEveryTarget) {
-  for (int64_t batch : {2, 5}) {
-    ir::Module m = convModule({batch, 3, 9, 13, 17, 3, 2, 1, 1, 1, 0, 1, 2});
+  const std::pair<ConvCase, int64_t> cases[] = {{{2, 3, 9, 13, 17, 3, 2, 1, 1, 1, 0, 1, 2}, 2},
+                                                {{5, 3, 9, 13, 17, 3, 2, 1, 1, 1, 0, 1, 2}, 4},
+                                                {{2, 5, 9, 13, 17, 3, 3, 1, 1, 1, 0, 1, 1}, 2}};
+  for (const auto &[k, images] : cases) {
+    ir::Module m = convModule(k);
     int columns = 0;
     for (const ir::Node &n : m.functions[0].nodes())
       if (n.op == ir::OpKind::Conv2dGradInput &&
           plan::convGradInputForm(m.functions[0], n) == plan::GradInputForm::Columns) {
         ++columns;
-        EXPECT_EQ(plan::columnsImages(m.functions[0], n), batch == 2 ? 2 : 4);
+        EXPECT_EQ(plan::columnsImages(m.functions[0], n), images);
       }
     EXPECT_EQ(columns, 1);
-    SCOPED_TRACE("batch " + std::to_string(batch));
+    SCOPED_TRACE("batch " + std::to_string(k.n) + ", " + std::to_string(k.c) + " channels");
     expectEveryTargetMatchesInterpreter(m, {{16, 32}, {8, 16}, {4, 32}, {4, 16}, {1, 32}});
   }
 }
