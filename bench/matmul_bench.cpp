@@ -64,8 +64,11 @@ template <class Fn> double medianSeconds(Fn &&fn, double min_ms) {
       fn();
     return std::chrono::duration<double>(Clock::now() - t).count();
   };
+  // The fewest calls (a power of two) whose fastest of three batches takes
+  // kMinSampleSeconds, so that one preempted batch does not decide.
   int64_t calls = 1;
-  while (calls < (int64_t(1) << 20) && batch(calls) < kMinSampleSeconds)
+  while (calls < (int64_t(1) << 20) &&
+         std::min({batch(calls), batch(calls), batch(calls)}) < kMinSampleSeconds)
     calls *= 2;
   std::vector<double> times;
   double spent = 0;
