@@ -23,7 +23,8 @@ namespace gradc::codegen {
 
 void emitDirectConv2dGradWeight(EmitContext &c, const ir::Node &n, int vw) {
   c.markCleanupOnly();
-  c.markNoLoopStrengthReduction(); // its loops address from opaque bases (below)
+  if (vw >= 8)
+    c.markNoLoopStrengthReduction(); // its loops address from opaque bases (below)
   ir::ValueId x = n.operands[0], dy = n.operands[1], dw = n.result;
   const ir::Shape &xs = c.shape(x), &ys = c.shape(dy), &ws = c.shape(dw);
   const int64_t batch = xs[0], in_c = xs[1], h = xs[2], w = xs[3];

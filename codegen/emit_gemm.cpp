@@ -366,9 +366,10 @@ struct GemmLayout {
   int64_t b_in_place = 0;
   ir::ValueId b_src = 0;
   /// Where the sink is a plain store of C row-major, `c_ld` floats a row, at
-  /// c_direct (a task's pointer, GemmLayout::in keeps it): whole tiles store
-  /// from the micro-kernel's registers straight there, and only edge tiles
-  /// go through the tile buffer to the sink.
+  /// c_direct (a pointer of the task's own function: set it on the layout
+  /// in(t) returns): whole tiles store from the micro-kernel's registers
+  /// straight there, and only edge tiles go through the tile buffer to the
+  /// sink.
   llvm::Value *c_direct = nullptr;
   int64_t c_ld = 0;
   /// Panel rows (p * k + d) of B that are packed: those of the panels after
@@ -397,6 +398,7 @@ struct GemmLayout {
   }
   /// The layout as a task sees it.
   GemmLayout in(const Task &t) const {
+    GRADC_CHECK(!c_direct, "c_direct set on a layout outside the task that uses it");
     GemmLayout g = *this;
     g.ws = t.arg(ws);
     return g;
@@ -563,17 +565,17 @@ struct TileSums {
 
 /// The module's micro-kernel for tiles of mr rows and nv vectors of vw floats:
 /// `void gradc.tile.<mr>x<nv>x<vw>(ptr a, ptr b, i64 depth, ptr partial,
-/// i1 first, i1 last, ptr tile, i64 b_step)` sums A's panel (mr floats a
-/// depth, from `a`) times B's (nv * vw floats a depth, from `b`, b_step
-/// floats apart: nv * vw when packed, B's row length when B is read in place,
-/// GemmLayout::b_in_place) over `depth` depths onto the
-/// tile's sums, kept in registers: from zero when `first`, else from
-/// `partial`; to `tile` (mr rows of nv * vw floats) when `last`, else back
-/// to `partial`. Every packed GEMM of the module with that tile calls it: one
-/// copy of its unrolled multiply-adds to compile, where each kernel had its
-/// own (the bulk of a model's code), and the register allocator sees the
-/// sums alone, whatever the kernel's epilogue keeps in registers. (A
-/// constant step instead of b_step measured no faster, and a second function
+/// i1 first, i1 last, ptr tile, i64 b_step, i64 ld)` sums A's panel (mr
+/// floats a depth, from `a`) times B's (nv * vw floats a depth, from `b`,
+/// b_step floats apart: nv * vw when packed, B's row length when B is read in
+/// place, GemmLayout::b_in_place) over `depth` depths onto the tile's sums,
+/// kept in registers: from zero when `first`, else from `partial`; to `tile`
+/// (mr rows of nv * vw floats, rows `ld` floats apart: nv * vw for the tile
+/// buffer, C's row length for a whole tile stored into C, GemmLayout::c_direct)
+/// when `last`, else back to `partial`. Every packed GEMM of the module with that tile calls it:
+/// one copy of its unrolled multiply-adds to compile, where each kernel had its own (the bulk of a
+/// model's code), and the register allocator sees the sums alone, whatever the kernel's epilogue
+/// keeps in registers. (A constant step instead of b_step measured no faster, and a second function
 /// for B in place cost the CNNs 8 ms of compile time.)
 llvm::Function *tileFunction(EmitContext &c, int64_t mr, int64_t nv, int vw) {
   std::string name =
@@ -1491,7 +1493,8 @@ void emitChannelsConv2d(EmitContext &c, const ir::Node &n, llvm::Value *workspac
   // elements, in loops for LLVM to vectorise.
   if (vw >= 8 && mr <= vw && (!point || point_lanes))
     c.markCleanupOnly();
-  c.markNoLoopStrengthReduction(); // each unit's opaque indices (below)
+  if (vw >= 8)
+    c.markNoLoopStrengthReduction(); // each unit's opaque indices (below)
   RowMajor rows_of_w{w, taps};
   Loader lw = [&](EmitContext &c, const Lanes &l, llvm::Value *d) {
     return loadRows(c, w, d, taps, l);
@@ -1942,7 +1945,8 @@ void emitColumnsConv2dGradInput(EmitContext &c, const ir::Node &n, llvm::Value *
   const int64_t groups = (g.batch + images - 1) / images;
   GemmLayout gl = gemmLayout(c, rows, cols, g.out_c, vw, workspace, true);
   gl.lanes = vw >= 8;
-  c.markNoLoopStrengthReduction(); // C's opaque base (below)
+  if (vw >= 8)
+    c.markNoLoopStrengthReduction(); // C's opaque base (below)
   // A(e, o) = W[o, e]: W's rows are A's columns.
   Loader lw = [&](EmitContext &c, const Lanes &e, llvm::Value *o) {
     return loadRows(c, w, c.b.CreateMul(o, c.i64(rows)), 1, e);

@@ -82,7 +82,9 @@ inline constexpr const char *kCleanupOnly = "gradc-cleanup-only";
 /// (EmitContext::opaque), so that loop strength reduction, which
 /// optimizeModule runs function by function in place of LLVM's code
 /// generator, skips it: it found nothing to gain there (run time unchanged)
-/// and cost the CNNs' cold compiles 13-23 ms.
+/// and cost the CNNs' cold compiles 13-23 ms. Marked on x86 with AVX or
+/// AVX-512 only (8 or more floats a vector), where that was measured; other
+/// targets, whose addressing modes differ, keep it.
 inline constexpr const char *kNoLoopStrengthReduction = "gradc-no-lsr";
 
 /// Lowers every function of `m` (which must verify) into a new LLVM module

@@ -189,8 +189,8 @@ void optimizeModule(llvm::Module &mod, llvm::TargetMachine &tm) {
   llvm::FunctionPassManager lsr;
   lsr.addPass(llvm::createFunctionToLoopPassAdaptor(std::move(lsr_loops)));
   for (llvm::Function &fn : mod)
-    if (!fn.isDeclaration())
-      lsr.run(fn, fam);
+    if (!fn.isDeclaration() && !fn.hasFnAttribute(kNoLoopStrengthReduction))
+      lsr.run(fn, fam); // (not even loop canonicalisation on the others)
   // Function passes ran, so the gate met functions, unless llvm::Any's type
   // identity broke (the note on TypeId above) and it silently let every
   // pass run everywhere.

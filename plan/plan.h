@@ -114,8 +114,9 @@ inline constexpr int64_t kParallelMinGemmWork = int64_t(1) << 20;
 inline constexpr int64_t kConvWorkerSlots = 8;
 
 /// How a matmul is computed, by a stated cost rule, in order. One too small to
-/// pack (gemmWorkspaceBytes) takes the Outer form when it could (below) and
-/// runs as plain loops otherwise (Packed without a workspace): smol_mlp's
+/// pack (gemmWorkspaceBytes) takes the Outer form when it is an A B within
+/// Outer's bounds (below: depth and rows; not A^T B, even alone in its
+/// kernel) and runs as plain loops otherwise (Packed without a workspace): smol_mlp's
 /// 4 x 5 x 4 dY W took 22 ns as a plain m-k-n nest that stored C after each
 /// step of the depth (OpenBLAS: 15 ns), 12 ns as Outer. A larger one:
 /// - Dot: when A is not transposed and B is (C = A B^T: both operands' rows
