@@ -10,6 +10,7 @@
 #include "runtime/fma_peak.h"
 #include "runtime/init.h"
 #include "runtime/jit.h"
+#include "support/timing.h"
 
 #include <cblas.h>
 
@@ -48,32 +49,19 @@ struct Row {
 
 /// The median time in seconds of a call of `fn` after two warm-up calls, over
 /// at least 5 samples and at least `min_ms` milliseconds of them. A sample
-/// times a batch of calls taking at least kMinSampleSeconds and divides: a
-/// smol_mlp matmul takes tens of nanoseconds, the clock here reads in steps of
-/// 10 ns and costs about as much as the call, so single-call samples measured
-/// the clock (30 or 40 ns for either peer).
+/// times a batch of calls taking at least kMinSampleSeconds and divides
+/// (support/timing.h): a smol_mlp matmul takes tens of nanoseconds, and
+/// single-call samples measured the clock (30 or 40 ns for either peer).
 constexpr double kMinSampleSeconds = 2e-6;
 
 template <class Fn> double medianSeconds(Fn &&fn, double min_ms) {
-  using Clock = std::chrono::steady_clock;
   fn();
   fn();
-  auto batch = [&](int64_t calls) {
-    auto t = Clock::now();
-    for (int64_t i = 0; i < calls; ++i)
-      fn();
-    return std::chrono::duration<double>(Clock::now() - t).count();
-  };
-  // The fewest calls (a power of two) whose fastest of three batches takes
-  // kMinSampleSeconds, so that one preempted batch does not decide.
-  int64_t calls = 1;
-  while (calls < (int64_t(1) << 20) &&
-         std::min({batch(calls), batch(calls), batch(calls)}) < kMinSampleSeconds)
-    calls *= 2;
+  const int64_t calls = support::batchSize(fn, kMinSampleSeconds, int64_t(1) << 20);
   std::vector<double> times;
   double spent = 0;
   while (times.size() < 5 || (spent < min_ms * 1e-3 && times.size() < 100000)) {
-    double t = batch(calls);
+    double t = support::timeBatch(fn, calls);
     times.push_back(t / double(calls));
     spent += t;
   }

@@ -8,6 +8,7 @@
 #include "ir/printer.h"
 #include "runtime/jit.h"
 #include "runtime/kernel_profile.h"
+#include "support/timing.h"
 
 #include <algorithm>
 #include <chrono>
@@ -29,9 +30,8 @@ double median(std::vector<double> xs) {
 }
 
 /// A timed sample is a batch of calls taking at least this long, its time
-/// divided among them: smol_mlp's calls take 0.1-0.3 us, and this machine's
-/// clock reads in steps of 10 ns and costs about 20 ns a pair of reads.
-constexpr double kMinSampleMs = 0.002;
+/// divided among them (support/timing.h).
+constexpr double kMinSampleSeconds = 2e-6;
 
 /// Runs `call` after a warm-up until `min_time_ms` have passed and at least
 /// ten samples were timed; reports the median and the minimum of the samples'
@@ -39,23 +39,14 @@ constexpr double kMinSampleMs = 0.002;
 Timing timeCalls(runtime::BoundCall &call, double min_time_ms) {
   for (int i = 0; i < 3; ++i)
     call.run();
-  auto batch = [&](int64_t calls) {
-    auto t = Clock::now();
-    for (int64_t i = 0; i < calls; ++i)
-      call.run();
-    return msSince(t);
-  };
-  // The batch: the fewest calls (a power of two) whose fastest of three
-  // batches takes kMinSampleMs, so that one preempted batch does not decide.
-  int64_t calls = 1;
-  while (calls < 1024 && std::min({batch(calls), batch(calls), batch(calls)}) < kMinSampleMs)
-    calls *= 2;
+  auto run = [&] { call.run(); };
+  const int64_t calls = support::batchSize(run, kMinSampleSeconds, 1024);
   // At most 100,000 calls (the profiled build keeps each call's ticks).
   const size_t most = size_t(std::max<int64_t>(10, 100000 / calls));
   std::vector<double> times;
   auto start = Clock::now();
   while ((times.size() < 10 || msSince(start) < min_time_ms) && times.size() < most)
-    times.push_back(batch(calls) / double(calls));
+    times.push_back(support::timeBatch(run, calls) * 1e3 / double(calls));
   std::sort(times.begin(), times.end());
   return {times[times.size() / 2], times.front(), int64_t(times.size()) * calls};
 }
