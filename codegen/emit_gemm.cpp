@@ -672,10 +672,10 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
         blocks_k > 1
             ? b.CreateInBoundsGEP(c.f32Ty(), g.cp(c), b.CreateMul(t, c.i64(mr * nr)))
             : llvm::ConstantPointerNull::get(llvm::PointerType::get(c.module.getContext(), 0));
+    llvm::Value *row0 = b.CreateMul(pa, c.i64(mr)), *col0 = b.CreateMul(pb, c.i64(nr));
     // With c_direct, a whole tile's last depth block stores straight into C.
     llvm::Value *dst = tile, *ld = c.i64(nr), *to_sink = last;
     if (g.c_direct) {
-      llvm::Value *row0 = b.CreateMul(pa, c.i64(mr)), *col0 = b.CreateMul(pb, c.i64(nr));
       llvm::Value *whole =
           b.CreateAnd(b.CreateICmpSLE(row0, c.i64(m - mr)), b.CreateICmpSLE(col0, c.i64(n - nr)));
       dst = b.CreateSelect(
@@ -690,7 +690,6 @@ void emitTiles(EmitContext &c, const GemmLayout &g, llvm::Value *bp, llvm::Value
       // min(nr, n - col0) columns, as counted loops without a test per
       // element: a vector at a time with g.lanes, else element by element
       // (and LLVM vectorises along the columns).
-      llvm::Value *row0 = b.CreateMul(pa, c.i64(mr)), *col0 = b.CreateMul(pb, c.i64(nr));
       llvm::Value *rows = minOf(c, b.CreateSub(c.i64(m), row0), c.i64(mr));
       llvm::Value *colsLeft = minOf(c, b.CreateSub(c.i64(n), col0), c.i64(nr));
       if (g.lanes) {
@@ -1274,8 +1273,7 @@ void emitOuterMatMul(EmitContext &c, const ir::Node &n, int vw, GemmSplit split,
   // 1.06x). Deeper ones gained nothing (d.flat, 120 deep), and the stores
   // cost our_cnn's cold compile 15 ms.
   constexpr int64_t kDirectMaxDepth = 64;
-  const RowStore direct = [&](EmitContext &c, llvm::Value *i, llvm::Value *j, llvm::Value *x,
-                              llvm::Value *valid) { sink(c, i, j, x, valid); };
+  const RowStore direct = sink;
   emitOuterTiles(
       c, m, k, cols, vw, split, [&](Task &t) { return t.c.ptr[size_t(a)]; },
       [&](Task &t) { return t.c.ptr[size_t(bv)]; }, rt, out, OuterTileLayout::Rows,
